@@ -1,0 +1,70 @@
+/** Codes a step or run failure carries, in events, records and API answers alike. */
+export const failureCodes = [
+  "MAX_TURNS_EXCEEDED",
+  "MODEL_ERROR",
+  "INVALID_OUTPUT",
+  "TOOL_ERROR",
+  "GUARDRAIL_TRIPPED",
+  "MAPPER_ERROR",
+  "GUARD_ERROR",
+  "CANCELLED",
+  "INTERRUPTED",
+  "STORAGE_ERROR",
+  "INTERNAL",
+] as const;
+export type FailureCode = (typeof failureCodes)[number];
+
+/** Base of every error this product throws; `fault` says who must act. */
+export abstract class WorkflowError extends Error {
+  abstract readonly fault: "user" | "system";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A workflow definition is wrong; raised at start-up by the registry. */
+export class InvalidWorkflowSpecError extends WorkflowError {
+  readonly fault = "user";
+  constructor(
+    message: string,
+    readonly workflowKey?: string,
+    readonly stepName?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An unknown workflow, agent or run was asked for. */
+export class NotFoundError extends WorkflowError {
+  readonly fault = "user";
+  constructor(
+    readonly kind: "workflow" | "agent" | "run",
+    readonly key: string,
+    hint?: string,
+  ) {
+    super(`Unknown ${kind} "${key}".${hint ? ` ${hint}` : ""}`);
+  }
+}
+
+/** Input a caller gave is not acceptable (too large, empty, wrong shape). */
+export class InvalidInputError extends WorkflowError {
+  readonly fault = "user";
+}
+
+/** The request conflicts with the current state (cancel a finished run, reuse an idempotency key). */
+export class ConflictError extends WorkflowError {
+  readonly fault = "user";
+}
+
+/** The model, a tool or the storage failed; not the caller's doing. */
+export class SystemFaultError extends WorkflowError {
+  readonly fault = "system";
+  constructor(
+    readonly code: FailureCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { failureCodes } from "./errors";
+import { usageSchema } from "./usage";
+
+export const failureSchema = z.object({
+  code: z.enum(failureCodes),
+  message: z.string(),
+});
+export type Failure = z.infer<typeof failureSchema>;
+
+const base = {
+  workflowRunId: z.string(),
+  workflowKey: z.string(),
+  /** 1, 2, 3, ... per run, without gaps. */
+  seq: z.number().int().positive(),
+  /** ISO-8601 timestamp. */
+  at: z.string(),
+};
+const stepBase = {
+  ...base,
+  stepIndex: z.number().int().nonnegative(),
+  stepName: z.string(),
+};
+
+/** What happened inside a step, as the Agents SDK reported it. */
+export const stepItemSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("tool_called"), agentKey: z.string(), toolName: z.string(), callId: z.string().nullable(), arguments: z.string() }),
+  z.object({ kind: z.literal("tool_output"), agentKey: z.string(), toolName: z.string().nullable(), callId: z.string().nullable(), output: z.string() }),
+  z.object({ kind: z.literal("handoff_requested"), agentKey: z.string(), toolName: z.string() }),
+  z.object({ kind: z.literal("handoff_occurred"), fromAgentKey: z.string(), toAgentKey: z.string() }),
+  z.object({ kind: z.literal("message"), agentKey: z.string(), text: z.string() }),
+]);
+export type StepItem = z.infer<typeof stepItemSchema>;
+
+export const workflowEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    ...base,
+    type: z.literal("run.started"),
+    input: z.string(),
+    versionHash: z.string(),
+    steps: z.array(z.object({ name: z.string(), agentKey: z.string() })),
+  }),
+  z.object({ ...stepBase, type: z.literal("step.started"), agentKey: z.string(), input: z.string(), attempt: z.number().int().positive() }),
+  z.object({ ...stepBase, type: z.literal("step.delta"), delta: z.string() }),
+  z.object({ ...stepBase, type: z.literal("step.item"), item: stepItemSchema }),
+  z.object({
+    ...stepBase,
+    type: z.literal("step.completed"),
+    agentKey: z.string(),
+    output: z.string(),
+    structuredOutput: z.unknown().nullable(),
+    usage: usageSchema,
+    responseId: z.string().nullable(),
+    durationMs: z.number().nonnegative(),
+  }),
+  z.object({ ...stepBase, type: z.literal("step.skipped"), agentKey: z.string(), reason: z.string() }),
+  z.object({
+    ...stepBase,
+    type: z.literal("step.failed"),
+    agentKey: z.string(),
+    attempt: z.number().int().positive(),
+    error: failureSchema,
+    usage: usageSchema,
+    /** What the runner does next: stop the run, skip to the next step, or retry with the fallback agent. */
+    onFailure: z.enum(["stop", "skip", "fallback"]),
+    durationMs: z.number().nonnegative(),
+  }),
+  z.object({ ...base, type: z.literal("run.completed"), finalOutput: z.string(), structuredOutput: z.unknown().nullable(), usage: usageSchema, durationMs: z.number().nonnegative() }),
+  z.object({ ...base, type: z.literal("run.failed"), error: failureSchema, stepIndex: z.number().int().nonnegative().nullable(), usage: usageSchema, durationMs: z.number().nonnegative() }),
+  z.object({ ...base, type: z.literal("run.cancelled"), reason: z.string(), stepIndex: z.number().int().nonnegative().nullable(), usage: usageSchema, durationMs: z.number().nonnegative() }),
+]);
+export type WorkflowEvent = z.infer<typeof workflowEventSchema>;
+export type WorkflowEventType = WorkflowEvent["type"];
+export type EventOf<T extends WorkflowEventType> = Extract<WorkflowEvent, { type: T }>;
+
+/** Event without the fields the runner stamps on every event. */
+export type EventBody = WorkflowEvent extends infer E ? (E extends WorkflowEvent ? Omit<E, "workflowRunId" | "workflowKey" | "seq" | "at"> : never) : never;
+
+export const terminalEventTypes: ReadonlySet<WorkflowEventType> = new Set(["run.completed", "run.failed", "run.cancelled"]);
+export const isTerminalEvent = (e: Pick<WorkflowEvent, "type">): boolean => terminalEventTypes.has(e.type);

@@ -1,0 +1,78 @@
+import { ConflictError, NotFoundError } from "./errors";
+import type { WorkflowEvent } from "./events";
+import { projectEvent, type StepUpdate } from "./projection";
+import type { NewRun, RunRecord, SpanRecord, StepRecord } from "./records";
+import type { CreateRunResult, RunRecorder } from "./recorder";
+import { zeroUsage } from "./usage";
+
+type StoredRun = { run: RunRecord; steps: StepRecord[]; events: WorkflowEvent[]; spans: SpanRecord[] };
+
+/** A recorder that keeps everything in memory: for tests and for embedding without a database. */
+export class InMemoryRunRecorder implements RunRecorder {
+  readonly #runs = new Map<string, StoredRun>();
+  readonly #byIdempotencyKey = new Map<string, string>();
+
+  createRun(input: NewRun): Promise<CreateRunResult> {
+    const existingId = input.idempotencyKey ? this.#byIdempotencyKey.get(input.idempotencyKey) : undefined;
+    if (existingId) return Promise.resolve({ status: "existing", run: this.#get(existingId).run });
+    if (this.#runs.has(input.id)) return Promise.reject(new ConflictError(`Run "${input.id}" already exists.`));
+    const run: RunRecord = {
+      id: input.id,
+      workflowKey: input.workflowKey,
+      versionHash: input.versionHash,
+      status: "pending",
+      input: input.input,
+      finalOutput: null,
+      structuredOutput: null,
+      error: null,
+      conversationId: input.conversationId ?? null,
+      idempotencyKey: input.idempotencyKey ?? null,
+      usage: zeroUsage(),
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      endedAt: null,
+      lastSeq: 0,
+    };
+    this.#runs.set(run.id, { run, steps: [], events: [], spans: [] });
+    if (input.idempotencyKey) this.#byIdempotencyKey.set(input.idempotencyKey, run.id);
+    return Promise.resolve({ status: "created", run: structuredClone(run) });
+  }
+
+  append(event: WorkflowEvent): Promise<void> {
+    const stored = this.#get(event.workflowRunId);
+    if (event.seq !== stored.run.lastSeq + 1) {
+      return Promise.reject(new ConflictError(`Event seq ${event.seq} does not follow ${stored.run.lastSeq} in run "${event.workflowRunId}".`));
+    }
+    const { run, createSteps, updateSteps } = projectEvent(event);
+    stored.events.push(structuredClone(event));
+    Object.assign(stored.run, run);
+    stored.steps.push(...createSteps);
+    for (const update of updateSteps) for (const step of stepsOf(stored.steps, update)) Object.assign(step, update.patch);
+    return Promise.resolve();
+  }
+
+  recordSpan(span: SpanRecord): Promise<void> {
+    this.#get(span.workflowRunId).spans.push(structuredClone(span));
+    return Promise.resolve();
+  }
+
+  /** The run, its steps, events and spans, as copies. */
+  get(workflowRunId: string): StoredRun {
+    return structuredClone(this.#get(workflowRunId));
+  }
+
+  runIds(): string[] {
+    return [...this.#runs.keys()];
+  }
+
+  #get(id: string): StoredRun {
+    const stored = this.#runs.get(id);
+    if (!stored) throw new NotFoundError("run", id);
+    return stored;
+  }
+}
+
+function stepsOf(steps: StepRecord[], update: StepUpdate): StepRecord[] {
+  if ("index" in update) return steps.filter((s) => s.index === update.index);
+  return steps.filter((s) => update.whereStatus.includes(s.status));
+}

@@ -1,0 +1,81 @@
+import type { WorkflowEvent } from "./events";
+import type { RunRecord, StepRecord } from "./records";
+import type { StepStatus } from "./statuses";
+import { zeroUsage } from "./usage";
+
+export type RunPatch = Partial<Omit<RunRecord, "id" | "workflowKey" | "versionHash" | "input" | "conversationId" | "idempotencyKey" | "createdAt">>;
+export type StepPatch = Partial<Omit<StepRecord, "index">>;
+/** Update one step by index, or every step whose status is in `whereStatus`. */
+export type StepUpdate = { index: number; patch: StepPatch } | { whereStatus: StepStatus[]; patch: StepPatch };
+
+/** What one event changes in the run and step rows; every recorder applies exactly this. */
+export type Projection = {
+  run: RunPatch;
+  createSteps: StepRecord[];
+  updateSteps: StepUpdate[];
+};
+
+/** The row changes an event implies. Pure: the single definition of how events become records. */
+export function projectEvent(event: WorkflowEvent): Projection {
+  const run: RunPatch = { lastSeq: event.seq };
+  const createSteps: StepRecord[] = [];
+  const updateSteps: StepUpdate[] = [];
+  switch (event.type) {
+    case "run.started":
+      run.status = "running";
+      run.startedAt = event.at;
+      event.steps.forEach((s, index) =>
+        createSteps.push({
+          index,
+          name: s.name,
+          agentKey: s.agentKey,
+          status: "pending",
+          input: null,
+          output: null,
+          structuredOutput: null,
+          error: null,
+          skipReason: null,
+          attempts: 0,
+          usage: zeroUsage(),
+          responseId: null,
+          startedAt: null,
+          endedAt: null,
+        }),
+      );
+      break;
+    case "step.started":
+      updateSteps.push({
+        index: event.stepIndex,
+        patch: { status: "running", agentKey: event.agentKey, input: event.input, attempts: event.attempt, error: null, endedAt: null, ...(event.attempt === 1 ? { startedAt: event.at } : {}) },
+      });
+      break;
+    case "step.delta":
+    case "step.item":
+      break;
+    case "step.completed":
+      updateSteps.push({
+        index: event.stepIndex,
+        patch: { status: "succeeded", output: event.output, structuredOutput: event.structuredOutput, usage: event.usage, responseId: event.responseId, endedAt: event.at },
+      });
+      break;
+    case "step.skipped":
+      updateSteps.push({ index: event.stepIndex, patch: { status: "skipped", skipReason: event.reason, startedAt: event.at, endedAt: event.at } });
+      break;
+    case "step.failed":
+      updateSteps.push({ index: event.stepIndex, patch: { status: "failed", error: event.error, usage: event.usage, endedAt: event.at } });
+      break;
+    case "run.completed":
+      Object.assign(run, { status: "succeeded", finalOutput: event.finalOutput, structuredOutput: event.structuredOutput, usage: event.usage, endedAt: event.at } satisfies RunPatch);
+      break;
+    case "run.failed":
+      Object.assign(run, { status: "failed", error: event.error, usage: event.usage, endedAt: event.at } satisfies RunPatch);
+      break;
+    case "run.cancelled":
+      Object.assign(run, { status: "cancelled", error: { code: "CANCELLED", message: event.reason }, usage: event.usage, endedAt: event.at } satisfies RunPatch);
+      updateSteps.push({ whereStatus: ["running", "pending"], patch: { status: "cancelled", endedAt: event.at } });
+      break;
+    default:
+      event satisfies never;
+  }
+  return { run, createSteps, updateSteps };
+}

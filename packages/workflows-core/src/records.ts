@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { failureSchema } from "./events";
+import { runStatusSchema, stepStatusSchema } from "./statuses";
+import { usageSchema } from "./usage";
+
+/** A run as stored and as the API returns it. Dates are ISO strings. */
+export const runRecordSchema = z.object({
+  id: z.string(),
+  workflowKey: z.string(),
+  versionHash: z.string(),
+  status: runStatusSchema,
+  input: z.string(),
+  finalOutput: z.string().nullable(),
+  structuredOutput: z.unknown().nullable(),
+  error: failureSchema.nullable(),
+  conversationId: z.string().nullable(),
+  idempotencyKey: z.string().nullable(),
+  usage: usageSchema,
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  /** Highest event seq stored for this run. */
+  lastSeq: z.number().int().nonnegative(),
+});
+export type RunRecord = z.infer<typeof runRecordSchema>;
+
+export const stepRecordSchema = z.object({
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  agentKey: z.string(),
+  status: stepStatusSchema,
+  input: z.string().nullable(),
+  output: z.string().nullable(),
+  structuredOutput: z.unknown().nullable(),
+  error: failureSchema.nullable(),
+  /** Why a step was skipped (its guard was false). */
+  skipReason: z.string().nullable(),
+  attempts: z.number().int().nonnegative(),
+  usage: usageSchema,
+  responseId: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+});
+export type StepRecord = z.infer<typeof stepRecordSchema>;
+
+export const spanKindSchema = z.enum(["agent", "generation", "response", "function", "handoff", "guardrail", "custom", "other"]);
+export type SpanKind = z.infer<typeof spanKindSchema>;
+
+export const spanRecordSchema = z.object({
+  workflowRunId: z.string(),
+  stepIndex: z.number().int().nonnegative().nullable(),
+  traceId: z.string(),
+  spanId: z.string(),
+  parentId: z.string().nullable(),
+  kind: spanKindSchema,
+  name: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  error: z.string().nullable(),
+  /** A small, size-capped subset of the span's data. */
+  data: z.record(z.string(), z.unknown()),
+});
+export type SpanRecord = z.infer<typeof spanRecordSchema>;
+
+export type NewRun = {
+  id: string;
+  workflowKey: string;
+  versionHash: string;
+  input: string;
+  conversationId?: string | null;
+  idempotencyKey?: string | null;
+};

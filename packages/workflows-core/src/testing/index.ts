@@ -1,0 +1,1 @@
+export { InMemoryRunRecorder } from "../inMemoryRecorder";
