@@ -1,0 +1,66 @@
+import { OpenAIProvider, type Model, type ModelProvider } from "@openai/agents";
+import { OFFLINE_MODEL_NAME, OfflineModelProvider } from "./offline/offlineModel";
+
+export type ModelConfig =
+  | { provider: "offline"; /** Pause between streamed deltas, for demos and cancellation tests. */ delayMs?: number }
+  | { provider: "openai"; apiKey: string; baseURL?: string; api: "responses" | "chat_completions"; model?: string };
+
+/** The SDK's default when neither the agent nor the configuration names a model. */
+const SDK_DEFAULT_MODEL = "SDK default model";
+
+/** The model provider for a configuration; the SDK's trace exporter is not touched here (see `disableDefaultTraceExport`). */
+export function createModelProvider(config: ModelConfig): ModelProvider {
+  switch (config.provider) {
+    case "offline":
+      return new OfflineModelProvider(config.delayMs === undefined ? {} : { delayMs: config.delayMs });
+    case "openai":
+      return new OpenAIModelProvider(config);
+    default:
+      return config satisfies never;
+  }
+}
+
+/** The model name runs should use by default, to pass as `RunConfig.model` (see `OpenAIModelProvider`). */
+export function defaultModelName(config: ModelConfig): string | undefined {
+  return config.provider === "offline" ? OFFLINE_MODEL_NAME : config.model;
+}
+
+/** One line for logs and health checks; never includes the API key. */
+export function describeModelConfig(config: ModelConfig): string {
+  switch (config.provider) {
+    case "offline":
+      return `offline (${OFFLINE_MODEL_NAME})`;
+    case "openai":
+      return `openai (${config.api}, ${config.model ?? SDK_DEFAULT_MODEL}, ${config.baseURL ?? "https://api.openai.com/v1"})`;
+    default:
+      return config satisfies never;
+  }
+}
+
+/**
+ * The SDK's `OpenAIProvider` with our base URL, API choice and default model name.
+ * An agent without a model asks for `""`, which gets `config.model`. The SDK picks default model *settings*
+ * (e.g. reasoning effort for its GPT-5 default) before asking the provider, so runs should also set
+ * `RunConfig.model = defaultModelName(config)` when `config.model` is a non-reasoning model.
+ */
+class OpenAIModelProvider implements ModelProvider {
+  readonly #inner: OpenAIProvider;
+  readonly #model: string | undefined;
+
+  constructor(config: Extract<ModelConfig, { provider: "openai" }>) {
+    this.#inner = new OpenAIProvider({
+      apiKey: config.apiKey,
+      useResponses: config.api === "responses",
+      ...(config.baseURL ? { baseURL: config.baseURL } : {}),
+    });
+    this.#model = config.model;
+  }
+
+  getModel(modelName?: string): Promise<Model> {
+    return this.#inner.getModel(modelName || this.#model);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}

@@ -1,0 +1,14 @@
+import { setTraceProcessors } from "@openai/agents";
+
+let disabled = false;
+
+/**
+ * Removes the OpenAI trace exporter that importing `@openai/agents` installs (with any OPENAI_API_KEY it
+ * POSTs traces to api.openai.com, whatever the model's base URL). Only the first call acts, so processors
+ * added afterwards (`addTraceProcessor`) survive later calls.
+ */
+export function disableDefaultTraceExport(): void {
+  if (disabled) return;
+  setTraceProcessors([]);
+  disabled = true;
+}
