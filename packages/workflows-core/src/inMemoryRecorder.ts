@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError } from "./errors";
 import type { WorkflowEvent } from "./events";
-import { projectEvent, type StepUpdate } from "./projection";
+import { applyToSteps, projectEvent } from "./projection";
 import type { NewRun, RunRecord, SpanRecord, StepRecord } from "./records";
 import type { CreateRunResult, RunRecorder } from "./recorder";
 import { zeroUsage } from "./usage";
@@ -43,11 +43,10 @@ export class InMemoryRunRecorder implements RunRecorder {
     if (event.seq !== stored.run.lastSeq + 1) {
       return Promise.reject(new ConflictError(`Event seq ${event.seq} does not follow ${stored.run.lastSeq} in run "${event.workflowRunId}".`));
     }
-    const { run, createSteps, updateSteps } = projectEvent(event);
+    const projection = projectEvent(event);
     stored.events.push(structuredClone(event));
-    Object.assign(stored.run, run);
-    stored.steps.push(...createSteps);
-    for (const update of updateSteps) for (const step of stepsOf(stored.steps, update)) Object.assign(step, update.patch);
+    Object.assign(stored.run, projection.run);
+    applyToSteps(stored.steps, structuredClone(projection));
     return Promise.resolve();
   }
 
@@ -70,9 +69,4 @@ export class InMemoryRunRecorder implements RunRecorder {
     if (!stored) throw new NotFoundError("run", id);
     return stored;
   }
-}
-
-function stepsOf(steps: StepRecord[], update: StepUpdate): StepRecord[] {
-  if ("index" in update) return steps.filter((s) => s.index === update.index);
-  return steps.filter((s) => update.whereStatus.includes(s.status));
 }

@@ -79,3 +79,13 @@ export function projectEvent(event: WorkflowEvent): Projection {
   }
   return { run, createSteps, updateSteps };
 }
+
+/** Applies a projection's step changes to an in-memory list of step rows (creates, then updates). */
+export function applyToSteps(steps: StepRecord[], projection: Projection): void {
+  steps.push(...projection.createSteps);
+  for (const update of projection.updateSteps) {
+    for (const step of steps) {
+      if ("index" in update ? step.index === update.index : update.whereStatus.includes(step.status)) Object.assign(step, update.patch);
+    }
+  }
+}

@@ -1,1 +1,2 @@
 export { InMemoryRunRecorder } from "../inMemoryRecorder";
+export { FnModel, fnProvider, hasToolResult, lastUserText, type FnModelOptions, type Responder, type ScriptedReply } from "./fnModel";

@@ -1,0 +1,95 @@
+import { setTraceProcessors, setTracingDisabled, type Span, type SpanData, type TracingProcessor } from "@openai/agents";
+import type { SpanKind, SpanRecord } from "./records";
+
+type SpanSink = (span: SpanRecord) => void;
+const knownKinds = new Set<string>(["agent", "generation", "response", "function", "handoff", "guardrail", "custom"]);
+const maxDataChars = 2_000;
+
+/**
+ * Our only trace processor: spans of workflow steps go to the recorder of their run, nothing leaves
+ * the process. Steps run inside a trace whose metadata names the run and the step.
+ */
+class StepSpanProcessor implements TracingProcessor {
+  readonly #sinks = new Map<string, SpanSink>();
+
+  attach(workflowRunId: string, sink: SpanSink): () => void {
+    this.#sinks.set(workflowRunId, sink);
+    return () => this.#sinks.delete(workflowRunId);
+  }
+
+  onTraceStart(): Promise<void> {
+    return Promise.resolve();
+  }
+  onTraceEnd(): Promise<void> {
+    return Promise.resolve();
+  }
+  onSpanStart(): Promise<void> {
+    return Promise.resolve();
+  }
+  onSpanEnd(span: Span<SpanData>): Promise<void> {
+    const meta: unknown = span.traceMetadata;
+    if (!isStepMeta(meta)) return Promise.resolve();
+    this.#sinks.get(meta.workflowRunId)?.(toSpanRecord(span, meta));
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+let processor: StepSpanProcessor | undefined;
+
+/** Replaces the SDK's exporter (which would send traces to OpenAI) with ours. Idempotent. */
+export function installTracing(): StepSpanProcessor {
+  if (!processor) {
+    processor = new StepSpanProcessor();
+    setTraceProcessors([processor]);
+    setTracingDisabled(false);
+  }
+  return processor;
+}
+
+export type StepTraceMeta = { workflowRunId: string; stepIndex: string };
+
+function isStepMeta(meta: unknown): meta is StepTraceMeta {
+  return typeof meta === "object" && meta !== null && typeof (meta as Record<string, unknown>).workflowRunId === "string";
+}
+
+function toSpanRecord(span: Span<SpanData>, meta: StepTraceMeta): SpanRecord {
+  const { type, ...rest } = span.spanData;
+  const kind: SpanKind = knownKinds.has(type) ? (type as SpanKind) : "other";
+  const name = "name" in rest && typeof rest.name === "string" ? rest.name : type;
+  return {
+    workflowRunId: meta.workflowRunId,
+    stepIndex: Number.isInteger(Number(meta.stepIndex)) ? Number(meta.stepIndex) : null,
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentId: span.parentId,
+    kind,
+    name,
+    startedAt: span.startedAt,
+    endedAt: span.endedAt,
+    error: span.error?.message ?? null,
+    data: smallData(rest),
+  };
+}
+
+/** Keeps span data small: scalar fields and short strings; big values become a length note. */
+function smallData(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let budget = maxDataChars;
+  for (const [key, value] of Object.entries(data)) {
+    if (value === undefined) continue;
+    const json = JSON.stringify(value) ?? "";
+    if (json.length <= budget) {
+      out[key] = value;
+      budget -= json.length;
+    } else {
+      out[key] = `[${json.length} chars omitted]`;
+    }
+  }
+  return out;
+}

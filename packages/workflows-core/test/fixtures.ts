@@ -1,0 +1,39 @@
+import { tool } from "@openai/agents";
+import { AgentCatalog } from "@workflows/agents";
+import { z } from "zod";
+import { WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "../src";
+import { FnModel, fnProvider, hasToolResult, lastUserText, InMemoryRunRecorder, type FnModelOptions, type Responder } from "../src/testing";
+
+export const verdictSchema = z.object({ approved: z.boolean(), reason: z.string() });
+
+const ping = tool({ name: "ping", description: "Answers pong.", parameters: z.object({}), execute: () => "pong" });
+
+/** Small agents for runner tests: text, structured, tool-using, and one that hands off. */
+export const testCatalog = new AgentCatalog([
+  { key: "echo", displayName: "Echo", description: "Echoes.", instructions: "Echo the input." },
+  { key: "backup", displayName: "Backup", description: "Fallback.", instructions: "Backup answers anyway." },
+  { key: "judge", displayName: "Judge", description: "Judges.", instructions: "Judge.", outputType: verdictSchema },
+  { key: "pinger", displayName: "Pinger", description: "Calls ping.", instructions: "Call ping.", tools: [ping] },
+  { key: "router", displayName: "Router", description: "Routes.", instructions: "Route.", handoffs: ["echo"] },
+]);
+
+/**
+ * Default scripted behaviour: `judge` answers a verdict (rejects when the input says REJECT), `pinger`
+ * calls its tool forever, every other agent answers "<agent>: <input>".
+ */
+export const defaultResponder: Responder = (request) => {
+  const text = lastUserText(request);
+  const agent = /^(\w+)/.exec(request.systemInstructions ?? "")?.[1] ?? "";
+  if (request.outputType !== "text") return { json: { approved: !text.includes("REJECT"), reason: text.includes("REJECT") ? "asked to reject" : "fine" } };
+  if (request.tools.some((t) => t.name === "ping")) return { toolCall: { name: "ping" } };
+  void hasToolResult;
+  return { text: `${agent.toLowerCase()}: ${text}` };
+};
+
+export function setup(workflows: WorkflowSpec[], responder: Responder = defaultResponder, modelOpts: FnModelOptions = {}) {
+  const model = new FnModel(responder, modelOpts);
+  const recorder = new InMemoryRunRecorder();
+  const registry = WorkflowRegistry.create({ workflows, catalog: testCatalog });
+  const runner = new WorkflowRunner({ registry, catalog: testCatalog, modelProvider: fnProvider(model), recorder });
+  return { model, recorder, registry, runner };
+}
