@@ -52,7 +52,7 @@ function sample(schema: Schema, root: Schema, path: string[], choices: SampleCho
       return choices.string(path);
     case "number":
     case "integer":
-      return typeof schema.minimum === "number" ? schema.minimum : typeof schema.exclusiveMinimum === "number" ? schema.exclusiveMinimum + 1 : 0;
+      return numberIn(schema);
     case "boolean":
       return choices.boolean(path);
     case "null":
@@ -60,6 +60,18 @@ function sample(schema: Schema, root: Schema, path: string[], choices: SampleCho
     default:
       return choices.string(path);
   }
+}
+
+// Zero when the bounds allow it, else the nearest bound.
+function numberIn(schema: Schema): number {
+  const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+  const exclusiveMin = num(schema.exclusiveMinimum);
+  const exclusiveMax = num(schema.exclusiveMaximum);
+  const lo = num(schema.minimum) ?? (exclusiveMin === undefined ? undefined : exclusiveMin + 1);
+  const hi = num(schema.maximum) ?? (exclusiveMax === undefined ? undefined : exclusiveMax - 1);
+  if (lo !== undefined && lo > 0) return lo;
+  if (hi !== undefined && hi < 0) return hi;
+  return 0;
 }
 
 function typeOf(schema: Schema): string {

@@ -1,1 +1,2 @@
-export {};
+export { startFakeOpenAI, type FakeAnswerContext, type FakeOpenAI, type FakeOpenAIOptions, type FakeOpenAIRequest } from "./fakeOpenAI";
+export { scriptedProvider } from "./scriptedProvider";
