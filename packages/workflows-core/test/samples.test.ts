@@ -1,0 +1,97 @@
+import { createDefaultCatalog, createModelProvider, disableDefaultTraceExport } from "@workflows/agents";
+import { startFakeOpenAI } from "@workflows/agents/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { discoverWorkflows, WorkflowRegistry, WorkflowRunner, type WorkflowEvent } from "../src";
+import { InMemoryRunRecorder } from "../src/testing";
+
+const catalog = createDefaultCatalog();
+let registry: WorkflowRegistry;
+
+beforeAll(async () => {
+  registry = WorkflowRegistry.create({ workflows: await discoverWorkflows(), catalog });
+});
+
+function offlineRunner() {
+  const recorder = new InMemoryRunRecorder();
+  return { recorder, runner: new WorkflowRunner({ registry, catalog, modelProvider: createModelProvider({ provider: "offline" }), recorder }) };
+}
+
+async function collect(iter: AsyncIterable<WorkflowEvent>): Promise<WorkflowEvent[]> {
+  const out: WorkflowEvent[] = [];
+  for await (const e of iter) out.push(e);
+  return out;
+}
+
+describe("sample workflows on the offline model, through the real SDK runner", () => {
+  it("analysis_code: the analyst calls its statistics tool and the code assistant receives the mapped input", async () => {
+    const { runner, recorder } = offlineRunner();
+    const events = await collect(runner.stream("analysis_code", "Summarise these sales: 12, 15, 9, 30, 14"));
+    const run = recorder.get(events[0]!.workflowRunId);
+    expect(run.run.status).toBe("succeeded");
+    const tool = events.find((e) => e.type === "step.item" && e.item.kind === "tool_called");
+    expect(tool).toMatchObject({ stepIndex: 0, item: { kind: "tool_called", toolName: "compute_statistics" } });
+    const toolOutput = events.find((e) => e.type === "step.item" && e.item.kind === "tool_output");
+    expect(toolOutput).toBeDefined();
+    const analysis = run.steps[0]!.output!;
+    expect(analysis).toContain("16"); // mean of 12, 15, 9, 30, 14
+    expect(run.steps[1]!.input).toContain("Original request:\nSummarise these sales: 12, 15, 9, 30, 14");
+    expect(run.steps[1]!.input).toContain(analysis);
+    expect(events.some((e) => e.type === "step.delta" && e.stepIndex === 1)).toBe(true);
+    expect(run.run.usage.totalTokens).toBeGreaterThan(0);
+    expect(run.spans.some((s) => s.kind === "function" && s.name === "compute_statistics" && s.stepIndex === 0)).toBe(true);
+  });
+
+  it("triage_reply: triage hands off to the right specialist inside the chain, recorded as a step item", async () => {
+    for (const [input, specialist] of [
+      ["I was charged twice on my invoice, please refund", "billing_specialist"],
+      ["The app shows an error and crashes on start", "tech_specialist"],
+    ] as const) {
+      const { runner, recorder } = offlineRunner();
+      const result = await runner.run("triage_reply", input);
+      expect(result.steps.map((s) => s.status)).toEqual(["succeeded", "succeeded"]);
+      const handoff = recorder.get(result.workflowRunId).events.find((e) => e.type === "step.item" && e.item.kind === "handoff_occurred");
+      expect(handoff).toMatchObject({ stepIndex: 0, item: { kind: "handoff_occurred", fromAgentKey: "triage", toAgentKey: specialist } });
+    }
+  });
+
+  it("gated_writing: the writer runs when the checker approves and is skipped when it rejects", async () => {
+    const { runner } = offlineRunner();
+    const approved = await runner.run("gated_writing", "A short post about tide pools");
+    expect(approved.steps.map((s) => s.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(approved.steps[1]!.structuredOutput).toMatchObject({ approved: true });
+    const rejected = await runner.run("gated_writing", "A post about tide pools. REJECT");
+    expect(rejected.steps.map((s) => s.status)).toEqual(["succeeded", "succeeded", "skipped"]);
+    expect(rejected.steps[1]!.structuredOutput).toMatchObject({ approved: false });
+  });
+});
+
+describe("the OpenAI provider against a local server imitating the OpenAI API", () => {
+  let fake: Awaited<ReturnType<typeof startFakeOpenAI>>;
+  beforeAll(async () => {
+    disableDefaultTraceExport();
+    fake = await startFakeOpenAI({ text: "Analysis from the fake server." });
+  });
+  afterAll(() => fake.close());
+
+  for (const api of ["responses", "chat_completions"] as const) {
+    for (const streamed of [false, true]) {
+      it(`completes analysis_code over ${api}, ${streamed ? "streamed" : "not streamed"}`, async () => {
+        const recorder = new InMemoryRunRecorder();
+        const modelProvider = createModelProvider({ provider: "openai", apiKey: "test-key", baseURL: fake.baseURL, api, model: "gpt-test" });
+        const runner = new WorkflowRunner({ registry, catalog, modelProvider, recorder });
+        const before = fake.log.length;
+        const result = await runner.run("analysis_code", "numbers: 1, 2, 3", { streamed });
+        expect(result.status).toBe("succeeded");
+        expect(result.finalOutput).toBe("Analysis from the fake server.");
+        expect(result.steps[0]!.responseId).not.toBeNull();
+        expect(result.usage.totalTokens).toBeGreaterThan(0);
+        const requests = fake.log.slice(before);
+        expect(requests.every((r) => r.path.endsWith(api === "responses" ? "/responses" : "/chat/completions"))).toBe(true);
+        expect(requests.every((r) => r.stream === streamed)).toBe(true);
+        const events = recorder.get(result.workflowRunId).events;
+        expect(events.some((e) => e.type === "step.item" && e.item.kind === "tool_called")).toBe(true);
+        if (streamed) expect(events.some((e) => e.type === "step.delta")).toBe(true);
+      });
+    }
+  }
+});
