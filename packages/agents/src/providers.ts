@@ -1,5 +1,6 @@
 import { OpenAIProvider, type Model, type ModelProvider } from "@openai/agents";
 import { OFFLINE_MODEL_NAME, OfflineModelProvider } from "./offline/offlineModel";
+import { disableDefaultTraceExport } from "./tracing";
 
 export type ModelConfig =
   | { provider: "offline"; /** Pause between streamed deltas, for demos and cancellation tests. */ delayMs?: number }
@@ -8,8 +9,12 @@ export type ModelConfig =
 /** The SDK's default when neither the agent nor the configuration names a model. */
 const SDK_DEFAULT_MODEL = "SDK default model";
 
-/** The model provider for a configuration; the SDK's trace exporter is not touched here (see `disableDefaultTraceExport`). */
+/**
+ * The model provider for a configuration. Also removes the SDK's OpenAI trace exporter (`disableDefaultTraceExport`):
+ * runs traced with any OPENAI_API_KEY in the environment would otherwise POST to api.openai.com, offline runs included.
+ */
 export function createModelProvider(config: ModelConfig): ModelProvider {
+  disableDefaultTraceExport();
   switch (config.provider) {
     case "offline":
       return new OfflineModelProvider(config.delayMs === undefined ? {} : { delayMs: config.delayMs });

@@ -5,7 +5,8 @@ let disabled = false;
 /**
  * Removes the OpenAI trace exporter that importing `@openai/agents` installs (with any OPENAI_API_KEY it
  * POSTs traces to api.openai.com, whatever the model's base URL). Only the first call acts, so processors
- * added afterwards (`addTraceProcessor`) survive later calls.
+ * added afterwards (`addTraceProcessor`) survive later calls; install your own processors after calling this
+ * (or after `createModelProvider`, which calls it), not before.
  */
 export function disableDefaultTraceExport(): void {
   if (disabled) return;

@@ -1,8 +1,8 @@
-import { Runner, type RunStreamEvent } from "@openai/agents";
+import { Runner, type ModelRequest, type RunStreamEvent } from "@openai/agents";
 import { describe, expect, it } from "vitest";
 import { createDefaultCatalog, outlineVerdictSchema } from "../agents";
 import { createModelProvider } from "../providers";
-import { OFFLINE_MODEL_NAME } from "./offlineModel";
+import { OFFLINE_MODEL_NAME, OfflineModel } from "./offlineModel";
 
 const offlineRunner = (delayMs?: number) => new Runner({ modelProvider: createModelProvider({ provider: "offline", ...(delayMs === undefined ? {} : { delayMs }) }), tracingDisabled: true });
 
@@ -125,6 +125,23 @@ describe("offline model through the real Runner", () => {
     expect(deltas).toBeLessThan(6);
     expect(result.cancelled).toBe(true);
     expect(result.newItems.some((i) => i.type === "message_output_item")).toBe(false);
+  });
+
+  it("rejects with an AbortError when the signal aborts a call in flight, streamed or not", async () => {
+    const model = new OfflineModel({ delayMs: 1000 });
+    const request: ModelRequest = { input: "hello", modelSettings: {}, tools: [], outputType: "text", handoffs: [], tracing: false };
+
+    const plain = new AbortController();
+    const pending = model.getResponse({ ...request, signal: plain.signal });
+    plain.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+
+    const streamed = new AbortController();
+    const iterator = model.getStreamedResponse({ ...request, signal: streamed.signal })[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toMatchObject({ type: "response_started" });
+    const next = iterator.next();
+    streamed.abort();
+    await expect(next).rejects.toMatchObject({ name: "AbortError" });
   });
 
   it("names itself honestly", async () => {
