@@ -1,6 +1,5 @@
 import { OpenAIProvider, type Model, type ModelProvider } from "@openai/agents";
 import { OFFLINE_MODEL_NAME, OfflineModelProvider } from "./offline/offlineModel";
-import { disableDefaultTraceExport } from "./tracing";
 
 export type ModelConfig =
   | { provider: "offline"; /** Pause between streamed deltas, for demos and cancellation tests. */ delayMs?: number }
@@ -10,11 +9,10 @@ export type ModelConfig =
 const SDK_DEFAULT_MODEL = "SDK default model";
 
 /**
- * The model provider for a configuration. Also removes the SDK's OpenAI trace exporter (`disableDefaultTraceExport`):
- * runs traced with any OPENAI_API_KEY in the environment would otherwise POST to api.openai.com, offline runs included.
+ * The model provider for a configuration. It leaves tracing alone: call `disableDefaultTraceExport()` once at
+ * startup, before installing trace processors (doing it here would wipe processors installed earlier).
  */
 export function createModelProvider(config: ModelConfig): ModelProvider {
-  disableDefaultTraceExport();
   switch (config.provider) {
     case "offline":
       return new OfflineModelProvider(config.delayMs === undefined ? {} : { delayMs: config.delayMs });

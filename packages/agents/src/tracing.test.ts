@@ -1,7 +1,6 @@
 import { addTraceProcessor, getGlobalTraceProvider, Runner, setTracingDisabled, type Span, type SpanData, type Trace, type TracingProcessor } from "@openai/agents";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDefaultCatalog } from "./agents";
-import { OfflineModel } from "./offline/offlineModel";
 import { createModelProvider } from "./providers";
 import { disableDefaultTraceExport } from "./tracing";
 
@@ -21,9 +20,6 @@ class RecordingProcessor implements TracingProcessor {
   async shutdown(): Promise<void> {}
   async forceFlush(): Promise<void> {}
 }
-
-// Not createModelProvider: that would already remove the exporter.
-const bareOfflineModel = () => new OfflineModel();
 
 // A traced offline run, then a flush: the moment the default exporter would POST.
 async function tracedRun(): Promise<void> {
@@ -49,7 +45,7 @@ describe("disableDefaultTraceExport", () => {
     // Control: the exporter that importing @openai/agents installed does POST (to the mocked fetch).
     await getGlobalTraceProvider().forceFlush();
     fetchSpy.mockClear();
-    await new Runner({ modelProvider: { getModel: () => bareOfflineModel() }, tracingDisabled: false }).run(createDefaultCatalog().agent("writer"), "1. a");
+    await new Runner({ modelProvider: createModelProvider({ provider: "offline" }), tracingDisabled: false }).run(createDefaultCatalog().agent("writer"), "1. a");
     await getGlobalTraceProvider().forceFlush();
     expect(urls()).toEqual([expect.stringContaining("api.openai.com")]);
     fetchSpy.mockClear();
@@ -57,7 +53,8 @@ describe("disableDefaultTraceExport", () => {
     disableDefaultTraceExport();
     const ours = new RecordingProcessor();
     addTraceProcessor(ours);
-    await tracedRun(); // createModelProvider calls disableDefaultTraceExport again: a no-op
+    disableDefaultTraceExport(); // a second call is a no-op: our processor stays
+    await tracedRun();
 
     expect(urls()).toEqual([]);
     expect(ours.traces).toEqual(["trace-test"]);

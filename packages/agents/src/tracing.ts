@@ -5,8 +5,8 @@ let disabled = false;
 /**
  * Removes the OpenAI trace exporter that importing `@openai/agents` installs (with any OPENAI_API_KEY it
  * POSTs traces to api.openai.com, whatever the model's base URL). Only the first call acts, so processors
- * added afterwards (`addTraceProcessor`) survive later calls; install your own processors after calling this
- * (or after `createModelProvider`, which calls it), not before.
+ * added afterwards (`addTraceProcessor`) survive later calls. Call it at startup, before installing
+ * your own processors: its first call replaces every processor, not only the OpenAI exporter.
  */
 export function disableDefaultTraceExport(): void {
   if (disabled) return;
