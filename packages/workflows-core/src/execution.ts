@@ -241,12 +241,15 @@ export class Execution {
     applyToSteps(this.#steps, projectEvent(event));
     const stored = this.#deps.recorder.append(event);
     const onEvent = this.#opts.onEvent;
-    this.#stored = Promise.all([this.#stored, stored]).then(
-      () => onEvent?.(event),
-      (error: unknown) => {
+    this.#stored = this.#stored
+      .then(() => stored)
+      .then(() => {
+        // After a storage failure nothing more is delivered: a consumer never sees an event past a gap.
+        if (this.#storageError === undefined) onEvent?.(event);
+      })
+      .catch((error: unknown) => {
         this.#storageError ??= error;
-      },
-    );
+      });
   }
 }
 

@@ -44,14 +44,15 @@ export class InMemoryRunRecorder implements RunRecorder {
       return Promise.reject(new ConflictError(`Event seq ${event.seq} does not follow ${stored.run.lastSeq} in run "${event.workflowRunId}".`));
     }
     const projection = projectEvent(event);
-    stored.events.push(structuredClone(event));
+    // Events are immutable once emitted, so they and their projection are kept as they are; `get` hands out copies.
+    stored.events.push(event);
     Object.assign(stored.run, projection.run);
-    applyToSteps(stored.steps, structuredClone(projection));
+    applyToSteps(stored.steps, projection);
     return Promise.resolve();
   }
 
   recordSpan(span: SpanRecord): Promise<void> {
-    this.#get(span.workflowRunId).spans.push(structuredClone(span));
+    this.#get(span.workflowRunId).spans.push(span);
     return Promise.resolve();
   }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { StepContext, WorkflowEvent, WorkflowSpec } from "../src";
-import { lastUserText } from "../src/testing";
-import { setup, verdictSchema } from "./fixtures";
+import { WorkflowRunner } from "../src";
+import { fnProvider, InMemoryRunRecorder, lastUserText } from "../src/testing";
+import { setup, testCatalog, verdictSchema } from "./fixtures";
 
 const chain = (steps: WorkflowSpec["steps"], extra: Partial<WorkflowSpec> = {}): WorkflowSpec => ({ key: "chain", displayName: "Chain", description: "test", steps, ...extra });
 
@@ -235,6 +236,23 @@ describe("WorkflowRunner", () => {
     ]);
     expect(spans.some((s) => s.kind === "function" && s.name === "ping" && s.stepIndex === 0)).toBe(true);
     expect(new Set(spans.filter((s) => s.stepIndex === 0).map((s) => s.traceId)).size).toBe(1);
+  });
+});
+
+describe("WorkflowRunner storage failures", () => {
+  it("fails the run with STORAGE_ERROR and ends the stream when the recorder cannot store an event", async () => {
+    const { registry, model } = setup([chain([{ name: "a", agentKey: "echo" }, { name: "b", agentKey: "echo" }])]);
+    const recorder = new InMemoryRunRecorder();
+    const append = recorder.append.bind(recorder);
+    recorder.append = (event) => (event.type === "step.completed" ? Promise.reject(new Error("disk full")) : append(event));
+    const runner = new WorkflowRunner({ registry, catalog: testCatalog, modelProvider: fnProvider(model), recorder });
+    const seen: WorkflowEvent[] = [];
+    const consume = async () => {
+      for await (const e of runner.stream("chain", "x")) seen.push(e);
+    };
+    await expect(consume()).rejects.toMatchObject({ name: "SystemFaultError", code: "STORAGE_ERROR" });
+    expect(seen.map((e) => e.type)).not.toContain("step.completed");
+    expect(seen.map((e) => e.seq)).toEqual(seen.map((_, i) => i + 1));
   });
 });
 

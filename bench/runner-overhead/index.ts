@@ -1,0 +1,64 @@
+// Our runner (in-memory recorder) vs the same agents chained by hand with the SDK's run(), one process,
+// a zero-latency scripted model. Prints times and the ratio; the target is at most 1.05x.
+import { Runner } from "@openai/agents";
+import { AgentCatalog } from "@workflows/agents";
+import { installTracing, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
+import { FnModel, fnProvider, InMemoryRunRecorder, lastUserText } from "@workflows/core/testing";
+import { fmt, summarize } from "../lib/stats";
+
+const STEPS = 10;
+const RUNS = Number(process.argv[2] ?? 1500);
+const ROUNDS = 5;
+
+const catalog = new AgentCatalog(
+  Array.from({ length: STEPS }, (_, i) => ({ key: `agent_${i}`, displayName: `Agent ${i}`, description: "bench", instructions: `Agent ${i}.` })),
+);
+const spec: WorkflowSpec = {
+  key: "chain10",
+  displayName: "Ten steps",
+  description: "bench",
+  steps: Array.from({ length: STEPS }, (_, i) => ({ name: `step_${i}`, agentKey: `agent_${i}` })),
+};
+const model = new FnModel((request) => ({ text: `ok ${lastUserText(request).length}` }));
+const modelProvider = fnProvider(model);
+const registry = WorkflowRegistry.create({ workflows: [spec], catalog });
+installTracing();
+
+async function ours(): Promise<void> {
+  const runner = new WorkflowRunner({ registry, catalog, modelProvider, recorder: new InMemoryRunRecorder() });
+  await runner.run("chain10", "input");
+}
+
+const sdkRunner = new Runner({ modelProvider, tracingDisabled: false, workflowName: "workflows" });
+async function byHand(): Promise<void> {
+  let text = "input";
+  for (let i = 0; i < STEPS; i++) {
+    const result = await sdkRunner.run(catalog.agent(`agent_${i}`), text);
+    text = String(result.finalOutput);
+  }
+}
+
+async function time(fn: () => Promise<void>, n: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  return samples;
+}
+
+await time(ours, 200);
+await time(byHand, 200);
+const a: number[] = [];
+const b: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  a.push(...(await time(ours, RUNS / ROUNDS)));
+  b.push(...(await time(byHand, RUNS / ROUNDS)));
+}
+const sa = summarize(a);
+const sb = summarize(b);
+console.log(`runner-overhead: ${STEPS}-step chain, zero-latency scripted model, ${RUNS} runs each, node ${process.version}`);
+console.log(`  workflows runner (in-memory recorder): median ${fmt(sa.median)} ms/run  mean ${fmt(sa.mean)}  p95 ${fmt(sa.p95)}`);
+console.log(`  hand-written SDK run() chain:          median ${fmt(sb.median)} ms/run  mean ${fmt(sb.mean)}  p95 ${fmt(sb.p95)}`);
+console.log(`  ratio (median): ${fmt(sa.median / sb.median)}x   ratio (mean): ${fmt(sa.mean / sb.mean)}x   target <= 1.05x`);
