@@ -1,0 +1,99 @@
+import { readFileSync } from "node:fs";
+import type { ModelProvider } from "@openai/agents";
+import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
+import { discoverWorkflows, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
+import { getRun, listEvents, listRuns, listSpans, openDatabase, PrismaRunRecorder, PrismaSession } from "@workflows/db";
+import type { RunStore, Services } from "./context";
+import type { Logger } from "./logger";
+import { ActiveRuns } from "./runs/activeRuns";
+
+export type ServicesOptions = {
+  logger: Logger;
+  /** SQLite `file:` URL; the embedded database when absent. */
+  databaseUrl?: string | undefined;
+  model: ModelConfig;
+  /** Replaces the provider built from `model` (tests and benchmarks: scripted models). */
+  modelProvider?: ModelProvider;
+  maxInputBytes: number;
+  shutdownGraceMs: number;
+  /** Default: the sample workflows shipped with core. */
+  workflows?: WorkflowSpec[];
+  /** Default: the built-in agent catalog. */
+  catalog?: AgentCatalog;
+};
+
+const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+/** Builds everything the API serves from: database (created and migrated), catalog, registry, runner. */
+export async function createServices(opts: ServicesOptions): Promise<Services> {
+  const { logger } = opts;
+  // Importing the SDK installs an exporter that would send traces to OpenAI; the runner installs ours.
+  disableDefaultTraceExport();
+  const db = await openDatabase({ url: opts.databaseUrl ?? null });
+  const recorder = new PrismaRunRecorder(db.prisma);
+  const interrupted = await recorder.markInterrupted();
+  if (interrupted.length > 0) logger.warn({ workflowRunIds: interrupted }, "runs left unfinished by a previous process marked interrupted");
+
+  const catalog = opts.catalog ?? createDefaultCatalog();
+  const registry = WorkflowRegistry.create({ workflows: opts.workflows ?? (await discoverWorkflows()), catalog });
+  const modelProvider = opts.modelProvider ?? createModelProvider(opts.model);
+  const runner = new WorkflowRunner({ registry, catalog, modelProvider, recorder });
+  const activeRuns = new ActiveRuns();
+
+  const runs: RunStore = {
+    getRun: (id) => getRun(db.prisma, id),
+    listRuns: (query) => listRuns(db.prisma, query),
+    listEvents: (id, o) => listEvents(db.prisma, id, o),
+    listSpans: (id) => listSpans(db.prisma, id),
+    onStored: (listener) => recorder.onStored(listener),
+  };
+
+  let draining: Promise<void> | undefined;
+  const drain = () =>
+    (draining ??= (async () => {
+      activeRuns.stopAccepting();
+      if (activeRuns.size === 0) return;
+      logger.info({ activeRuns: activeRuns.size, graceMs: opts.shutdownGraceMs }, "waiting for in-flight runs");
+      if (await activeRuns.drain(opts.shutdownGraceMs)) return;
+      const aborted = await activeRuns.abortAll("server shutting down", 5_000);
+      await recorder.flush();
+      const unfinished: string[] = [];
+      for (const id of aborted) {
+        const recorded = await runs.getRun(id);
+        if (recorded && !terminalRunStatuses.has(recorded.run.status)) unfinished.push(id);
+      }
+      if (unfinished.length > 0) await recorder.markInterrupted(unfinished);
+      logger.warn({ aborted, interrupted: unfinished }, "in-flight runs aborted at shutdown");
+    })());
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await drain();
+      await recorder.flush();
+      await recorder.close();
+      await db.close();
+    })());
+
+  const chatModel = opts.modelProvider ? undefined : defaultModelName(opts.model);
+  return {
+    info: {
+      version,
+      databaseKind: db.kind,
+      modelProvider: opts.modelProvider ? "custom" : opts.model.provider,
+      model: opts.modelProvider ? "custom provider" : describeModelConfig(opts.model),
+      maxInputBytes: opts.maxInputBytes,
+    },
+    logger,
+    catalog,
+    workflows: registry,
+    runner,
+    runs,
+    activeRuns,
+    modelProvider,
+    ...(chatModel ? { chatModel } : {}),
+    openSession: (conversationId) => new PrismaSession(db.prisma, conversationId),
+    drain,
+    close,
+  };
+}

@@ -1,0 +1,69 @@
+import type { ModelProvider, Session } from "@openai/agents";
+import type { AgentCatalog } from "@workflows/agents";
+import type { RunRecord, RunStatus, SpanRecord, StepRecord, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
+import type { Logger } from "./logger";
+import type { ActiveRuns } from "./runs/activeRuns";
+
+/** What the API needs from the workflow registry. */
+export interface WorkflowCatalogPort {
+  list(): WorkflowDescriptor[];
+}
+
+/** What the API needs from the runner: start a run in the background. */
+export interface RunStarter {
+  start(
+    key: string,
+    input: string,
+    opts?: { conversationId?: string | null; idempotencyKey?: string | null; signal?: AbortSignal },
+  ): Promise<{ created: true; workflowRunId: string; done: Promise<unknown> } | { created: false; workflowRunId: string }>;
+}
+
+export type RunListQuery = { workflowKey?: string; status?: RunStatus; limit?: number; cursor?: string };
+
+/** Reads of recorded runs, and the recorder's "events stored" notification. */
+export interface RunStore {
+  getRun(workflowRunId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | null>;
+  listRuns(query: RunListQuery): Promise<{ items: RunRecord[]; nextCursor: string | null }>;
+  listEvents(workflowRunId: string, opts: { afterSeq: number; limit: number }): Promise<WorkflowEvent[]>;
+  listSpans(workflowRunId: string): Promise<SpanRecord[]>;
+  /** Calls `listener` after events of a run are durably stored. Returns the unsubscribe function. */
+  onStored(listener: (workflowRunId: string, lastSeq: number) => void): () => void;
+}
+
+export type ServiceInfo = {
+  version: string;
+  databaseKind: string;
+  /** `offline`, `openai`, or `custom` for an injected provider. */
+  modelProvider: string;
+  /** Human description of the model configuration; never includes a key. */
+  model: string;
+  maxInputBytes: number;
+};
+
+/** Everything a procedure can reach; built once per process by `createServices`. */
+export type Services = {
+  info: ServiceInfo;
+  logger: Logger;
+  catalog: AgentCatalog;
+  workflows: WorkflowCatalogPort;
+  runner: RunStarter;
+  runs: RunStore;
+  activeRuns: ActiveRuns;
+  /** The model provider chat uses (the same one the runner uses). */
+  modelProvider: ModelProvider;
+  /** Model name chat runs ask for, when the configuration names one. */
+  chatModel?: string;
+  /** Conversation history for chat, stored in the database. */
+  openSession(conversationId: string): Session;
+  /**
+   * Stops taking new runs, lets in-flight runs finish within the grace period, then aborts them and
+   * marks whatever is still unfinished `interrupted`. Idempotent.
+   */
+  drain(): Promise<void>;
+  /** Drains, then flushes the recorder and closes the database. Idempotent. */
+  close(): Promise<void>;
+};
+
+export type Context = { services: Services };
+
+export const createContextFactory = (services: Services) => (): Context => ({ services });

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { EnvError, parseEnv } from "./env";
+
+describe("parseEnv", () => {
+  it("starts on embedded defaults: offline model, 127.0.0.1:3000", () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({ host: "127.0.0.1", port: 3000, databaseUrl: undefined, model: { provider: "offline" }, logLevel: "info" });
+  });
+
+  it("picks openai when a key is set, with the API style and base URL", () => {
+    const env = parseEnv({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: "http://127.0.0.1:11434/v1", OPENAI_API: "chat_completions", OPENAI_MODEL: "llama3" });
+    expect(env.model).toEqual({ provider: "openai", apiKey: "sk-test", baseURL: "http://127.0.0.1:11434/v1", api: "chat_completions", model: "llama3" });
+  });
+
+  it("honours MODEL_PROVIDER=offline even with a key", () => {
+    expect(parseEnv({ OPENAI_API_KEY: "sk-test", MODEL_PROVIDER: "offline" }).model).toEqual({ provider: "offline" });
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ MODEL_PROVIDER: "anthropic" }, "MODEL_PROVIDER"],
+    [{ OPENAI_API: "completions" }, "OPENAI_API"],
+    [{ OPENAI_BASE_URL: "not a url" }, "OPENAI_BASE_URL"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ MAX_INPUT_BYTES: "0" }, "MAX_INPUT_BYTES"],
+    [{ MODEL_PROVIDER: "openai" }, "OPENAI_API_KEY"],
+  ])("rejects %o naming %s", (source, variable) => {
+    expect(() => parseEnv(source)).toThrow(EnvError);
+    expect(() => parseEnv(source)).toThrow(variable);
+  });
+});

@@ -1,0 +1,85 @@
+import type { ModelConfig } from "@workflows/agents";
+import { z } from "zod";
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const rawEnvSchema = z.object({
+  HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
+  PORT: z.preprocess(emptyAsUndefined, int(0, 65_535).default(3000)),
+  /** `file:/path/to.db` (SQLite); the embedded default file when absent. */
+  DATABASE_URL: optionalString,
+  MODEL_PROVIDER: z.preprocess(emptyAsUndefined, z.enum(["offline", "openai"]).optional()),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  OPENAI_API: z.preprocess(emptyAsUndefined, z.enum(["responses", "chat_completions"]).default("responses")),
+  OPENAI_MODEL: optionalString,
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(logLevels).default("info")),
+  /** Largest accepted `input`/`message`, in UTF-8 bytes. */
+  MAX_INPUT_BYTES: z.preprocess(emptyAsUndefined, int(1, 50 * 1024 * 1024).default(64 * 1024)),
+  /** How long shutdown waits for in-flight runs before aborting them. */
+  SHUTDOWN_GRACE_MS: z.preprocess(emptyAsUndefined, int(0, 10 * 60_000).default(10_000)),
+});
+
+export type Env = {
+  host: string;
+  port: number;
+  databaseUrl: string | undefined;
+  model: ModelConfig;
+  logLevel: (typeof logLevels)[number];
+  maxInputBytes: number;
+  shutdownGraceMs: number;
+};
+
+/** A configuration value that cannot be used; the message names the variable. */
+export class EnvError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Reads and validates the configuration; the only place that looks at the environment. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const parsed = rawEnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new EnvError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  const provider = e.MODEL_PROVIDER ?? (e.OPENAI_API_KEY ? "openai" : "offline");
+  let model: ModelConfig;
+  if (provider === "openai") {
+    // Local OpenAI-compatible servers (Ollama, vLLM) ignore the key, but the client insists on one.
+    const apiKey = e.OPENAI_API_KEY ?? (e.OPENAI_BASE_URL ? "unused" : undefined);
+    if (!apiKey) throw new EnvError("Invalid configuration:\n  OPENAI_API_KEY: required when MODEL_PROVIDER=openai (or set OPENAI_BASE_URL for a local server)");
+    model = {
+      provider: "openai",
+      apiKey,
+      api: e.OPENAI_API,
+      ...(e.OPENAI_BASE_URL ? { baseURL: e.OPENAI_BASE_URL } : {}),
+      ...(e.OPENAI_MODEL ? { model: e.OPENAI_MODEL } : {}),
+    };
+  } else {
+    model = { provider: "offline" };
+  }
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    model,
+    logLevel: e.LOG_LEVEL,
+    maxInputBytes: e.MAX_INPUT_BYTES,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+}
+
+let cached: Env | undefined;
+/** The process configuration, read once. */
+export function loadEnv(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}

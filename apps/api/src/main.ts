@@ -1,0 +1,54 @@
+import { createServices } from "./app";
+import { EnvError, loadEnv, type Env } from "./env";
+import { createLogger } from "./logger";
+import { createServer } from "./server";
+
+let env: Env;
+try {
+  env = loadEnv();
+} catch (error) {
+  if (!(error instanceof EnvError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+
+const logger = createLogger({ level: env.logLevel });
+const services = await createServices({
+  logger,
+  databaseUrl: env.databaseUrl,
+  model: env.model,
+  maxInputBytes: env.maxInputBytes,
+  shutdownGraceMs: env.shutdownGraceMs,
+}).catch((error: unknown) => {
+  logger.fatal({ err: error }, "start-up failed");
+  process.exit(1);
+});
+const server = await createServer(services, { port: env.port, host: env.host }).catch(async (error: unknown) => {
+  logger.fatal({ err: error, host: env.host, port: env.port }, "cannot listen");
+  await services.close();
+  process.exit(1);
+});
+logger.info({ url: server.url, database: services.info.databaseKind, model: services.info.model }, "listening");
+
+let stopping = false;
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) {
+    logger.warn({ signal }, "second signal: exiting now");
+    process.exit(1);
+  }
+  stopping = true;
+  logger.info({ signal, graceMs: env.shutdownGraceMs }, "shutting down");
+  try {
+    // New runs are refused from here; open streams keep being served while runs drain.
+    await services.drain();
+    await server.close();
+    await services.close();
+    logger.info("stopped");
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, "shutdown failed");
+    process.exit(1);
+  }
+}
+process.on("SIGTERM", (s) => void shutdown(s));
+process.on("SIGINT", (s) => void shutdown(s));

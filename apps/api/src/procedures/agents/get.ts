@@ -1,0 +1,16 @@
+import { NotFoundError } from "@workflows/core";
+import { z } from "zod";
+import { publicProcedure } from "../../trpc";
+import { agentDescriptorSchema } from "./schemas";
+
+export const getAgentInput = z.object({ key: z.string().min(1) });
+export const getAgentOutput = agentDescriptorSchema;
+
+export const getAgent = publicProcedure
+  .input(getAgentInput)
+  .output(getAgentOutput)
+  .query(({ ctx, input }) => {
+    const agent = ctx.services.catalog.list().find((a) => a.key === input.key);
+    if (!agent) throw new NotFoundError("agent", input.key);
+    return agent;
+  });

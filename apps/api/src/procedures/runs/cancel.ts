@@ -1,0 +1,27 @@
+import { ConflictError, NotFoundError, runStatusSchema, terminalRunStatuses } from "@workflows/core";
+import { z } from "zod";
+import { waitForRunEnd } from "../../runs/waitForRun";
+import { publicProcedure } from "../../trpc";
+
+export const cancelRunInput = z.object({ workflowRunId: z.string().min(1) });
+export const cancelRunOutput = z.object({ workflowRunId: z.string(), status: runStatusSchema });
+
+/** Aborts a running run (its model call included) and answers once it is recorded as finished. */
+export const cancelRun = publicProcedure
+  .input(cancelRunInput)
+  .output(cancelRunOutput)
+  .mutation(async ({ ctx, input }) => {
+    const { runs, activeRuns } = ctx.services;
+    const id = input.workflowRunId;
+    const recorded = await runs.getRun(id);
+    if (!recorded) throw new NotFoundError("run", id);
+    if (terminalRunStatuses.has(recorded.run.status)) throw new ConflictError(`Run "${id}" is already ${recorded.run.status}.`);
+    if (!(await activeRuns.abort(id, "cancelled by request"))) {
+      const now = (await runs.getRun(id))?.run.status ?? recorded.run.status;
+      if (terminalRunStatuses.has(now)) throw new ConflictError(`Run "${id}" is already ${now}.`);
+      throw new ConflictError(`Run "${id}" is ${now} but not executing in this server.`);
+    }
+    await waitForRunEnd(runs, id);
+    const after = await runs.getRun(id);
+    return { workflowRunId: id, status: after?.run.status ?? "cancelled" };
+  });

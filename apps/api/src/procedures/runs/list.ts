@@ -1,0 +1,26 @@
+import { runRecordSchema, runStatusSchema } from "@workflows/core";
+import { z } from "zod";
+import { publicProcedure } from "../../trpc";
+
+export const listRunsInput = z
+  .object({
+    workflowKey: z.string().min(1).nullish(),
+    status: runStatusSchema.nullish(),
+    limit: z.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).nullish(),
+  })
+  .default({ limit: 20 });
+export const listRunsOutput = z.object({ items: z.array(runRecordSchema), nextCursor: z.string().nullable() });
+
+/** Newest first, paged by `nextCursor`. */
+export const listRuns = publicProcedure
+  .input(listRunsInput)
+  .output(listRunsOutput)
+  .query(({ ctx, input }) =>
+    ctx.services.runs.listRuns({
+      limit: input.limit,
+      ...(input.workflowKey ? { workflowKey: input.workflowKey } : {}),
+      ...(input.status ? { status: input.status } : {}),
+      ...(input.cursor ? { cursor: input.cursor } : {}),
+    }),
+  );

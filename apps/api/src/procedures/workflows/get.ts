@@ -1,0 +1,15 @@
+import { NotFoundError, workflowDescriptorSchema } from "@workflows/core";
+import { z } from "zod";
+import { publicProcedure } from "../../trpc";
+
+export const getWorkflowInput = z.object({ key: z.string().min(1) });
+export const getWorkflowOutput = workflowDescriptorSchema;
+
+export const getWorkflow = publicProcedure
+  .input(getWorkflowInput)
+  .output(getWorkflowOutput)
+  .query(({ ctx, input }) => {
+    const workflow = ctx.services.workflows.list().find((w) => w.key === input.key);
+    if (!workflow) throw new NotFoundError("workflow", input.key);
+    return workflow;
+  });

@@ -1,0 +1,40 @@
+import { tracked } from "@trpc/server";
+import { InvalidInputError } from "@workflows/core";
+import { z } from "zod";
+import type { Services } from "../../context";
+import { mapStreamErrors } from "../../errors";
+import { eventId, followRun, parseEventId } from "../../runs/followRun";
+import { startRun } from "../../runs/startRun";
+import { publicProcedure } from "../../trpc";
+import { startRunInput } from "./schemas";
+
+export const runWorkflowStreamInput = startRunInput.extend({
+  /** Set by the tRPC client when it reconnects: `${workflowRunId}:${seq}` of the last event it got. */
+  lastEventId: z.string().nullish(),
+});
+type Input = z.infer<typeof runWorkflowStreamInput>;
+
+async function* streamRun(services: Services, input: Input, signal: AbortSignal | undefined) {
+  let workflowRunId: string;
+  let afterSeq = 0;
+  if (input.lastEventId) {
+    // A reconnect: attach to the run it was following, never start a second one.
+    const last = parseEventId(input.lastEventId);
+    if (!last) throw new InvalidInputError(`lastEventId "${input.lastEventId}" is not a "<workflowRunId>:<seq>" event id.`);
+    workflowRunId = last.workflowRunId;
+    afterSeq = last.seq;
+  } else {
+    workflowRunId = (await startRun(services, input)).workflowRunId;
+  }
+  for await (const event of followRun(services.runs, workflowRunId, { afterSeq, ...(signal ? { signal } : {}) })) {
+    yield tracked(eventId(event), event);
+  }
+}
+
+/**
+ * Starts a run and streams its events from the database. Disconnecting does not cancel the run;
+ * reconnecting with `lastEventId` resumes the same run after that event.
+ */
+export const runWorkflowStream = publicProcedure
+  .input(runWorkflowStreamInput)
+  .subscription(({ ctx, input, signal }) => mapStreamErrors(streamRun(ctx.services, input, signal)));

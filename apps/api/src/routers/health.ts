@@ -1,0 +1,1 @@
+export { health as healthProcedure } from "../procedures/health/health";

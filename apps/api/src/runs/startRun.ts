@@ -1,0 +1,25 @@
+import { assertInputSize, ShuttingDownError } from "../errors";
+import type { Services } from "../context";
+
+export type StartRunInput = { key: string; input: string; conversationId?: string | null; idempotencyKey?: string | null };
+
+/**
+ * Starts a workflow run in the background and registers it for cancel and shutdown.
+ * With a known idempotency key the existing run is returned (`created: false`) and nothing starts.
+ */
+export async function startRun(services: Services, req: StartRunInput): ReturnType<Services["runner"]["start"]> {
+  if (!services.activeRuns.accepting) throw new ShuttingDownError();
+  assertInputSize("input", req.input, services.info.maxInputBytes);
+  const controller = new AbortController();
+  const started = await services.runner.start(req.key, req.input, {
+    ...(req.conversationId ? { conversationId: req.conversationId } : {}),
+    ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
+    signal: controller.signal,
+  });
+  if (started.created) {
+    services.activeRuns.add(started.workflowRunId, controller, started.done);
+    started.done.catch((error: unknown) => services.logger.error({ err: error, workflowRunId: started.workflowRunId }, "run crashed"));
+    services.logger.info({ workflowRunId: started.workflowRunId, workflowKey: req.key }, "run started");
+  }
+  return started;
+}

@@ -1,0 +1,105 @@
+import { TRPCClientError } from "@trpc/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AppRouter } from "../src/router";
+import { startTestServer, tempDir, type TestServer } from "./harness";
+
+let t: TestServer;
+const tmp = tempDir();
+beforeAll(async () => {
+  t = await startTestServer({ dbUrl: tmp.dbUrl, maxInputBytes: 1024 });
+});
+afterAll(async () => {
+  await t.close();
+  tmp.remove();
+});
+
+async function rejection(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof TRPCClientError)) throw new Error(`expected a TRPCClientError, got ${String(error)}`);
+  return error as TRPCClientError<AppRouter>;
+}
+
+describe("health", () => {
+  it("reports version, database kind and model provider", async () => {
+    const health = await t.sse.health.query();
+    expect(health).toMatchObject({ ok: true, database: "sqlite", modelProvider: "offline", accepting: true });
+    expect(health.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe("agents", () => {
+  it("lists the catalog with tools and handoffs", async () => {
+    const agents = await t.sse.agents.list.query();
+    const triage = agents.find((a) => a.key === "triage");
+    expect(triage?.handoffs.length).toBeGreaterThan(0);
+    expect(agents.find((a) => a.key === "data_analyst")?.tools).toContain("compute_statistics");
+  });
+
+  it("gets one agent, NOT_FOUND for an unknown key", async () => {
+    expect((await t.sse.agents.get.query({ key: "writer" })).key).toBe("writer");
+    const error = await rejection(t.sse.agents.get.query({ key: "nobody" }));
+    expect(error.data?.code).toBe("NOT_FOUND");
+    expect(error.message).toContain("nobody");
+  });
+});
+
+describe("workflows", () => {
+  it("lists descriptors with steps and version hashes", async () => {
+    const workflows = await t.sse.workflows.list.query();
+    const analysis = workflows.find((w) => w.key === "analysis_code");
+    expect(analysis).toMatchObject({ default: true, stepCount: 2 });
+    expect(analysis?.steps.map((s) => s.agentKey)).toEqual(["data_analyst", "code_assistant"]);
+  });
+
+  it("gets one workflow, NOT_FOUND for an unknown key", async () => {
+    expect((await t.sse.workflows.get.query({ key: "gated_writing" })).stepCount).toBe(3);
+    expect((await rejection(t.sse.workflows.get.query({ key: "nope" }))).data?.code).toBe("NOT_FOUND");
+  });
+
+  it("running an unknown workflow is NOT_FOUND and records nothing", async () => {
+    expect((await rejection(t.sse.workflows.run.mutate({ key: "nope", input: "x" }))).data?.code).toBe("NOT_FOUND");
+    expect((await t.sse.runs.list.query({ workflowKey: "nope" })).items).toEqual([]);
+  });
+});
+
+describe("errors", () => {
+  it("invalid input is BAD_REQUEST with the zod issues as data", async () => {
+    // @ts-expect-error: the server must reject what the types already forbid
+    const error = await rejection(t.sse.workflows.run.mutate({ key: 42, input: "" }));
+    expect(error.data?.code).toBe("BAD_REQUEST");
+    expect(error.data?.httpStatus).toBe(400);
+    const paths = error.data?.zodIssues?.map((i) => i.path.join("."));
+    expect(paths).toEqual(expect.arrayContaining(["key", "input"]));
+  });
+
+  it("input over MAX_INPUT_BYTES is PAYLOAD_TOO_LARGE", async () => {
+    const error = await rejection(t.sse.workflows.run.mutate({ key: "analysis_code", input: "x".repeat(2048) }));
+    expect(error.data?.code).toBe("PAYLOAD_TOO_LARGE");
+    const chat = await rejection(t.sse.chat.send.mutate({ message: "é".repeat(600) }));
+    expect(chat.data?.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+
+  it("a malformed cursor is BAD_REQUEST", async () => {
+    expect((await rejection(t.sse.runs.list.query({ cursor: "garbage" }))).data?.code).toBe("BAD_REQUEST");
+  });
+
+  it("unknown runs are NOT_FOUND everywhere, subscriptions included", async () => {
+    expect((await rejection(t.sse.runs.get.query({ workflowRunId: "missing" }))).data?.code).toBe("NOT_FOUND");
+    expect((await rejection(t.sse.runs.cancel.mutate({ workflowRunId: "missing" }))).data?.code).toBe("NOT_FOUND");
+    for (const client of [t.sse, t.ws]) {
+      const error = await new Promise<unknown>((resolve) => {
+        const sub = client.runs.events.subscribe({ workflowRunId: "missing" }, { onError: (e) => (sub.unsubscribe(), resolve(e)), onData: () => resolve(null) });
+      });
+      expect(error).toBeInstanceOf(TRPCClientError);
+      expect((error as TRPCClientError<AppRouter>).data?.code).toBe("NOT_FOUND");
+    }
+  });
+
+  it("never sends a stack trace", async () => {
+    const error = await rejection(t.sse.agents.get.query({ key: "nobody" }));
+    expect(JSON.stringify(error.shape)).not.toContain("stack");
+  });
+});

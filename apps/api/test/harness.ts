@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { ModelProvider } from "@openai/agents";
+import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
+import type { ModelConfig } from "@workflows/agents";
+import { EventSource } from "eventsource";
+import WebSocket from "ws";
+import { createServices } from "../src/app";
+import type { Services } from "../src/context";
+import { createLogger } from "../src/logger";
+import type { AppRouter } from "../src/router";
+import { createServer, type ServerHandle } from "../src/server";
+
+export type Client = TRPCClient<AppRouter>;
+
+export function tempDir(): { dir: string; dbUrl: string; remove(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), "wf-api-test-"));
+  return { dir, dbUrl: `file:${path.join(dir, "test.db")}`, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export type TestServer = {
+  services: Services;
+  server: ServerHandle;
+  /** Subscriptions over SSE. */
+  sse: Client;
+  /** Subscriptions over WebSocket. */
+  ws: Client;
+  close(): Promise<void>;
+};
+
+export type TestServerOptions = {
+  dbUrl: string;
+  model?: ModelConfig;
+  modelProvider?: ModelProvider;
+  maxInputBytes?: number;
+  shutdownGraceMs?: number;
+};
+
+/** The real server on port 0 over a real SQLite file, with both transports' clients. */
+export async function startTestServer(opts: TestServerOptions): Promise<TestServer> {
+  const services = await createServices({
+    logger: createLogger({ level: "silent" }),
+    databaseUrl: opts.dbUrl,
+    model: opts.model ?? { provider: "offline" },
+    ...(opts.modelProvider ? { modelProvider: opts.modelProvider } : {}),
+    maxInputBytes: opts.maxInputBytes ?? 64 * 1024,
+    shutdownGraceMs: opts.shutdownGraceMs ?? 2_000,
+  });
+  const server = await createServer(services, { port: 0, host: "127.0.0.1" });
+  const wsClient = createWSClient({ url: server.url.replace(/^http/, "ws"), WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });
+  const http = httpBatchLink({ url: server.url });
+  const sse = createTRPCClient<AppRouter>({
+    links: [splitLink({ condition: (op) => op.type === "subscription", true: httpSubscriptionLink({ url: server.url, EventSource }), false: http })],
+  });
+  const ws = createTRPCClient<AppRouter>({
+    links: [splitLink({ condition: (op) => op.type === "subscription", true: wsLink({ client: wsClient }), false: http })],
+  });
+  return {
+    services,
+    server,
+    sse,
+    ws,
+    async close() {
+      await wsClient.close();
+      await server.close();
+      await services.close();
+    },
+  };
+}
+
+/**
+ * Reads a subscription (the client's async-iterator form) until `until` says stop, or the server ends it.
+ * Leaving the loop unsubscribes.
+ */
+export async function collect<T>(
+  subscription: AsyncIterable<T>,
+  opts: { until?: (value: NoInfer<T>, all: NoInfer<T>[]) => boolean; onValue?: (value: NoInfer<T>, all: NoInfer<T>[]) => void; timeoutMs?: number } = {},
+): Promise<T[]> {
+  const values: T[] = [];
+  const iterator = subscription[Symbol.asyncIterator]();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`subscription timed out after ${values.length} values`)), opts.timeoutMs ?? 20_000);
+  });
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), timeout]);
+      if (next.done) return values;
+      values.push(next.value);
+      opts.onValue?.(next.value, values);
+      if (opts.until?.(next.value, values)) return values;
+    }
+  } finally {
+    clearTimeout(timer);
+    void iterator.return?.();
+  }
+}
+
+export const isEnd = (e: { data: { type: string } }): boolean => ["run.completed", "run.failed", "run.cancelled"].includes(e.data.type);
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env tsx
+import { TRPCClientError } from "@trpc/client";
+import { createWorkflowsClient, type RunEvent, type WorkflowsClient } from "./index";
+import { RunPrinter } from "./render";
+
+// The CLI is a script: its one setting comes from the environment.
+// eslint-disable-next-line no-restricted-properties
+const url = process.env.WORKFLOWS_URL ?? "http://127.0.0.1:3000/trpc";
+const usage = `usage: wf <command>
+  wf list                      workflows you can run
+  wf run <key> <input...>      run a workflow, showing each step live
+  wf watch <workflowRunId>     follow a run (replays what already happened)
+  wf runs [workflowKey]        recent runs
+env: WORKFLOWS_URL (default http://127.0.0.1:3000/trpc)`;
+
+const write = (text: string) => process.stdout.write(text);
+
+/** Follows a subscription of run events until the run ends; resolves with the exit code. */
+function follow(subscribe: (handlers: { onData(v: { id: string; data: RunEvent }): void; onError(e: unknown): void; onComplete(): void }) => { unsubscribe(): void }): Promise<number> {
+  const printer = new RunPrinter(write);
+  let runId: string | undefined;
+  return new Promise<number>((resolve, reject) => {
+    let code: number | null = null;
+    const sub = subscribe({
+      onData({ data }) {
+        runId ??= data.workflowRunId;
+        code = printer.print(data);
+        if (code !== null) {
+          sub.unsubscribe();
+          resolve(code);
+        }
+      },
+      onError: reject,
+      onComplete: () => resolve(code ?? 1),
+    });
+    process.once("SIGINT", () => {
+      sub.unsubscribe();
+      write(`\n(stopped watching; the run goes on${runId ? `: wf watch ${runId}` : ""})\n`);
+      resolve(130);
+    });
+  });
+}
+
+async function main(client: WorkflowsClient, argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case "list": {
+      for (const w of await client.workflows.list.query()) {
+        write(`${w.key}${w.default ? " (default)" : ""} — ${w.displayName}\n  ${w.description}\n  steps: ${w.steps.map((s) => `${s.name}(${s.agentKey})`).join(" → ")}\n`);
+      }
+      return 0;
+    }
+    case "run": {
+      const [key, ...words] = args;
+      if (!key || words.length === 0) throw new UsageError("wf run <key> <input...>");
+      const input = words.join(" ");
+      return follow((h) => client.workflows.runStream.subscribe({ key, input }, h));
+    }
+    case "watch": {
+      const [workflowRunId] = args;
+      if (!workflowRunId) throw new UsageError("wf watch <workflowRunId>");
+      return follow((h) => client.runs.events.subscribe({ workflowRunId }, h));
+    }
+    case "runs": {
+      const [workflowKey] = args;
+      const { items } = await client.runs.list.query({ limit: 20, ...(workflowKey ? { workflowKey } : {}) });
+      if (items.length === 0) write("no runs yet\n");
+      for (const r of items) write(`${r.createdAt}  ${r.status.padEnd(11)} ${r.workflowKey.padEnd(18)} ${r.id}  ${r.usage.totalTokens} tokens\n`);
+      return 0;
+    }
+    case undefined:
+    case "help":
+    case "--help":
+      write(`${usage}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+class UsageError extends Error {}
+
+const client = createWorkflowsClient({ url });
+main(client, process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) process.stderr.write(`${error.message}\n\n${usage}\n`);
+    else if (error instanceof TRPCClientError) {
+      const code = (error.data as { code?: string } | undefined)?.code;
+      const cause = error.cause instanceof Error ? error.cause.message : "";
+      process.stderr.write(code ? `error ${code}: ${error.message}\n` : `cannot reach the Workflows API at ${url}: ${error.message}${cause ? ` (${cause})` : ""}\n`);
+    } else process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

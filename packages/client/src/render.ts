@@ -1,0 +1,61 @@
+import type { RunEvent } from "./index";
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** Turns run events into terminal lines; keeps track of whether a text stream is mid-line. */
+export class RunPrinter {
+  #midLine = false;
+  #stepCount = 0;
+  constructor(private readonly out: (text: string) => void) {}
+
+  #line(text: string) {
+    if (this.#midLine) this.out("\n");
+    this.#midLine = false;
+    this.out(`${text}\n`);
+  }
+
+  /** Prints one event; returns the exit code once the run has ended, else null. */
+  print(event: RunEvent): number | null {
+    switch (event.type) {
+      case "run.started":
+        this.#stepCount = event.steps.length;
+        this.#line(`▶ ${event.workflowKey} run ${event.workflowRunId} (${event.steps.length} steps)`);
+        return null;
+      case "step.started":
+        this.#line(`● [${event.stepIndex + 1}/${this.#stepCount || "?"}] ${event.stepName} (${event.agentKey})${event.attempt > 1 ? ` attempt ${event.attempt}` : ""}`);
+        this.out("  ");
+        this.#midLine = true;
+        return null;
+      case "step.delta":
+        this.out(event.delta.replace(/\n/g, "\n  "));
+        this.#midLine = true;
+        return null;
+      case "step.item":
+        if (event.item.kind === "tool_called") this.#line(`  ↳ tool ${event.item.toolName}(${event.item.arguments})`);
+        else if (event.item.kind === "handoff_occurred") this.#line(`  ↳ handoff ${event.item.fromAgentKey} → ${event.item.toAgentKey}`);
+        return null;
+      case "step.completed":
+        this.#line(`✓ ${event.stepName} done in ${seconds(event.durationMs)}, ${event.usage.totalTokens} tokens (${event.usage.inputTokens} in / ${event.usage.outputTokens} out)`);
+        return null;
+      case "step.skipped":
+        this.#line(`○ ${event.stepName} skipped: ${event.reason}`);
+        return null;
+      case "step.failed":
+        this.#line(`✗ ${event.stepName} failed [${event.error.code}] ${event.error.message} (next: ${event.onFailure})`);
+        return null;
+      case "run.completed":
+        this.#line(`✓ run ${event.workflowRunId} succeeded in ${seconds(event.durationMs)}, ${event.usage.totalTokens} tokens`);
+        this.#line(`\n${event.finalOutput}`);
+        return 0;
+      case "run.failed":
+        this.#line(`✗ run ${event.workflowRunId} failed [${event.error.code}]: ${event.error.message}`);
+        return 1;
+      case "run.cancelled":
+        this.#line(`✗ run ${event.workflowRunId} cancelled: ${event.reason}`);
+        return 1;
+      default:
+        event satisfies never;
+        return null;
+    }
+  }
+}
