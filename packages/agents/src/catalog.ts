@@ -19,7 +19,12 @@ export class AgentCatalog {
   readonly #specs = new Map<string, AgentSpec>();
   readonly #agents = new Map<string, CatalogAgent>();
 
-  constructor(specs: readonly AgentSpec[]) {
+  /**
+   * @param options.defaultModel model name for agents that do not name one. Naming the model on the agent
+   * (rather than leaving it to the provider) keeps the SDK from applying its own default model's settings.
+   */
+  constructor(specs: readonly AgentSpec[], options: { defaultModel?: string | undefined } = {}) {
+    const defaultModel = options.defaultModel;
     for (const spec of specs) {
       if (!keyPattern.test(spec.key)) throw new InvalidAgentCatalogError(`Agent key "${spec.key}" must be snake_case (${keyPattern.source}).`);
       if (this.#specs.has(spec.key)) throw new InvalidAgentCatalogError(`Duplicate agent key "${spec.key}".`);
@@ -41,7 +46,7 @@ export class AgentCatalog {
           instructions: spec.instructions,
           tools: spec.tools ?? [],
           ...(spec.outputType ? { outputType: spec.outputType } : {}),
-          ...(spec.model ? { model: spec.model } : {}),
+          ...(spec.model || defaultModel ? { model: spec.model ?? defaultModel } : {}),
         }),
       );
     }

@@ -62,6 +62,14 @@ describe("openai provider against a local OpenAI imitation", () => {
     await new Runner({ modelProvider: createModelProvider(config), model: defaultModelName(config), tracingDisabled: true }).run(createDefaultCatalog().agent("writer"), "1. a");
     expect(fake.log[0]?.keys).not.toContain("reasoning");
   });
+
+  it("sends no reasoning settings when the catalog names the model on its agents (defaultModel)", async () => {
+    const config: ModelConfig = { provider: "openai", apiKey: "test", baseURL: fake.baseURL, api: "responses", model: "gpt-4.1-mini" };
+    const catalog = createDefaultCatalog({ defaultModel: defaultModelName(config) });
+    await new Runner({ modelProvider: createModelProvider(config), tracingDisabled: true }).run(catalog.agent("writer"), "1. a");
+    expect(fake.log[0]?.body.model).toBe("gpt-4.1-mini");
+    expect(fake.log[0]?.keys).not.toContain("reasoning");
+  });
 });
 
 describe("describeModelConfig", () => {

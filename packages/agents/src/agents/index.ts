@@ -25,4 +25,5 @@ export const defaultAgentSpecs: readonly AgentSpec[] = [
 ];
 
 /** A fresh catalog of the shipped agents (fresh SDK `Agent` objects on each call). */
-export const createDefaultCatalog = (): AgentCatalog => new AgentCatalog(defaultAgentSpecs);
+/** The shipped agents; `defaultModel` (see `defaultModelName`) names the model of agents that do not name one. */
+export const createDefaultCatalog = (options: { defaultModel?: string | undefined } = {}): AgentCatalog => new AgentCatalog(defaultAgentSpecs, options);
