@@ -1,0 +1,10 @@
+export { openDatabase, type Database, type OpenDatabaseOptions } from "./database";
+export { DatabaseMigrationError, UnsupportedDatabaseUrlError, type DatabaseMigrationProblem } from "./errors";
+export { exclusive } from "./exclusive";
+export { createMigration, migrateDatabase, type CreateMigrationResult, type MigrateOptions, type MigrateResult } from "./migrate/migrate";
+export { defaultDatabasePath, migrationsDir } from "./paths";
+export { findRunByIdempotencyKey, getRun, listEvents, listRuns, listSpans, type ListEventsOptions, type ListRunsOptions, type RunPage } from "./queries";
+export { PrismaRunRecorder, type PrismaRunRecorderOptions, type StoredListener } from "./recorder";
+export { PrismaSession } from "./session";
+export { resolveSqliteUrl } from "./url";
+export type { PrismaClient } from "./generated/client";

@@ -1,0 +1,172 @@
+// The native Prisma schema engine cannot be downloaded here; its WebAssembly build, driven through a
+// driver adapter, does the same work. This file hides the three traps met with SQLite (see TOOLCHAIN.md).
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import * as bg from "@prisma/schema-engine-wasm/schema_engine_bg";
+import type { MigrationList, SchemaEngine, SchemaFilter } from "@prisma/schema-engine-wasm/schema_engine_bg";
+import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type ErrorCapturingSqlMigrationAwareDriverAdapterFactory,
+  type IsolationLevel,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+  type SqlQuery,
+  type SqlResultSet,
+  type Transaction,
+} from "@prisma/driver-adapter-utils";
+
+export const noFilters: SchemaFilter = { externalTables: [], externalEnums: [] };
+
+type EngineModule = typeof bg;
+// The project's lib settings (ES2023, no DOM) do not declare WebAssembly; Node has it. Only this much is used.
+type WasmApi = {
+  instantiate(bytes: Uint8Array, imports: Record<string, Record<string, unknown>>): Promise<{ instance: { exports: Record<string, unknown> } }>;
+};
+const wasmApi = (): WasmApi => (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+let engineModule: Promise<EngineModule> | undefined;
+
+/** Instantiates the wasm module once per process (wasm-bindgen keeps it in module state). */
+function loadEngineModule(): Promise<EngineModule> {
+  engineModule ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const wasmPath = path.join(path.dirname(require.resolve("@prisma/schema-engine-wasm")), "schema_engine_bg.wasm");
+    const imports = { "./schema_engine_bg.js": bg as unknown as Record<string, unknown> };
+    const { instance } = await wasmApi().instantiate(await fs.promises.readFile(wasmPath), imports);
+    bg.__wbg_set_wasm(instance.exports);
+    const start = instance.exports.__wbindgen_start;
+    if (typeof start === "function") (start as () => void)();
+    return bg;
+  })();
+  return engineModule;
+}
+
+/**
+ * better-sqlite3 prepares one statement per call, but the engine replays a whole migration.sql into the
+ * shadow database with one `executeRaw`; a parameterless multi-statement query goes to `executeScript`.
+ */
+class ScriptFallbackAdapter implements SqlDriverAdapter {
+  readonly provider: SqlDriverAdapter["provider"];
+  readonly adapterName: string;
+  constructor(private readonly inner: SqlDriverAdapter) {
+    this.provider = inner.provider;
+    this.adapterName = inner.adapterName;
+  }
+  queryRaw(query: SqlQuery): Promise<SqlResultSet> {
+    return this.inner.queryRaw(query);
+  }
+  async executeRaw(query: SqlQuery): Promise<number> {
+    try {
+      return await this.inner.executeRaw(query);
+    } catch (error) {
+      if (query.args.length === 0 && /more than one statement/i.test(messageOf(error))) {
+        await this.inner.executeScript(query.sql);
+        return 0;
+      }
+      throw error;
+    }
+  }
+  executeScript(script: string): Promise<void> {
+    return this.inner.executeScript(script);
+  }
+  startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
+    return this.inner.startTransaction(isolationLevel);
+  }
+  getConnectionInfo() {
+    return this.inner.getConnectionInfo?.() ?? { supportsRelationJoins: false };
+  }
+  dispose(): Promise<void> {
+    return this.inner.dispose();
+  }
+}
+
+/** Adapter factory for the engine; remembers every connection so `disposeAll` can close the files. */
+class SqliteMigrationFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider = "sqlite" as const;
+  readonly adapterName: string;
+  readonly #inner: PrismaBetterSqlite3;
+  readonly #opened: SqlDriverAdapter[] = [];
+  constructor(url: string) {
+    this.#inner = new PrismaBetterSqlite3({ url, timeout: 10_000 });
+    this.adapterName = this.#inner.adapterName;
+  }
+  async connect(): Promise<SqlDriverAdapter> {
+    return this.#track(await this.#inner.connect());
+  }
+  async connectToShadowDb(): Promise<SqlDriverAdapter> {
+    return this.#track(await this.#inner.connectToShadowDb());
+  }
+  async disposeAll(): Promise<void> {
+    for (const adapter of this.#opened.splice(0)) await adapter.dispose().catch(() => undefined);
+  }
+  #track(adapter: SqlDriverAdapter): SqlDriverAdapter {
+    const wrapped = new ScriptFallbackAdapter(adapter);
+    this.#opened.push(wrapped);
+    return wrapped;
+  }
+}
+
+export type EngineSession = {
+  engine: SchemaEngine;
+  /** Turns the engine's opaque "External error id#N" into the driver's own message. */
+  explain(error: unknown): string;
+  close(): Promise<void>;
+};
+
+/** Opens the wasm schema engine on a SQLite file, with the datamodel it diffs against. */
+export async function openSchemaEngine(options: { url: string; schema: { path: string; content: string } }): Promise<EngineSession> {
+  const wasm = await loadEngineModule();
+  const factory = new SqliteMigrationFactory(options.url);
+  const bound: ErrorCapturingSqlMigrationAwareDriverAdapterFactory = bindMigrationAwareSqlAdapterFactory(factory);
+  const engine = await wasm.SchemaEngine.new({ datamodels: [[options.schema.path, options.schema.content]] }, () => undefined, bound);
+  let closed = false;
+  return {
+    engine,
+    explain(error) {
+      const message = messageOf(error);
+      const id = /External error id#(\d+)/.exec(message)?.[1];
+      const external = id === undefined ? undefined : bound.errorRegistry.consumeError(Number(id));
+      return external ? `${message} (${messageOf(external.error)})` : message;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      engine.free();
+      await factory.disposeAll();
+    },
+  };
+}
+
+/** Reads a migrations folder into the shape the engine takes. Folders sort by name (timestamp first). */
+export function readMigrationsList(dir: string): MigrationList {
+  const lockPath = path.join(dir, "migration_lock.toml");
+  const names = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
+    : [];
+  return {
+    baseDir: dir,
+    lockfile: { path: "migration_lock.toml", content: fs.existsSync(lockPath) ? fs.readFileSync(lockPath, "utf8") : null },
+    shadowDbInitScript: "",
+    migrationDirectories: names.map((name) => {
+      const file = path.join(dir, name, "migration.sql");
+      return {
+        path: name,
+        migrationFile: {
+          path: "migration.sql",
+          content: fs.existsSync(file) ? { tag: "ok", value: fs.readFileSync(file, "utf8") } : { tag: "error", value: `${file} is missing` },
+        },
+      };
+    }),
+  };
+}
+
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") return error.message;
+  return String(error);
+}

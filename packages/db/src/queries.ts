@@ -1,0 +1,92 @@
+import { InvalidInputError, runStatusSchema, type RunRecord, type RunStatus, type SpanRecord, type StepRecord, type WorkflowEvent } from "@workflows/core";
+import { z } from "zod";
+import { exclusive } from "./exclusive";
+import type { Prisma, PrismaClient } from "./generated/client";
+import { eventOf, runRecordOf, spanRecordOf, stepRecordOf } from "./mapping";
+
+export type ListRunsOptions = {
+  workflowKey?: string;
+  status?: RunStatus;
+  /** Default 20, at most 100. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string | null;
+};
+export type RunPage = { items: RunRecord[]; nextCursor: string | null };
+
+const cursorSchema = z.object({ createdAt: z.iso.datetime(), id: z.string() });
+
+function encodeCursor(run: RunRecord): string {
+  return Buffer.from(JSON.stringify({ createdAt: run.createdAt, id: run.id })).toString("base64url");
+}
+function decodeCursor(cursor: string): z.infer<typeof cursorSchema> {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+  } catch {
+    throw new InvalidInputError("The cursor is not one this server gave out.");
+  }
+}
+
+/** Runs newest first; the cursor (createdAt, id) stays stable while new runs are added. */
+export function listRuns(prisma: PrismaClient, options: ListRunsOptions = {}): Promise<RunPage> {
+  const limit = Math.min(100, Math.max(1, Math.trunc(options.limit ?? 20)));
+  const where: Prisma.WorkflowRunWhereInput = {};
+  if (options.workflowKey !== undefined) where.workflowKey = options.workflowKey;
+  if (options.status !== undefined) where.status = runStatusSchema.parse(options.status);
+  if (options.cursor) {
+    const after = decodeCursor(options.cursor);
+    const createdAt = new Date(after.createdAt);
+    where.OR = [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: after.id } }];
+  }
+  return exclusive(prisma, async () => {
+    const rows = await prisma.workflowRun.findMany({ where, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: limit + 1 });
+    const items = rows.slice(0, limit).map(runRecordOf);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  });
+}
+
+/** A run with its steps in index order, or null. */
+export function getRun(prisma: PrismaClient, id: string): Promise<{ run: RunRecord; steps: StepRecord[] } | null> {
+  return exclusive(prisma, async () => {
+    const row = await prisma.workflowRun.findUnique({ where: { id }, include: { steps: { orderBy: { index: "asc" } } } });
+    if (!row) return null;
+    return { run: runRecordOf(row), steps: row.steps.map(stepRecordOf) };
+  });
+}
+
+export type ListEventsOptions = {
+  /** Only events with a greater seq. */
+  afterSeq?: number;
+  /** Default and maximum 1000. */
+  limit?: number;
+};
+
+/** A run's events in seq order. */
+export function listEvents(prisma: PrismaClient, runId: string, options: ListEventsOptions = {}): Promise<WorkflowEvent[]> {
+  const limit = Math.min(1000, Math.max(1, Math.trunc(options.limit ?? 1000)));
+  return exclusive(prisma, async () => {
+    const rows = await prisma.workflowRunEvent.findMany({
+      where: { runId, seq: { gt: options.afterSeq ?? 0 } },
+      orderBy: { seq: "asc" },
+      take: limit,
+      select: { payload: true },
+    });
+    return rows.map((r) => eventOf(r.payload));
+  });
+}
+
+/** A run's trace spans in the order they were recorded. */
+export function listSpans(prisma: PrismaClient, runId: string): Promise<SpanRecord[]> {
+  return exclusive(prisma, async () => {
+    const rows = await prisma.traceSpan.findMany({ where: { runId }, orderBy: { id: "asc" } });
+    return rows.map(spanRecordOf);
+  });
+}
+
+export function findRunByIdempotencyKey(prisma: PrismaClient, idempotencyKey: string): Promise<RunRecord | null> {
+  return exclusive(prisma, async () => {
+    const row = await prisma.workflowRun.findUnique({ where: { idempotencyKey } });
+    return row ? runRecordOf(row) : null;
+  });
+}

@@ -1,0 +1,224 @@
+import { ConflictError, InMemoryRunRecorder, NotFoundError, SystemFaultError, type NewRun, type WorkflowEvent } from "@workflows/core";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cancelledRun, failedRun, newRun, skippedStepRun, succeededRun, tempDir } from "../test/fixtures";
+import { openDatabase, type Database } from "./database";
+import { getRun, listEvents, listSpans } from "./queries";
+import { PrismaRunRecorder } from "./recorder";
+
+let tmp: ReturnType<typeof tempDir>;
+let db: Database;
+let recorder: PrismaRunRecorder;
+
+beforeEach(async () => {
+  tmp = tempDir();
+  db = await openDatabase({ url: tmp.url() });
+  recorder = new PrismaRunRecorder(db.prisma);
+});
+afterEach(async () => {
+  await recorder.close();
+  await db.close();
+  tmp.remove();
+});
+
+/** Appends one by one, awaiting each, as the runner does. */
+async function play(target: { append(e: WorkflowEvent): Promise<void> }, events: WorkflowEvent[]) {
+  for (const e of events) await target.append(e);
+}
+
+describe("PrismaRunRecorder matches InMemoryRunRecorder", () => {
+  const scenarios: [string, (run: NewRun) => WorkflowEvent[]][] = [
+    ["a succeeded run", (r) => succeededRun(r)],
+    ["a run failed mid-way (earlier steps kept)", failedRun],
+    ["a run with a skipped step", skippedStepRun],
+    ["a cancelled run", cancelledRun],
+  ];
+  for (const [name, build] of scenarios) {
+    it(name, async () => {
+      const input = newRun("run-1", { conversationId: "conv-1", idempotencyKey: "key-1" });
+      const events = build(input);
+      const memory = new InMemoryRunRecorder();
+      await memory.createRun(input);
+      await play(memory, events);
+      const created = await recorder.createRun(input);
+      expect(created.status).toBe("created");
+      await play(recorder, events);
+
+      const expected = memory.get("run-1");
+      const stored = await getRun(db.prisma, "run-1");
+      expect(stored).not.toBeNull();
+      expect({ ...stored!.run, createdAt: "x" }).toEqual({ ...expected.run, createdAt: "x" });
+      expect(stored!.steps).toEqual(expected.steps);
+      expect(await listEvents(db.prisma, "run-1")).toEqual(expected.events);
+    });
+  }
+
+  it("keeps the earlier steps' outputs of a failed run", async () => {
+    const input = newRun("run-f");
+    await recorder.createRun(input);
+    await play(recorder, failedRun(input));
+    const stored = (await getRun(db.prisma, "run-f"))!;
+    expect(stored.run.status).toBe("failed");
+    expect(stored.run.error).toEqual({ code: "MODEL_ERROR", message: "upstream 500" });
+    expect(stored.steps.map((s) => s.status)).toEqual(["succeeded", "failed", "pending"]);
+    expect(stored.steps[0]!.output).toBe("out0");
+    expect(stored.steps[0]!.structuredOutput).toEqual({ n: 0, tags: ["a", "b"] });
+  });
+});
+
+describe("append", () => {
+  it("resolves only after the event is readable, and notifies onStored after commit", async () => {
+    const input = newRun("run-n");
+    await recorder.createRun(input);
+    const seen: [string, number][] = [];
+    const stop = recorder.onStored((id, seq) => seen.push([id, seq]));
+    const [first, second] = succeededRun(input);
+    await recorder.append(first!);
+    expect(seen).toEqual([["run-n", 1]]);
+    expect((await listEvents(db.prisma, "run-n")).map((e) => e.seq)).toEqual([1]);
+    stop();
+    await recorder.append(second!);
+    expect(seen).toHaveLength(1);
+  });
+
+  it("writes concurrent appends of many runs in shared transactions, all stored", async () => {
+    const runs = Array.from({ length: 20 }, (_, i) => newRun(`run-${i}`));
+    for (const r of runs) await recorder.createRun(r);
+    await Promise.all(runs.map((r) => play(recorder, succeededRun(r))));
+    for (const r of runs) {
+      const stored = (await getRun(db.prisma, r.id))!;
+      expect(stored.run.status).toBe("succeeded");
+      expect(stored.run.lastSeq).toBe(succeededRun(r).length);
+    }
+    expect(await db.prisma.workflowRunEvent.count()).toBe(20 * succeededRun(runs[0]!).length);
+  });
+
+  it("rejects an event whose seq does not follow, like the in-memory recorder, and keeps the batch's other events", async () => {
+    const a = newRun("run-a");
+    const b = newRun("run-b");
+    await recorder.createRun(a);
+    await recorder.createRun(b);
+    const [a1, a2] = succeededRun(a);
+    const [b1] = succeededRun(b);
+    const results = await Promise.allSettled([recorder.append(a1!), recorder.append(a1!), recorder.append(b1!), recorder.append(a2!)]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    expect((await listEvents(db.prisma, "run-a")).map((e) => e.seq)).toEqual([1, 2]);
+    expect((await getRun(db.prisma, "run-b"))!.run.lastSeq).toBe(1);
+  });
+
+  it("rejects events and spans of an unknown run with NotFoundError", async () => {
+    const [e] = succeededRun(newRun("ghost"));
+    await expect(recorder.append(e!)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      recorder.recordSpan({ workflowRunId: "ghost", stepIndex: null, traceId: "t", spanId: "s", parentId: null, kind: "agent", name: "x", startedAt: null, endedAt: null, error: null, data: {} }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("rejects with SystemFaultError STORAGE_ERROR when the database fails", async () => {
+    const input = newRun("run-s");
+    await recorder.createRun(input);
+    await db.prisma.$executeRawUnsafe('DROP TABLE "WorkflowRunEvent"');
+    const [first] = succeededRun(input);
+    const error: unknown = await recorder.append(first!).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SystemFaultError);
+    expect((error as SystemFaultError).code).toBe("STORAGE_ERROR");
+    // The transaction rolled back: the run patch was not applied either.
+    expect((await getRun(db.prisma, "run-s"))!.run.lastSeq).toBe(0);
+  });
+
+  it("rejects appends after close()", async () => {
+    await recorder.close();
+    const [first] = succeededRun(newRun("late"));
+    await expect(recorder.append(first!)).rejects.toBeInstanceOf(SystemFaultError);
+  });
+});
+
+describe("createRun", () => {
+  it("returns the existing run for a known idempotency key", async () => {
+    const first = await recorder.createRun(newRun("run-1", { idempotencyKey: "k" }));
+    const again = await recorder.createRun(newRun("run-2", { idempotencyKey: "k" }));
+    expect(first.status).toBe("created");
+    expect(again).toEqual({ status: "existing", run: first.run });
+    expect(await db.prisma.workflowRun.count()).toBe(1);
+  });
+
+  it("gives one run when two clients race with the same key", async () => {
+    const other = await openDatabase({ url: tmp.url() });
+    try {
+      const second = new PrismaRunRecorder(other.prisma);
+      const results = await Promise.all([recorder.createRun(newRun("run-x", { idempotencyKey: "race" })), second.createRun(newRun("run-y", { idempotencyKey: "race" }))]);
+      expect(results.map((r) => r.status).sort()).toEqual(["created", "existing"]);
+      expect(results[0].run.id).toBe(results[1].run.id);
+      expect(await db.prisma.workflowRun.count()).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("rejects a reused run id without a key as a ConflictError", async () => {
+    await recorder.createRun(newRun("dup"));
+    await expect(recorder.createRun(newRun("dup"))).rejects.toBeInstanceOf(ConflictError);
+  });
+});
+
+describe("recordSpan", () => {
+  it("stores spans in order with their data", async () => {
+    await recorder.createRun(newRun("run-1"));
+    const base = { workflowRunId: "run-1", traceId: "trace_1", parentId: null, startedAt: "2025-03-01T10:00:00.000Z", endedAt: "2025-03-01T10:00:01.000Z", error: null };
+    await Promise.all([
+      recorder.recordSpan({ ...base, stepIndex: null, spanId: "s1", kind: "agent", name: "writer", data: { model: "m" } }),
+      recorder.recordSpan({ ...base, stepIndex: 0, spanId: "s2", parentId: "s1", kind: "generation", name: "gen", data: { usage: { input_tokens: 3 } } }),
+    ]);
+    const spans = await listSpans(db.prisma, "run-1");
+    expect(spans.map((s) => s.spanId)).toEqual(["s1", "s2"]);
+    expect(spans[1]).toMatchObject({ stepIndex: 0, parentId: "s1", kind: "generation", data: { usage: { input_tokens: 3 } } });
+  });
+});
+
+describe("markInterrupted", () => {
+  it("marks live runs interrupted and their running steps cancelled, leaving finished runs alone", async () => {
+    const live = newRun("live");
+    const done = newRun("done");
+    const waiting = newRun("waiting");
+    for (const r of [live, done, waiting]) await recorder.createRun(r);
+    await play(recorder, succeededRun(live).slice(0, 3)); // run.started, step0 started, a delta
+    await play(recorder, succeededRun(done));
+    const notified: string[] = [];
+    recorder.onStored((id) => notified.push(id));
+    const changed = await recorder.markInterrupted();
+    expect(changed.sort()).toEqual(["live", "waiting"]);
+    expect(notified.sort()).toEqual(["live", "waiting"]);
+    const stored = (await getRun(db.prisma, "live"))!;
+    expect(stored.run.status).toBe("interrupted");
+    expect(stored.run.error?.code).toBe("INTERRUPTED");
+    expect(stored.run.endedAt).not.toBeNull();
+    expect(stored.steps.map((s) => s.status)).toEqual(["cancelled", "pending", "pending"]);
+    expect((await getRun(db.prisma, "done"))!.run.status).toBe("succeeded");
+    expect(await recorder.markInterrupted(["done"])).toEqual([]);
+  });
+});
+
+describe("two processes on one file", () => {
+  it("a recorder here and one in another process interleave appends without losing writes", async () => {
+    const perRun = succeededRun(newRun("x")).length;
+    const mine = Array.from({ length: 5 }, (_, i) => newRun(`a-${i}`));
+    for (const r of mine) await recorder.createRun(r);
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../test/writer.ts", import.meta.url)), tmp.url(), "b", "5"], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    // Keep writing here while the other process writes.
+    for (let round = 0; round < 3 && child.exitCode === null; round++) await new Promise((r) => setTimeout(r, 200));
+    await Promise.all(mine.map((r) => play(recorder, succeededRun(r))));
+    expect(await exited, output).toBe(0);
+    expect(await db.prisma.workflowRunEvent.count()).toBe(10 * perRun);
+    for (const id of [...mine.map((r) => r.id), ...Array.from({ length: 5 }, (_, i) => `b-${i}`)]) {
+      const stored = (await getRun(db.prisma, id))!;
+      expect(stored.run).toMatchObject({ status: "succeeded", lastSeq: perRun });
+      expect(stored.steps.every((s) => s.status === "succeeded")).toBe(true);
+    }
+  });
+});
