@@ -43,7 +43,7 @@ export const stepRecordSchema = z.object({
 });
 export type StepRecord = z.infer<typeof stepRecordSchema>;
 
-export const spanKindSchema = z.enum(["agent", "generation", "response", "function", "handoff", "guardrail", "custom", "other"]);
+export const spanKindSchema = z.enum(["task", "turn", "agent", "generation", "response", "function", "handoff", "guardrail", "custom", "other"]);
 export type SpanKind = z.infer<typeof spanKindSchema>;
 
 export const spanRecordSchema = z.object({

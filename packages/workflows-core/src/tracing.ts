@@ -1,8 +1,8 @@
 import { setTraceProcessors, setTracingDisabled, type Span, type SpanData, type TracingProcessor } from "@openai/agents";
-import type { SpanKind, SpanRecord } from "./records";
+import { spanKindSchema, type SpanKind, type SpanRecord } from "./records";
 
 type SpanSink = (span: SpanRecord) => void;
-const knownKinds = new Set<string>(["agent", "generation", "response", "function", "handoff", "guardrail", "custom"]);
+const knownKinds: ReadonlySet<string> = new Set(spanKindSchema.options);
 const maxDataChars = 2_000;
 
 /**
@@ -79,6 +79,7 @@ function toSpanRecord(span: Span<SpanData>, meta: StepTraceMeta): SpanRecord {
 
 /** Keeps span data small: scalar fields and short strings; big values become a length note. */
 function smallData(data: Record<string, unknown>): Record<string, unknown> {
+  if ((JSON.stringify(data)?.length ?? 0) <= maxDataChars) return data;
   const out: Record<string, unknown> = {};
   let budget = maxDataChars;
   for (const [key, value] of Object.entries(data)) {
