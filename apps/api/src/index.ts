@@ -4,3 +4,5 @@ export { parseEnv, loadEnv, EnvError, type Env } from "./env";
 export { createLogger, type Logger } from "./logger";
 export type { Services } from "./context";
 export type { AppRouter } from "./router";
+export { appRouter } from "./routers";
+export { mergeRouters, publicProcedure, router } from "./trpc";

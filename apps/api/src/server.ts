@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import type { AnyRouter } from "@trpc/server";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
@@ -19,14 +20,23 @@ export type ServerHandle = {
 export const TRPC_PATH = "/trpc";
 
 /** tRPC over HTTP (queries, mutations, SSE subscriptions) and WebSocket, on one port. Port 0 picks a free one. */
-export async function createServer(services: Services, opts: { port: number; host: string }): Promise<ServerHandle> {
+export async function createServer(
+  services: Services,
+  opts: {
+    port: number;
+    host: string;
+    /** Serve this router instead of `appRouter` (benchmarks add procedures with `mergeRouters`). */
+    router?: AnyRouter;
+  },
+): Promise<ServerHandle> {
+  const router = opts.router ?? appRouter;
   const createContext = createContextFactory(services);
   const onError = ({ error, path }: { error: { code: string; cause?: unknown }; path?: string | undefined }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") services.logger.error({ err: error.cause ?? error, path }, "procedure failed");
     else services.logger.debug({ code: error.code, path }, "procedure rejected");
   };
   const server = createHTTPServer({
-    router: appRouter,
+    router,
     basePath: `${TRPC_PATH}/`,
     createContext,
     onError,
@@ -35,7 +45,7 @@ export async function createServer(services: Services, opts: { port: number; hos
   });
   // Any path: clients may connect to ws://host:port or ws://host:port/trpc.
   const wss = new WebSocketServer({ server, maxPayload: services.info.maxInputBytes * 4 + 64 * 1024 });
-  const handler = applyWSSHandler({ wss, router: appRouter, createContext, onError });
+  const handler = applyWSSHandler({ wss, router, createContext, onError });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {

@@ -21,6 +21,7 @@ const t = initTRPC.context<Context>().create({
 });
 
 export const router = t.router;
+export const mergeRouters = t.mergeRouters;
 
 /** Every procedure maps domain errors through `toTRPCError`, once, here. */
 export const publicProcedure = t.procedure.use(async ({ next }) => {

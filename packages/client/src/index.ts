@@ -1,5 +1,5 @@
 import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
-import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import type { AnyRouter, inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@workflows/api/router";
 import { EventSource } from "eventsource";
 import WebSocket from "ws";
@@ -25,12 +25,15 @@ export type WorkflowsClient = TRPCClient<AppRouter>;
 const sockets = new WeakMap<object, ReturnType<typeof createWSClient>>();
 
 /** Closes the client's WebSocket, if it opened one (transport `ws`); lets the process exit. */
-export async function closeWorkflowsClient(client: WorkflowsClient): Promise<void> {
+export async function closeWorkflowsClient(client: object): Promise<void> {
   await sockets.get(client)?.close();
 }
 
-/** A typed client for the Workflows API. Queries and mutations are batched over HTTP. */
-export function createWorkflowsClient(options: WorkflowsClientOptions): WorkflowsClient {
+/**
+ * A typed client for the Workflows API. Queries and mutations are batched over HTTP.
+ * `TRouter` can name a router that extends the API's (e.g. benchmarks adding procedures).
+ */
+export function createWorkflowsClient<TRouter extends AnyRouter = AppRouter>(options: WorkflowsClientOptions): TRPCClient<TRouter> {
   const url = options.url.replace(/\/+$/, "");
   let wsClient: ReturnType<typeof createWSClient> | undefined;
   const subscriptionLink =
@@ -43,7 +46,7 @@ export function createWorkflowsClient(options: WorkflowsClientOptions): Workflow
           })),
         })
       : httpSubscriptionLink({ url, EventSource });
-  const client = createTRPCClient<AppRouter>({
+  const client = createTRPCClient<TRouter>({
     links: [splitLink({ condition: (op) => op.type === "subscription", true: subscriptionLink, false: httpBatchLink({ url }) })],
   });
   if (wsClient) sockets.set(client, wsClient);
