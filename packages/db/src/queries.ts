@@ -28,7 +28,7 @@ function decodeCursor(cursor: string): z.infer<typeof cursorSchema> {
 }
 
 /** Runs newest first; the cursor (createdAt, id) stays stable while new runs are added. */
-export function listRuns(prisma: PrismaClient, options: ListRunsOptions = {}): Promise<RunPage> {
+export async function listRuns(prisma: PrismaClient, options: ListRunsOptions = {}): Promise<RunPage> {
   const limit = Math.min(100, Math.max(1, Math.trunc(options.limit ?? 20)));
   const where: Prisma.WorkflowRunWhereInput = {};
   if (options.workflowKey !== undefined) where.workflowKey = options.workflowKey;
@@ -38,7 +38,7 @@ export function listRuns(prisma: PrismaClient, options: ListRunsOptions = {}): P
     const createdAt = new Date(after.createdAt);
     where.OR = [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: after.id } }];
   }
-  return exclusive(prisma, async () => {
+  return await exclusive(prisma, async () => {
     const rows = await prisma.workflowRun.findMany({ where, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: limit + 1 });
     const items = rows.slice(0, limit).map(runRecordOf);
     const last = items.at(-1);

@@ -1,0 +1,45 @@
+import type { AgentInputItem } from "@openai/agents";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { tempDir } from "../test/fixtures";
+import { openDatabase, type Database } from "./database";
+import { PrismaSession } from "./session";
+
+let tmp: ReturnType<typeof tempDir>;
+let db: Database;
+beforeEach(async () => {
+  tmp = tempDir();
+  db = await openDatabase({ url: tmp.url() });
+});
+afterEach(async () => {
+  await db.close();
+  tmp.remove();
+});
+
+const user = (text: string): AgentInputItem => ({ role: "user", content: text });
+const assistant = (text: string): AgentInputItem => ({
+  role: "assistant",
+  status: "completed",
+  content: [{ type: "output_text", text }],
+  providerData: { kept: true },
+});
+
+it("PrismaSession keeps a conversation's items across sessions, newest-N, pop and clear", async () => {
+  const session = new PrismaSession(db.prisma, "conv-1");
+  const other = new PrismaSession(db.prisma, "conv-2");
+  expect(await session.getSessionId()).toBe("conv-1");
+  await session.addItems([user("hi"), assistant("hello")]);
+  await other.addItems([user("elsewhere")]);
+  await session.addItems([user("again")]);
+
+  const reopened = new PrismaSession(db.prisma, "conv-1");
+  expect(await reopened.getItems()).toEqual([user("hi"), assistant("hello"), user("again")]);
+  expect(await reopened.getItems(2)).toEqual([assistant("hello"), user("again")]);
+  expect(await reopened.popItem()).toEqual(user("again"));
+  expect(await reopened.getItems()).toEqual([user("hi"), assistant("hello")]);
+  await reopened.addItems([user("after pop")]);
+  expect((await reopened.getItems()).at(-1)).toEqual(user("after pop"));
+  await reopened.clearSession();
+  expect(await reopened.getItems()).toEqual([]);
+  expect(await reopened.popItem()).toBeUndefined();
+  expect(await other.getItems()).toEqual([user("elsewhere")]);
+});
