@@ -1,0 +1,82 @@
+// Prisma recorder vs in-memory recorder under the real WorkflowRunner: a 10-step chain, zero-latency
+// scripted model, each run's events appended and awaited in order as the runner does. Prints the time the
+// database adds per step (median, p95), events written per second, and checks every event was stored.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { AgentCatalog } from "@workflows/agents";
+import { installTracing, WorkflowRegistry, WorkflowRunner, type RunRecorder, type WorkflowSpec } from "@workflows/core";
+import { FnModel, fnProvider, InMemoryRunRecorder, lastUserText } from "@workflows/core/testing";
+import { openDatabase, PrismaRunRecorder } from "@workflows/db";
+import { fmt, summarize } from "../lib/stats";
+
+const STEPS = 10;
+const RUNS = Number(process.argv[2] ?? 300);
+const ROUNDS = 5;
+
+const catalog = new AgentCatalog(
+  Array.from({ length: STEPS }, (_, i) => ({ key: `agent_${i}`, displayName: `Agent ${i}`, description: "bench", instructions: `Agent ${i}.` })),
+);
+const spec: WorkflowSpec = {
+  key: "chain10",
+  displayName: "Ten steps",
+  description: "bench",
+  steps: Array.from({ length: STEPS }, (_, i) => ({ name: `step_${i}`, agentKey: `agent_${i}` })),
+};
+const modelProvider = fnProvider(new FnModel((request) => ({ text: `ok ${lastUserText(request).length}` })));
+const registry = WorkflowRegistry.create({ workflows: [spec], catalog });
+installTracing();
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-bench-recorder-"));
+const db = await openDatabase({ url: `file:${path.join(dir, "bench.db")}` });
+const prismaRecorder = new PrismaRunRecorder(db.prisma);
+let memoryEvents = 0;
+
+function timedRunner(recorder: RunRecorder) {
+  const runner = new WorkflowRunner({ registry, catalog, modelProvider, recorder });
+  return async (): Promise<number> => {
+    const t0 = performance.now();
+    const result = await runner.run("chain10", "input");
+    if (result.status !== "succeeded") throw new Error(`run ${result.workflowRunId} ended ${result.status}`);
+    return performance.now() - t0;
+  };
+}
+const inDb = timedRunner(prismaRecorder);
+const inMemory = async () => {
+  const recorder = new InMemoryRunRecorder();
+  const ms = await timedRunner(recorder)();
+  memoryEvents = recorder.get(recorder.runIds()[0]!).events.length;
+  return ms;
+};
+
+for (let i = 0; i < 30; i++) {
+  await inDb();
+  await inMemory();
+}
+const dbSamples: number[] = [];
+const memSamples: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  for (let i = 0; i < RUNS / ROUNDS; i++) dbSamples.push(await inDb());
+  for (let i = 0; i < RUNS / ROUNDS; i++) memSamples.push(await inMemory());
+}
+await prismaRecorder.flush();
+
+const runs = await db.prisma.workflowRun.findMany({ select: { lastSeq: true, status: true } });
+const storedEvents = await db.prisma.workflowRunEvent.count();
+const expectedEvents = runs.reduce((n, r) => n + r.lastSeq, 0);
+const allStored = runs.every((r) => r.status === "succeeded" && r.lastSeq === memoryEvents) && storedEvents === expectedEvents;
+
+const d = summarize(dbSamples);
+const m = summarize(memSamples);
+const dbTotalSeconds = dbSamples.reduce((a, b) => a + b, 0) / 1000;
+console.log(`recorder: ${STEPS}-step chain under WorkflowRunner, zero-latency model, ${RUNS} runs each (+60 warm-up), ${memoryEvents} events/run, node ${process.version}`);
+console.log(`  in-memory recorder: median ${fmt(m.median)} ms/run  p95 ${fmt(m.p95)}`);
+console.log(`  prisma (SQLite WAL): median ${fmt(d.median)} ms/run  p95 ${fmt(d.p95)}`);
+console.log(`  added per step: median ${fmt((d.median - m.median) / STEPS)} ms  p95 ${fmt((d.p95 - m.p95) / STEPS)} ms   target median <= 0.5 ms`);
+console.log(`  events written: ${fmt((memoryEvents * RUNS) / dbTotalSeconds, 0)} events/s (awaited one by one, as the runner does)`);
+console.log(`  stored: ${runs.length} runs, ${storedEvents} event rows, expected ${expectedEvents}: ${allStored ? "all stored" : "MISSING EVENTS"}`);
+
+await prismaRecorder.close();
+await db.close();
+fs.rmSync(dir, { recursive: true, force: true });
+if (!allStored) process.exitCode = 1;
