@@ -34,7 +34,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const interrupted = await recorder.markInterrupted();
   if (interrupted.length > 0) logger.warn({ workflowRunIds: interrupted }, "runs left unfinished by a previous process marked interrupted");
 
-  const catalog = opts.catalog ?? createDefaultCatalog();
+  const catalog = opts.catalog ?? createDefaultCatalog({ defaultModel: opts.modelProvider ? undefined : defaultModelName(opts.model) });
   const registry = WorkflowRegistry.create({ workflows: opts.workflows ?? (await discoverWorkflows()), catalog });
   const modelProvider = opts.modelProvider ?? createModelProvider(opts.model);
   const runner = new WorkflowRunner({ registry, catalog, modelProvider, recorder });

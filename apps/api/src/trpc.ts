@@ -15,7 +15,7 @@ const t = initTRPC.context<Context>().create({
     const first = zodIssues?.[0];
     let message = shape.message;
     if (error.code === "INTERNAL_SERVER_ERROR") message = INTERNAL_MESSAGE;
-    else if (first) message = `Invalid input: ${first.path.length ? `${first.path.join(".")}: ` : ""}${first.message}`;
+    else if (first) message = first.path.length ? `${first.path.join(".")}: ${first.message}` : first.message;
     return { ...shape, message, data: { ...data, zodIssues } };
   },
 });
