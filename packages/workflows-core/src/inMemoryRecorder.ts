@@ -14,7 +14,7 @@ export class InMemoryRunRecorder implements RunRecorder {
 
   createRun(input: NewRun): Promise<CreateRunResult> {
     const existingId = input.idempotencyKey ? this.#byIdempotencyKey.get(input.idempotencyKey) : undefined;
-    if (existingId) return Promise.resolve({ status: "existing", run: this.#get(existingId).run });
+    if (existingId) return Promise.resolve({ status: "existing", run: structuredClone(this.#get(existingId).run) });
     if (this.#runs.has(input.id)) return Promise.reject(new ConflictError(`Run "${input.id}" already exists.`));
     const run: RunRecord = {
       id: input.id,
@@ -39,7 +39,8 @@ export class InMemoryRunRecorder implements RunRecorder {
   }
 
   append(event: WorkflowEvent): Promise<void> {
-    const stored = this.#get(event.workflowRunId);
+    const stored = this.#runs.get(event.workflowRunId);
+    if (!stored) return Promise.reject(new NotFoundError("run", event.workflowRunId));
     if (event.seq !== stored.run.lastSeq + 1) {
       return Promise.reject(new ConflictError(`Event seq ${event.seq} does not follow ${stored.run.lastSeq} in run "${event.workflowRunId}".`));
     }
@@ -52,7 +53,9 @@ export class InMemoryRunRecorder implements RunRecorder {
   }
 
   recordSpan(span: SpanRecord): Promise<void> {
-    this.#get(span.workflowRunId).spans.push(span);
+    const stored = this.#runs.get(span.workflowRunId);
+    if (!stored) return Promise.reject(new NotFoundError("run", span.workflowRunId));
+    stored.spans.push(span);
     return Promise.resolve();
   }
 
