@@ -23,10 +23,9 @@ export class RunPrinter {
         return null;
       case "step.started":
         this.#line(`● [${event.stepIndex + 1}/${this.#stepCount || "?"}] ${event.stepName} (${event.agentKey})${event.attempt > 1 ? ` attempt ${event.attempt}` : ""}`);
-        this.out("  ");
-        this.#midLine = true;
         return null;
       case "step.delta":
+        if (!this.#midLine) this.out("  ");
         this.out(event.delta.replace(/\n/g, "\n  "));
         this.#midLine = true;
         return null;
