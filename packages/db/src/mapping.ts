@@ -15,7 +15,14 @@ import {
   type WorkflowEvent,
 } from "@workflows/core";
 import { z } from "zod";
-import type { Prisma, TraceSpan, WorkflowRun, WorkflowRunStep } from "./generated/client";
+import type { TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./generated/client";
+
+/** Column values of a run update; absent keys stay untouched. Plain values, written by the SQL in sql.ts. */
+export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "versionHash" | "input" | "conversationId" | "idempotencyKey" | "createdAt">>;
+export type StepColumns = Partial<Omit<WorkflowRunStep, "runId" | "index">>;
+export type StepRow = WorkflowRunStep;
+export type EventRow = WorkflowRunEvent;
+export type SpanRow = Omit<TraceSpan, "id">;
 
 export const toDate = (iso: string): Date => new Date(iso);
 const toDateOrNull = (iso: string | null): Date | null => (iso === null ? null : new Date(iso));
@@ -39,8 +46,8 @@ const usageColumns = (u: Usage) => ({ requests: u.requests, inputTokens: u.input
 const usageOf = (row: Usage): Usage => ({ requests: row.requests, inputTokens: row.inputTokens, outputTokens: row.outputTokens, totalTokens: row.totalTokens });
 
 /** Turns a projection's run patch into column updates; keys absent from the patch stay untouched. */
-export function runPatchData(patch: RunPatch): Prisma.WorkflowRunUpdateManyMutationInput {
-  const data: Prisma.WorkflowRunUpdateManyMutationInput = {};
+export function runPatchData(patch: RunPatch): RunColumns {
+  const data: RunColumns = {};
   if (patch.status !== undefined) data.status = patch.status;
   if (patch.finalOutput !== undefined) data.finalOutput = patch.finalOutput;
   if ("structuredOutput" in patch) data.structuredOutput = jsonText(patch.structuredOutput);
@@ -52,8 +59,8 @@ export function runPatchData(patch: RunPatch): Prisma.WorkflowRunUpdateManyMutat
   return data;
 }
 
-export function stepPatchData(patch: StepPatch): Prisma.WorkflowRunStepUpdateManyMutationInput {
-  const data: Prisma.WorkflowRunStepUpdateManyMutationInput = {};
+export function stepPatchData(patch: StepPatch): StepColumns {
+  const data: StepColumns = {};
   if (patch.name !== undefined) data.name = patch.name;
   if (patch.agentKey !== undefined) data.agentKey = patch.agentKey;
   if (patch.status !== undefined) data.status = patch.status;
@@ -70,7 +77,7 @@ export function stepPatchData(patch: StepPatch): Prisma.WorkflowRunStepUpdateMan
   return data;
 }
 
-export function stepCreateData(runId: string, step: StepRecord): Prisma.WorkflowRunStepCreateManyInput {
+export function stepCreateData(runId: string, step: StepRecord): StepRow {
   return {
     runId,
     index: step.index,
@@ -90,7 +97,7 @@ export function stepCreateData(runId: string, step: StepRecord): Prisma.Workflow
   };
 }
 
-export function eventCreateData(event: WorkflowEvent): Prisma.WorkflowRunEventCreateManyInput {
+export function eventCreateData(event: WorkflowEvent): EventRow {
   return {
     runId: event.workflowRunId,
     seq: event.seq,
@@ -101,7 +108,7 @@ export function eventCreateData(event: WorkflowEvent): Prisma.WorkflowRunEventCr
   };
 }
 
-export function spanCreateData(span: SpanRecord): Prisma.TraceSpanCreateManyInput {
+export function spanCreateData(span: SpanRecord): SpanRow {
   return {
     runId: span.workflowRunId,
     stepIndex: span.stepIndex,

@@ -1,24 +1,24 @@
 import {
   ConflictError,
   NotFoundError,
-  projectEvent,
   SystemFaultError,
   terminalEventTypes,
   type CreateRunResult,
   type NewRun,
-  type RunPatch,
   type RunRecorder,
   type SpanRecord,
-  type StepRecord,
-  type StepUpdate,
   type WorkflowEvent,
 } from "@workflows/core";
+import { planBatch } from "./batch";
 import { exclusive } from "./exclusive";
 import { Prisma, type PrismaClient } from "./generated/client";
-import { eventCreateData, runPatchData, runRecordOf, spanCreateData, stepCreateData, stepPatchData } from "./mapping";
+import { runRecordOf } from "./mapping";
 
 /** Called after each commit, once per run whose events it stored. */
 export type StoredListener = (workflowRunId: string, lastSeq: number) => void;
+
+/** What the recorder has written so far (for benchmarks and diagnostics). */
+export type RecorderStats = { transactions: number; statements: number; events: number; spans: number };
 
 export type PrismaRunRecorderOptions = {
   /** Most events (or spans) written in one transaction. */
@@ -26,7 +26,7 @@ export type PrismaRunRecorderOptions = {
 };
 
 type Pending<T> = { item: T; resolve: () => void; reject: (error: unknown) => void };
-type StepOp = { kind: "create"; runId: string; steps: StepRecord[] } | { kind: "update"; runId: string; update: StepUpdate };
+type Validated = { events: Pending<WorkflowEvent>[]; spans: Pending<SpanRecord>[]; before: Map<string, number> };
 
 /** Raised inside a transaction when a run's lastSeq moved under us (another writer): roll back, re-read, retry. */
 class StaleSeqError extends Error {
@@ -36,7 +36,6 @@ class StaleSeqError extends Error {
 }
 
 const STALE_RETRIES = 3;
-const SINGLE_INSERT_MAX = 4;
 const TX_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
 
 /**
@@ -58,6 +57,7 @@ export class PrismaRunRecorder implements RunRecorder {
   /** Runs known to exist, so spans need no existence read. */
   readonly #knownRuns = new Set<string>();
   readonly #listeners = new Set<StoredListener>();
+  readonly #stats: RecorderStats = { transactions: 0, statements: 0, events: 0, spans: 0 };
 
   constructor(prisma: PrismaClient, options: PrismaRunRecorderOptions = {}) {
     this.#prisma = prisma;
@@ -84,6 +84,11 @@ export class PrismaRunRecorder implements RunRecorder {
   onStored(listener: StoredListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Counts of committed transactions, their statements, events and spans. */
+  get stats(): RecorderStats {
+    return { ...this.#stats };
   }
 
   /** Resolves once everything appended so far has been written (or rejected). */
@@ -187,143 +192,111 @@ export class PrismaRunRecorder implements RunRecorder {
   async #drain(): Promise<void> {
     // Let appends made in the same tick join the first batch.
     await Promise.resolve();
+    // Whatever queued while a batch was being written forms the next one: events and spans together.
     while (this.#events.length > 0 || this.#spans.length > 0) {
-      if (this.#events.length > 0) await this.#writeEvents(this.#events.splice(0, this.#maxBatch));
-      if (this.#spans.length > 0) await this.#writeSpans(this.#spans.splice(0, this.#maxBatch));
+      await this.#writeBatch(this.#events.splice(0, this.#maxBatch), this.#spans.splice(0, this.#maxBatch));
     }
   }
 
-  async #writeEvents(batch: Pending<WorkflowEvent>[]): Promise<void> {
-    let accepted: Pending<WorkflowEvent>[] = [];
+  /** Writes one batch in one transaction; settles every item of it. */
+  async #writeBatch(events: Pending<WorkflowEvent>[], spans: Pending<SpanRecord>[]): Promise<void> {
+    let accepted: Validated = { events: [], spans: [], before: new Map() };
     try {
       const stored = await exclusive(this.#prisma, async () => {
-        let remaining = batch;
+        let remaining = { events, spans };
         for (let attempt = 1; ; attempt++) {
-          const validated = await this.#validate(remaining);
-          remaining = validated.accepted;
-          accepted = validated.accepted;
-          if (accepted.length === 0) return new Map<string, number>();
+          accepted = await this.#validate(remaining.events, remaining.spans);
+          remaining = accepted;
+          if (accepted.events.length === 0 && accepted.spans.length === 0) return new Map<string, number>();
           try {
-            return await this.#commitEvents(accepted.map((p) => p.item), validated.before);
+            return await this.#commit(
+              accepted.events.map((p) => p.item),
+              accepted.spans.map((p) => p.item),
+              accepted.before,
+            );
           } catch (error) {
             if (!(error instanceof StaleSeqError) || attempt >= STALE_RETRIES) throw error;
             for (const id of error.runIds) this.#lastSeq.delete(id);
           }
         }
       });
-      for (const p of accepted) {
+      for (const p of accepted.events) {
         const event = p.item;
         if (terminalEventTypes.has(event.type)) this.#lastSeq.delete(event.workflowRunId);
         else this.#lastSeq.set(event.workflowRunId, event.seq);
       }
-      for (const p of accepted) p.resolve();
+      for (const p of accepted.events) p.resolve();
+      for (const p of accepted.spans) p.resolve();
       for (const [runId, lastSeq] of stored) this.#notify(runId, lastSeq);
     } catch (error) {
-      for (const p of accepted) this.#lastSeq.delete(p.item.workflowRunId);
-      const failure = error instanceof StaleSeqError ? new ConflictError(`Another writer is appending to run(s) ${error.runIds.join(", ")}.`) : storageError(`Storing ${accepted.length} workflow event(s)`, error);
-      for (const p of accepted) p.reject(failure);
+      for (const p of accepted.events) this.#lastSeq.delete(p.item.workflowRunId);
+      const what = `Storing ${accepted.events.length} workflow event(s) and ${accepted.spans.length} trace span(s)`;
+      const eventFailure = error instanceof StaleSeqError ? new ConflictError(`Another writer is appending to run(s) ${error.runIds.join(", ")}.`) : storageError(what, error);
+      for (const p of accepted.events) p.reject(eventFailure);
+      const spanFailure = error instanceof StaleSeqError ? storageError(what, error) : eventFailure;
+      for (const p of accepted.spans) p.reject(spanFailure);
     }
   }
 
   /**
-   * Rejects events that do not follow their run's lastSeq (as the in-memory recorder does). Returns the
-   * rest and, per run, the lastSeq the batch builds on.
+   * Rejects events that do not follow their run's lastSeq (as the in-memory recorder does) and events and
+   * spans of unknown runs. Returns the rest and, per run with events, the lastSeq the batch builds on.
    */
-  async #validate(batch: Pending<WorkflowEvent>[]): Promise<{ accepted: Pending<WorkflowEvent>[]; before: Map<string, number> }> {
-    // The cache is a hint: a run is read from the database when it is not cached or its first event does
+  async #validate(events: Pending<WorkflowEvent>[], spans: Pending<SpanRecord>[]): Promise<Validated> {
+    // The caches are hints: a run is read from the database when it is not cached or its first event does
     // not follow the cached value, so every rejection below reflects what is stored.
     const firstSeqOf = new Map<string, number>();
-    for (const p of batch) if (!firstSeqOf.has(p.item.workflowRunId)) firstSeqOf.set(p.item.workflowRunId, p.item.seq);
-    const missing = [...firstSeqOf].filter(([id, seq]) => this.#lastSeq.get(id) !== seq - 1).map(([id]) => id);
+    for (const p of events) if (!firstSeqOf.has(p.item.workflowRunId)) firstSeqOf.set(p.item.workflowRunId, p.item.seq);
     const known = new Map<string, number>();
-    for (const id of firstSeqOf.keys()) {
+    const toRead = new Set<string>();
+    for (const [id, seq] of firstSeqOf) {
       const cached = this.#lastSeq.get(id);
-      if (cached !== undefined) known.set(id, cached);
+      if (cached === seq - 1) known.set(id, cached);
+      else toRead.add(id);
     }
-    if (missing.length > 0) {
-      for (const id of missing) known.delete(id);
-      const rows = await this.#prisma.workflowRun.findMany({ where: { id: { in: missing } }, select: { id: true, lastSeq: true } });
-      for (const row of rows) known.set(row.id, row.lastSeq);
+    for (const p of spans) if (!this.#knownRuns.has(p.item.workflowRunId)) toRead.add(p.item.workflowRunId);
+    if (toRead.size > 0) {
+      const rows = await this.#prisma.workflowRun.findMany({ where: { id: { in: [...toRead] } }, select: { id: true, lastSeq: true } });
+      for (const row of rows) if (firstSeqOf.has(row.id)) known.set(row.id, row.lastSeq);
+      this.#rememberRuns(rows.map((r) => r.id));
     }
-    const accepted: Pending<WorkflowEvent>[] = [];
-    const before = new Map<string, number>();
+    const accepted: Validated = { events: [], spans: [], before: new Map() };
     const current = new Map<string, number>();
-    for (const p of batch) {
+    for (const p of events) {
       const { workflowRunId: runId, seq } = p.item;
       const last = current.get(runId) ?? known.get(runId);
       if (last === undefined) p.reject(new NotFoundError("run", runId));
       else if (seq !== last + 1) p.reject(new ConflictError(`Event seq ${seq} does not follow ${last} in run "${runId}".`));
       else {
-        if (!before.has(runId)) before.set(runId, last);
+        if (!accepted.before.has(runId)) accepted.before.set(runId, last);
         current.set(runId, seq);
-        accepted.push(p);
+        accepted.events.push(p);
       }
     }
-    return { accepted, before };
+    for (const p of spans) {
+      if (this.#knownRuns.has(p.item.workflowRunId)) accepted.spans.push(p);
+      else p.reject(new NotFoundError("run", p.item.workflowRunId));
+    }
+    return accepted;
   }
 
   /** One transaction for the batch. Returns each touched run's new lastSeq. */
-  async #commitEvents(events: WorkflowEvent[], before: ReadonlyMap<string, number>): Promise<Map<string, number>> {
-    const runPatches = new Map<string, RunPatch>();
-    const stepOps: StepOp[] = [];
-    for (const event of events) {
-      const projection = projectEvent(event);
-      const runId = event.workflowRunId;
-      runPatches.set(runId, Object.assign(runPatches.get(runId) ?? {}, projection.run));
-      if (projection.createSteps.length > 0) stepOps.push({ kind: "create", runId, steps: projection.createSteps });
-      for (const update of projection.updateSteps) stepOps.push({ kind: "update", runId, update });
-    }
-    const newLastSeq = new Map<string, number>();
+  async #commit(events: WorkflowEvent[], spans: SpanRecord[], before: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+    const plan = planBatch(events, spans, before);
     await this.#prisma.$transaction(async (tx) => {
-      // The run update comes first: a write takes SQLite's write lock at once (a read first could fail
-      // with SQLITE_BUSY when another process commits in between), and its lastSeq condition detects
-      // a concurrent writer of the same run.
+      // The run updates come first: a write takes SQLite's write lock at once (a read first could fail
+      // with SQLITE_BUSY when another process commits in between), and their lastSeq condition detects
+      // a concurrent writer of the same run before anything else is written.
       const stale: string[] = [];
-      for (const [runId, patch] of runPatches) {
-        const expected = before.get(runId) ?? 0;
-        const { count } = await tx.workflowRun.updateMany({ where: { id: runId, lastSeq: expected }, data: runPatchData(patch) });
-        if (count !== 1) stale.push(runId);
-        if (patch.lastSeq !== undefined) newLastSeq.set(runId, patch.lastSeq);
-      }
+      for (const update of plan.runUpdates) if ((await tx.$executeRaw(update.sql)) !== 1) stale.push(update.runId);
       if (stale.length > 0) throw new StaleSeqError(stale);
-      // createMany's plan is not cached by Prisma's query compiler (about 4 ms each, measured); a single
-      // create is cached (<1 ms). The runner's awaited appends make batches of one the common case.
-      if (events.length <= SINGLE_INSERT_MAX) for (const event of events) await tx.workflowRunEvent.create({ data: eventCreateData(event), select: { seq: true } });
-      else await tx.workflowRunEvent.createMany({ data: events.map(eventCreateData) });
-      for (const op of stepOps) {
-        if (op.kind === "create") {
-          await tx.workflowRunStep.createMany({ data: op.steps.map((s) => stepCreateData(op.runId, s)) });
-        } else if ("index" in op.update) {
-          await tx.workflowRunStep.updateMany({ where: { runId: op.runId, index: op.update.index }, data: stepPatchData(op.update.patch) });
-        } else {
-          await tx.workflowRunStep.updateMany({ where: { runId: op.runId, status: { in: op.update.whereStatus } }, data: stepPatchData(op.update.patch) });
-        }
-      }
+      for (const statement of plan.statements) await tx.$executeRaw(statement);
     }, TX_OPTIONS);
-    return newLastSeq;
-  }
-
-  async #writeSpans(batch: Pending<SpanRecord>[]): Promise<void> {
-    let accepted: Pending<SpanRecord>[] = [];
-    try {
-      await exclusive(this.#prisma, async () => {
-        const unknown = [...new Set(batch.map((p) => p.item.workflowRunId).filter((id) => !this.#knownRuns.has(id)))];
-        if (unknown.length > 0) {
-          const rows = await this.#prisma.workflowRun.findMany({ where: { id: { in: unknown } }, select: { id: true } });
-          this.#rememberRuns(rows.map((r) => r.id));
-        }
-        for (const p of batch) {
-          if (this.#knownRuns.has(p.item.workflowRunId)) accepted.push(p);
-          else p.reject(new NotFoundError("run", p.item.workflowRunId));
-        }
-        if (accepted.length > 0) await this.#prisma.traceSpan.createMany({ data: accepted.map((p) => spanCreateData(p.item)) });
-      });
-      for (const p of accepted) p.resolve();
-    } catch (error) {
-      const failure = storageError(`Storing ${accepted.length} trace span(s)`, error);
-      for (const p of accepted) p.reject(failure);
-      accepted = [];
-    }
+    this.#stats.transactions++;
+    this.#stats.statements += plan.runUpdates.length + plan.statements.length;
+    this.#stats.events += events.length;
+    this.#stats.spans += spans.length;
+    return plan.lastSeq;
   }
 
   #rememberRuns(ids: string[]): void {

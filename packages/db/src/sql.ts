@@ -1,0 +1,105 @@
+// Every SQL statement this package writes by hand: the recorder's hot path. Parameterised through
+// Prisma.sql; identifiers double-quoted and standard SQL only, so SQLite and PostgreSQL both accept it.
+// Values are plain (string, number, Date, null): Prisma hands a Date to the driver adapter as a DateTime,
+// which stores it exactly as the ORM does (SQLite: ISO text "…+00:00"), so ORM reads parse it.
+import { Prisma } from "./generated/client";
+import type { EventRow, RunColumns, SpanRow, StepColumns, StepRow } from "./mapping";
+
+type Value = string | number | Date | null;
+type Row<T> = { [K in keyof T]: Value };
+
+const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/** A multi-row INSERT builder for a fixed column list. */
+function inserter<T extends Row<T>>(table: string, columns: readonly (keyof T & string)[]): (rows: readonly T[]) => Prisma.Sql {
+  const head = Prisma.raw(`INSERT INTO ${quote(table)} (${columns.map(quote).join(", ")}) VALUES `);
+  return (rows) => {
+    if (rows.length === 0) throw new Error(`No rows to insert into ${table}.`);
+    return Prisma.sql`${head}${Prisma.join(rows.map((row) => Prisma.sql`(${Prisma.join(columns.map((c) => row[c]))})`))}`;
+  };
+}
+
+/** `"a" = $1, "b" = $2` for the keys present in `data`; null when none is. Keys must be in `allowed`. */
+function setList(allowed: ReadonlyMap<string, Prisma.Sql>, data: Record<string, Value | undefined>): Prisma.Sql | null {
+  const parts: Prisma.Sql[] = [];
+  for (const key in data) {
+    const value = data[key];
+    if (value === undefined) continue;
+    const column = allowed.get(key);
+    if (!column) throw new Error(`Unknown column "${key}".`);
+    parts.push(Prisma.sql`${column} = ${value}`);
+  }
+  return parts.length === 0 ? null : Prisma.join(parts, ", ");
+}
+const columnMap = (names: readonly string[]): ReadonlyMap<string, Prisma.Sql> => new Map(names.map((n) => [n, Prisma.raw(quote(n))]));
+
+const eventColumns = ["runId", "seq", "type", "stepIndex", "payload", "at"] as const satisfies readonly (keyof EventRow)[];
+const spanColumns = ["runId", "stepIndex", "traceId", "spanId", "parentId", "kind", "name", "startedAt", "endedAt", "error", "data"] as const satisfies readonly (keyof SpanRow)[];
+const stepPatchColumns = [
+  "name",
+  "agentKey",
+  "status",
+  "input",
+  "output",
+  "structuredOutput",
+  "errorCode",
+  "errorMessage",
+  "skipReason",
+  "attempts",
+  "requests",
+  "inputTokens",
+  "outputTokens",
+  "totalTokens",
+  "responseId",
+  "startedAt",
+  "endedAt",
+] as const satisfies readonly (keyof StepColumns)[];
+const stepColumns = ["runId", "index", ...stepPatchColumns] as const satisfies readonly (keyof StepRow)[];
+const runPatchColumns = [
+  "status",
+  "finalOutput",
+  "structuredOutput",
+  "errorCode",
+  "errorMessage",
+  "requests",
+  "inputTokens",
+  "outputTokens",
+  "totalTokens",
+  "lastSeq",
+  "startedAt",
+  "endedAt",
+] as const satisfies readonly (keyof RunColumns)[];
+
+// Compile-time check that the lists name every column of their row type.
+type Missing<T, L extends readonly unknown[]> = Exclude<keyof T, L[number]>;
+const complete: [Missing<EventRow, typeof eventColumns>, Missing<SpanRow, typeof spanColumns>, Missing<StepRow, typeof stepColumns>, Missing<StepColumns, typeof stepPatchColumns>, Missing<RunColumns, typeof runPatchColumns>] extends [never, never, never, never, never] ? true : false = true;
+void complete;
+
+export const insertEvents = inserter<EventRow>("WorkflowRunEvent", eventColumns);
+export const insertSpans = inserter<SpanRow>("TraceSpan", spanColumns);
+export const insertSteps = inserter<StepRow>("WorkflowRunStep", stepColumns);
+
+const runSet = columnMap(runPatchColumns);
+const stepSet = columnMap(stepPatchColumns);
+
+/**
+ * Applies a run patch only if the run's lastSeq is still `expectedLastSeq`: an affected-row count of 0
+ * means another writer moved the run (or it does not exist).
+ */
+export function updateRun(runId: string, expectedLastSeq: number, data: RunColumns): Prisma.Sql {
+  const set = setList(runSet, data) ?? Prisma.sql`"lastSeq" = "lastSeq"`;
+  return Prisma.sql`UPDATE "WorkflowRun" SET ${set} WHERE "id" = ${runId} AND "lastSeq" = ${expectedLastSeq}`;
+}
+
+/** Updates one step; null when the patch changes nothing. */
+export function updateStep(runId: string, index: number, data: StepColumns): Prisma.Sql | null {
+  const set = setList(stepSet, data);
+  return set && Prisma.sql`UPDATE "WorkflowRunStep" SET ${set} WHERE "runId" = ${runId} AND "index" = ${index}`;
+}
+
+/** Updates every step of a run whose status is one of `statuses`; null when the patch changes nothing. */
+export function updateStepsWithStatus(runId: string, statuses: readonly string[], data: StepColumns): Prisma.Sql | null {
+  const set = setList(stepSet, data);
+  if (!set || statuses.length === 0) return null;
+  return Prisma.sql`UPDATE "WorkflowRunStep" SET ${set} WHERE "runId" = ${runId} AND "status" IN (${Prisma.join([...statuses])})`;
+}
