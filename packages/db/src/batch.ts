@@ -1,8 +1,8 @@
 // Turns a batch of validated events and spans into the few statements of one transaction. Pure.
-import { applyToSteps, projectEvent, type SpanRecord, type StepRecord, type WorkflowEvent } from "@workflows/core";
+import { applyToSteps, projectEvent, type Projection, type SpanRecord, type StepRecord, type WorkflowEvent } from "@workflows/core";
 import type { Prisma } from "./generated/client";
-import { eventCreateData, runPatchData, spanCreateData, stepCreateData, stepPatchData, type RunColumns, type StepColumns } from "./mapping";
-import { insertEvents, insertSpans, insertSteps, updateRun, updateStep, updateStepsWithStatus } from "./sql";
+import { eventCreateData, runPatchData, spanCreateData, stepCreateData, stepPatchData, type RunColumns, type StepColumns, type StepRow } from "./mapping";
+import { insertEvents, insertSpans, insertSteps, updateRun, updateStep, updateStepsWithStatus, upsertSteps } from "./sql";
 
 export type BatchPlan = {
   /** One guarded UPDATE per touched run: each must affect exactly one row, else the run moved under us. */
@@ -11,6 +11,8 @@ export type BatchPlan = {
   statements: Prisma.Sql[];
   /** Each touched run's lastSeq after the batch. */
   lastSeq: Map<string, number>;
+  /** After commit, the complete step rows of the runs whose rows the batch wrote whole. */
+  steps: Map<string, StepRecord[]>;
 };
 
 type IndexEntry = { kind: "index"; runId: string; index: number; columns: StepColumns };
@@ -18,15 +20,25 @@ type StepEntry = { kind: "insert"; rows: { runId: string; step: StepRecord }[] }
 
 /**
  * `before` holds, per run with events in the batch, the lastSeq the batch builds on (events are already
- * validated: gap-free per run, in order).
+ * validated: gap-free per run, in order). `knownSteps` holds the stored step rows of runs the caller is
+ * sure of (read-only here).
  *
- * Step changes are merged without changing their outcome: steps of a run created in this batch are
- * inserted with the batch's later updates already applied (exactly as the in-memory recorder applies
- * them); updates of one step of an older run are merged into one UPDATE per (run, index) in order; an
- * update by status is its own statement and ends the merging of that run's earlier index updates.
+ * Steps of a run whose rows are known (in `knownSteps`, or created by this batch's first event at seq 1)
+ * are projected in memory exactly as the in-memory recorder does, and every row the batch touched is
+ * written whole by ONE upsert for the batch. Steps of other runs are changed by statements, merged
+ * without changing their outcome: updates of one step are merged into one UPDATE per (run, index) in
+ * order; an update by status is its own statement and ends the merging of that run's earlier updates.
  */
-export function planBatch(events: readonly WorkflowEvent[], spans: readonly SpanRecord[], before: ReadonlyMap<string, number>): BatchPlan {
+export function planBatch(
+  events: readonly WorkflowEvent[],
+  spans: readonly SpanRecord[],
+  before: ReadonlyMap<string, number>,
+  knownSteps: ReadonlyMap<string, readonly StepRecord[]> = new Map(),
+): BatchPlan {
   const runColumns = new Map<string, RunColumns>();
+  /** Runs written whole: working copies of their rows, and the rows this batch touched. */
+  const whole = new Map<string, { rows: StepRecord[]; touched: Set<StepRecord> }>();
+  const patched = new Set<string>();
   const entries: StepEntry[] = [];
   /** Step rows created in this batch, per run: later updates apply to them in memory. */
   const created = new Map<string, StepRecord[]>();
@@ -37,6 +49,19 @@ export function planBatch(events: readonly WorkflowEvent[], spans: readonly Span
     const runId = event.workflowRunId;
     const projection = projectEvent(event);
     runColumns.set(runId, Object.assign(runColumns.get(runId) ?? {}, runPatchData(projection.run)));
+    let state = whole.get(runId);
+    if (!state && !patched.has(runId)) {
+      const known = knownSteps.get(runId);
+      // Row objects are copied: the caller's rows change only once the batch committed.
+      if (known) state = { rows: known.map((row) => ({ ...row })), touched: new Set() };
+      else if (event.seq === 1) state = { rows: [], touched: new Set() };
+      if (state) whole.set(runId, state);
+      else patched.add(runId);
+    }
+    if (state) {
+      applyWhole(state.rows, state.touched, projection);
+      continue;
+    }
     if (projection.createSteps.length > 0) {
       open.delete(runId);
       const last = entries.at(-1);
@@ -72,7 +97,16 @@ export function planBatch(events: readonly WorkflowEvent[], spans: readonly Span
     runUpdates.push({ runId, sql: updateRun(runId, before.get(runId) ?? 0, columns) });
     if (columns.lastSeq !== undefined) lastSeq.set(runId, columns.lastSeq);
   }
+  // Runs are either written whole or patched, never both in one batch: the two sets of statements touch
+  // different rows, so their order does not matter.
   const statements: Prisma.Sql[] = [];
+  const steps = new Map<string, StepRecord[]>();
+  const wholeRows: StepRow[] = [];
+  for (const [runId, state] of whole) {
+    steps.set(runId, state.rows);
+    for (const row of state.rows) if (state.touched.has(row)) wholeRows.push(stepCreateData(runId, row));
+  }
+  if (wholeRows.length > 0) statements.push(upsertSteps(wholeRows));
   for (const entry of entries) {
     const sql =
       entry.kind === "insert"
@@ -84,5 +118,15 @@ export function planBatch(events: readonly WorkflowEvent[], spans: readonly Span
   }
   if (events.length > 0) statements.push(insertEvents(events.map(eventCreateData)));
   if (spans.length > 0) statements.push(insertSpans(spans.map(spanCreateData)));
-  return { runUpdates, statements, lastSeq };
+  return { runUpdates, statements, lastSeq, steps };
+}
+
+/** `applyToSteps` (core), also noting which rows it changed. */
+function applyWhole(rows: StepRecord[], touched: Set<StepRecord>, projection: Projection): void {
+  for (const step of projection.createSteps) touched.add(step);
+  applyToSteps(rows, { ...projection, updateSteps: [] });
+  for (const update of projection.updateSteps) {
+    for (const step of rows) if ("index" in update ? step.index === update.index : update.whereStatus.includes(step.status)) touched.add(step);
+    applyToSteps(rows, { ...projection, createSteps: [], updateSteps: [update] });
+  }
 }

@@ -1,4 +1,4 @@
-import { ConflictError, InMemoryRunRecorder, NotFoundError, SystemFaultError, type NewRun, type WorkflowEvent } from "@workflows/core";
+import { ConflictError, InMemoryRunRecorder, NotFoundError, SystemFaultError, type NewRun, type SpanRecord, type WorkflowEvent } from "@workflows/core";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -220,5 +220,129 @@ describe("two processes on one file", () => {
       expect(stored.run).toMatchObject({ status: "succeeded", lastSeq: perRun });
       expect(stored.steps.every((s) => s.status === "succeeded")).toBe(true);
     }
+  });
+});
+
+describe("batches", () => {
+  const span = (runId: string, n: number): SpanRecord => ({
+    workflowRunId: runId,
+    stepIndex: n % 3,
+    traceId: `trace_${runId}`,
+    spanId: `span_${runId}_${n}`,
+    parentId: n === 0 ? null : `span_${runId}_0`,
+    kind: n % 2 === 0 ? "agent" : "generation",
+    name: `span ${n}`,
+    startedAt: "2025-03-01T10:00:00.000Z",
+    endedAt: n % 2 === 0 ? "2025-03-01T10:00:01.500Z" : null,
+    error: n === 3 ? "boom" : null,
+    data: { n, nested: { list: [1, "two", null] }, text: "quote \" and 'single' and \\ backslash" },
+  });
+
+  it("stores a batch mixing several runs' events and spans completely and in order, as the in-memory recorder does", async () => {
+    // "w-*" runs are new to this recorder (their step rows are written whole); "p-*" runs were started by
+    // another recorder, so this one patches their step rows statement by statement.
+    const scenarios: [string, (run: NewRun) => WorkflowEvent[]][] = [
+      ["w-ok", (r) => succeededRun(r)],
+      ["w-cancel", cancelledRun],
+      ["p-ok", (r) => succeededRun(r)],
+      ["p-cancel", cancelledRun],
+      ["p-fail", failedRun],
+      ["p-skip", skippedStepRun],
+    ];
+    const memory = new InMemoryRunRecorder();
+    const other = new PrismaRunRecorder(db.prisma);
+    const queues: WorkflowEvent[][] = [];
+    for (const [id, build] of scenarios) {
+      const input = newRun(id);
+      const events = build(input);
+      await memory.createRun(input);
+      await play(memory, events);
+      await recorder.createRun(input);
+      const split = id.startsWith("p-") ? 3 : 0;
+      await play(other, events.slice(0, split));
+      queues.push(events.slice(split));
+    }
+    await other.close();
+    // Round-robin over the runs, spans in between, nothing awaited: all of it lands in one batch.
+    const before = recorder.stats.transactions;
+    const pending: Promise<void>[] = [];
+    for (let i = 0; queues.some((q) => i < q.length); i++) {
+      for (const queue of queues) {
+        const event = queue[i];
+        if (!event) continue;
+        pending.push(recorder.append(event));
+        const s = span(event.workflowRunId, i);
+        pending.push(recorder.recordSpan(s), memory.recordSpan(s));
+      }
+    }
+    await Promise.all(pending);
+    expect(recorder.stats.transactions - before).toBe(1);
+    for (const [id] of scenarios) {
+      const expected = memory.get(id);
+      const stored = (await getRun(db.prisma, id))!;
+      expect({ ...stored.run, createdAt: "x" }).toEqual({ ...expected.run, createdAt: "x" });
+      expect(stored.steps).toEqual(expected.steps);
+      expect(await listEvents(db.prisma, id)).toEqual(expected.events);
+      expect(await listSpans(db.prisma, id)).toEqual(expected.spans);
+    }
+  });
+
+  it("writes DateTime and JSON columns exactly as the ORM does, and the queries read them back identically", async () => {
+    const input = newRun("run-t");
+    await recorder.createRun(input); // through the ORM
+    const events = succeededRun(input);
+    await play(recorder, events); // through raw SQL
+    await recorder.recordSpan(span("run-t", 0));
+    const text = (column: string, table: string) =>
+      db.prisma.$queryRawUnsafe<{ v: string | null }[]>(`SELECT "${column}" || '' AS v FROM "${table}" WHERE "${table === "WorkflowRun" ? "id" : "runId"}" = 'run-t'`);
+    const [createdAt] = await text("createdAt", "WorkflowRun");
+    const ormFormat = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/;
+    expect(createdAt!.v).toMatch(ormFormat);
+    for (const [column, table] of [["startedAt", "WorkflowRun"], ["endedAt", "WorkflowRun"], ["at", "WorkflowRunEvent"], ["startedAt", "WorkflowRunStep"], ["endedAt", "WorkflowRunStep"]] as const) {
+      const values = await text(column, table);
+      expect(values.length).toBeGreaterThan(0);
+      for (const { v } of values) expect(v, `${table}.${column}`).toMatch(ormFormat);
+    }
+    const stored = (await getRun(db.prisma, "run-t"))!;
+    const completed = events.filter((e) => e.type === "step.completed");
+    expect(stored.run.startedAt).toBe(events[0]!.at);
+    expect(stored.run.endedAt).toBe(events.at(-1)!.at);
+    expect(stored.run.structuredOutput).toEqual({ done: true });
+    expect(stored.steps.map((s) => s.endedAt)).toEqual(completed.map((e) => e.at));
+    expect(stored.steps.map((s) => s.structuredOutput)).toEqual(completed.map((e) => (e.type === "step.completed" ? e.structuredOutput : undefined)));
+    expect(await listEvents(db.prisma, "run-t")).toEqual(events);
+    expect(await listSpans(db.prisma, "run-t")).toEqual([span("run-t", 0)]);
+    // DateTime comparisons in ORM queries see the raw-written values in the same order as ORM-written ones.
+    const later = await db.prisma.workflowRunEvent.count({ where: { runId: "run-t", at: { gte: new Date(events[3]!.at) } } });
+    expect(later).toBe(events.length - 3);
+  });
+
+  it("detects another writer that moved a run: that event is rejected with ConflictError, the rest of the batch is stored", async () => {
+    const a = newRun("run-a");
+    const b = newRun("run-b");
+    await recorder.createRun(a);
+    await recorder.createRun(b);
+    const [a1, a2] = succeededRun(a);
+    const [b1] = succeededRun(b);
+    await recorder.append(a1!); // this recorder now believes run-a is at seq 1
+    const other = new PrismaRunRecorder(db.prisma);
+    await other.append(a2!); // ...but another writer stored seq 2
+    await other.close();
+    const results = await Promise.allSettled([recorder.append(a2!), recorder.append(b1!), recorder.recordSpan(span("run-a", 0))]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
+    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    expect((await listEvents(db.prisma, "run-a")).map((e) => e.seq)).toEqual([1, 2]);
+    expect((await getRun(db.prisma, "run-b"))!.run.lastSeq).toBe(1);
+    expect(await listSpans(db.prisma, "run-a")).toHaveLength(1);
+  });
+
+  it("rejects events and spans of a run deleted behind its back with NotFoundError", async () => {
+    const c = newRun("run-c");
+    await recorder.createRun(c);
+    const [c1, c2] = succeededRun(c);
+    await recorder.append(c1!);
+    await db.prisma.workflowRun.delete({ where: { id: "run-c" } });
+    const results = await Promise.allSettled([recorder.append(c2!), recorder.recordSpan(span("run-c", 0))]);
+    expect(results.map((r) => (r.status === "rejected" ? (r.reason as Error).constructor.name : r.status))).toEqual(["NotFoundError", "NotFoundError"]);
   });
 });

@@ -7,12 +7,14 @@ import {
   type NewRun,
   type RunRecorder,
   type SpanRecord,
+  type StepRecord,
   type WorkflowEvent,
 } from "@workflows/core";
-import { planBatch } from "./batch";
+import { planBatch, type BatchPlan } from "./batch";
 import { exclusive } from "./exclusive";
 import { Prisma, type PrismaClient } from "./generated/client";
 import { runRecordOf } from "./mapping";
+import { isGuardFailure } from "./sql";
 
 /** Called after each commit, once per run whose events it stored. */
 export type StoredListener = (workflowRunId: string, lastSeq: number) => void;
@@ -30,8 +32,11 @@ type Validated = { events: Pending<WorkflowEvent>[]; spans: Pending<SpanRecord>[
 
 /** Raised inside a transaction when a run's lastSeq moved under us (another writer): roll back, re-read, retry. */
 class StaleSeqError extends Error {
-  constructor(readonly runIds: string[]) {
-    super(`lastSeq changed concurrently for ${runIds.join(", ")}`);
+  constructor(
+    readonly runIds: string[],
+    options?: ErrorOptions,
+  ) {
+    super(`lastSeq changed concurrently for one of ${runIds.join(", ")}`, options);
   }
 }
 
@@ -39,10 +44,11 @@ const STALE_RETRIES = 3;
 const TX_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
 
 /**
- * The Prisma-backed `RunRecorder`. Appends are queued and written by one loop: each batch is ONE
- * transaction (events, run patch, step rows, all from `projectEvent`), and each `append` resolves after
- * the transaction holding its event committed. Events whose seq does not follow the stored lastSeq are
- * rejected with `ConflictError`, events of unknown runs with `NotFoundError`, storage failures with
+ * The Prisma-backed `RunRecorder`. Appends and spans are queued and written by one loop: whatever queued
+ * while the previous batch was being written is the next batch, written in ONE transaction of a few raw
+ * statements (sql.ts, planned by batch.ts from `projectEvent`), and each `append`/`recordSpan` resolves
+ * after that transaction committed. Events whose seq does not follow the stored lastSeq are rejected with
+ * `ConflictError`, events and spans of unknown runs with `NotFoundError`, storage failures with
  * `SystemFaultError("STORAGE_ERROR")`.
  */
 export class PrismaRunRecorder implements RunRecorder {
@@ -54,6 +60,11 @@ export class PrismaRunRecorder implements RunRecorder {
   #closed = false;
   /** lastSeq of runs this recorder is writing; saves a read per batch. Dropped at a run's terminal event. */
   readonly #lastSeq = new Map<string, number>();
+  /**
+   * Stored step rows of runs this recorder is writing (same lifetime as #lastSeq): batches write them
+   * whole with one upsert instead of one UPDATE per step.
+   */
+  readonly #steps = new Map<string, StepRecord[]>();
   /** Runs known to exist, so spans need no existence read. */
   readonly #knownRuns = new Set<string>();
   readonly #listeners = new Set<StoredListener>();
@@ -136,7 +147,7 @@ export class PrismaRunRecorder implements RunRecorder {
       return rows;
     });
     for (const row of changed) {
-      this.#lastSeq.delete(row.id);
+      this.#forget(row.id);
       this.#notify(row.id, row.lastSeq);
     }
     return changed.map((r) => r.id);
@@ -202,12 +213,12 @@ export class PrismaRunRecorder implements RunRecorder {
   async #writeBatch(events: Pending<WorkflowEvent>[], spans: Pending<SpanRecord>[]): Promise<void> {
     let accepted: Validated = { events: [], spans: [], before: new Map() };
     try {
-      const stored = await exclusive(this.#prisma, async () => {
+      const plan = await exclusive(this.#prisma, async () => {
         let remaining = { events, spans };
         for (let attempt = 1; ; attempt++) {
           accepted = await this.#validate(remaining.events, remaining.spans);
           remaining = accepted;
-          if (accepted.events.length === 0 && accepted.spans.length === 0) return new Map<string, number>();
+          if (accepted.events.length === 0 && accepted.spans.length === 0) return null;
           try {
             return await this.#commit(
               accepted.events.map((p) => p.item),
@@ -216,20 +227,24 @@ export class PrismaRunRecorder implements RunRecorder {
             );
           } catch (error) {
             if (!(error instanceof StaleSeqError) || attempt >= STALE_RETRIES) throw error;
-            for (const id of error.runIds) this.#lastSeq.delete(id);
+            for (const id of error.runIds) {
+              this.#forget(id);
+              this.#knownRuns.delete(id);
+            }
           }
         }
       });
+      if (plan) for (const [runId, rows] of plan.steps) this.#steps.set(runId, rows);
       for (const p of accepted.events) {
         const event = p.item;
-        if (terminalEventTypes.has(event.type)) this.#lastSeq.delete(event.workflowRunId);
+        if (terminalEventTypes.has(event.type)) this.#forget(event.workflowRunId);
         else this.#lastSeq.set(event.workflowRunId, event.seq);
       }
       for (const p of accepted.events) p.resolve();
       for (const p of accepted.spans) p.resolve();
-      for (const [runId, lastSeq] of stored) this.#notify(runId, lastSeq);
+      if (plan) for (const [runId, lastSeq] of plan.lastSeq) this.#notify(runId, lastSeq);
     } catch (error) {
-      for (const p of accepted.events) this.#lastSeq.delete(p.item.workflowRunId);
+      for (const p of accepted.events) this.#forget(p.item.workflowRunId);
       const what = `Storing ${accepted.events.length} workflow event(s) and ${accepted.spans.length} trace span(s)`;
       const eventFailure = error instanceof StaleSeqError ? new ConflictError(`Another writer is appending to run(s) ${error.runIds.join(", ")}.`) : storageError(what, error);
       for (const p of accepted.events) p.reject(eventFailure);
@@ -252,7 +267,11 @@ export class PrismaRunRecorder implements RunRecorder {
     for (const [id, seq] of firstSeqOf) {
       const cached = this.#lastSeq.get(id);
       if (cached === seq - 1) known.set(id, cached);
-      else toRead.add(id);
+      else {
+        // What this recorder remembers of the run may be out of date: rows are patched until it knows again.
+        this.#forget(id);
+        toRead.add(id);
+      }
     }
     for (const p of spans) if (!this.#knownRuns.has(p.item.workflowRunId)) toRead.add(p.item.workflowRunId);
     if (toRead.size > 0) {
@@ -280,23 +299,31 @@ export class PrismaRunRecorder implements RunRecorder {
     return accepted;
   }
 
-  /** One transaction for the batch. Returns each touched run's new lastSeq. */
-  async #commit(events: WorkflowEvent[], spans: SpanRecord[], before: ReadonlyMap<string, number>): Promise<Map<string, number>> {
-    const plan = planBatch(events, spans, before);
-    await this.#prisma.$transaction(async (tx) => {
-      // The run updates come first: a write takes SQLite's write lock at once (a read first could fail
-      // with SQLITE_BUSY when another process commits in between), and their lastSeq condition detects
-      // a concurrent writer of the same run before anything else is written.
-      const stale: string[] = [];
-      for (const update of plan.runUpdates) if ((await tx.$executeRaw(update.sql)) !== 1) stale.push(update.runId);
-      if (stale.length > 0) throw new StaleSeqError(stale);
-      for (const statement of plan.statements) await tx.$executeRaw(statement);
-    }, TX_OPTIONS);
+  /** One transaction for the batch. Returns what it wrote. */
+  async #commit(events: WorkflowEvent[], spans: SpanRecord[], before: ReadonlyMap<string, number>): Promise<BatchPlan> {
+    const plan = planBatch(events, spans, before, this.#steps);
+    // One batch transaction: the statements go to the driver back to back, with no round trip through
+    // this loop between them (measured cheaper than an interactive transaction). The run updates come
+    // first: a write takes SQLite's write lock at once, and their guard stops the transaction when
+    // another writer moved a run.
+    const queries = [...plan.runUpdates.map((u) => u.sql), ...plan.statements].map((q) => this.#prisma.$executeRaw(q));
+    try {
+      await this.#prisma.$transaction(queries);
+    } catch (error) {
+      if (isGuardFailure(error)) throw new StaleSeqError([...new Set([...events, ...spans].map((item) => item.workflowRunId))], { cause: error });
+      throw error;
+    }
     this.#stats.transactions++;
     this.#stats.statements += plan.runUpdates.length + plan.statements.length;
     this.#stats.events += events.length;
     this.#stats.spans += spans.length;
-    return plan.lastSeq;
+    return plan;
+  }
+
+  /** Drops what is cached about a run's stored state; the next batch reads or patches instead. */
+  #forget(runId: string): void {
+    this.#lastSeq.delete(runId);
+    this.#steps.delete(runId);
   }
 
   #rememberRuns(ids: string[]): void {

@@ -79,16 +79,44 @@ export const insertEvents = inserter<EventRow>("WorkflowRunEvent", eventColumns)
 export const insertSpans = inserter<SpanRow>("TraceSpan", spanColumns);
 export const insertSteps = inserter<StepRow>("WorkflowRunStep", stepColumns);
 
+const stepUpsertTail = Prisma.raw(` ON CONFLICT ("runId", "index") DO UPDATE SET ${stepPatchColumns.map((c) => `${quote(c)} = excluded.${quote(c)}`).join(", ")}`);
+/**
+ * Writes whole step rows: inserted when new, every column overwritten when the row exists. The rows
+ * must be distinct (PostgreSQL refuses to touch a row twice in one statement).
+ */
+export function upsertSteps(rows: readonly StepRow[]): Prisma.Sql {
+  return Prisma.sql`${insertSteps(rows)}${stepUpsertTail}`;
+}
+
 const runSet = columnMap(runPatchColumns);
 const stepSet = columnMap(stepPatchColumns);
 
 /**
- * Applies a run patch only if the run's lastSeq is still `expectedLastSeq`: an affected-row count of 0
- * means another writer moved the run (or it does not exist).
+ * Applies a run patch, guarded: if the run's lastSeq is no longer `expectedLastSeq` (another writer moved
+ * it), the statement sets lastSeq to NULL, which its NOT NULL constraint refuses, so the statement fails
+ * and the transaction rolls back. The guard needs no affected-row count, so it works inside a batch
+ * transaction too. (A missing run is caught by the foreign keys of the rows the batch inserts.)
  */
 export function updateRun(runId: string, expectedLastSeq: number, data: RunColumns): Prisma.Sql {
-  const set = setList(runSet, data) ?? Prisma.sql`"lastSeq" = "lastSeq"`;
-  return Prisma.sql`UPDATE "WorkflowRun" SET ${set} WHERE "id" = ${runId} AND "lastSeq" = ${expectedLastSeq}`;
+  const { lastSeq, ...rest } = data;
+  const next = lastSeq === undefined ? Prisma.sql`"lastSeq"` : Prisma.sql`CAST(${lastSeq} AS INTEGER)`;
+  const guard = Prisma.sql`"lastSeq" = CASE WHEN "lastSeq" = ${expectedLastSeq} THEN ${next} ELSE NULL END`;
+  const set = setList(runSet, rest);
+  return Prisma.sql`UPDATE "WorkflowRun" SET ${set ? Prisma.sql`${set}, ${guard}` : guard} WHERE "id" = ${runId}`;
+}
+
+/** Whether `error` is a failed guard of `updateRun`, or a foreign key refusing a row of a missing run. */
+export function isGuardFailure(error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  const cause = field(field(error.meta, "driverAdapterError"), "cause");
+  const kind = field(cause, "kind");
+  if (kind === "ForeignKeyConstraintViolation") return true;
+  const fields = field(field(cause, "constraint"), "fields");
+  return kind === "NullConstraintViolation" && Array.isArray(fields) && fields.includes("lastSeq");
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === "object" && value !== null && key in value ? (value as Record<string, unknown>)[key] : undefined;
 }
 
 /** Updates one step; null when the patch changes nothing. */
