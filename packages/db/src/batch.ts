@@ -106,18 +106,16 @@ export function planBatch(
     steps.set(runId, state.rows);
     for (const row of state.rows) if (state.touched.has(row)) wholeRows.push(stepCreateData(runId, row));
   }
-  if (wholeRows.length > 0) statements.push(upsertSteps(wholeRows));
+  if (wholeRows.length > 0) statements.push(...upsertSteps(wholeRows));
   for (const entry of entries) {
-    const sql =
-      entry.kind === "insert"
-        ? insertSteps(entry.rows.map((r) => stepCreateData(r.runId, r.step)))
-        : entry.kind === "index"
-          ? updateStep(entry.runId, entry.index, entry.columns)
-          : updateStepsWithStatus(entry.runId, entry.whereStatus, entry.columns);
+    if (entry.kind === "insert") {
+      statements.push(...insertSteps(entry.rows.map((r) => stepCreateData(r.runId, r.step))));
+      continue;
+    }
+    const sql = entry.kind === "index" ? updateStep(entry.runId, entry.index, entry.columns) : updateStepsWithStatus(entry.runId, entry.whereStatus, entry.columns);
     if (sql) statements.push(sql);
   }
-  if (events.length > 0) statements.push(insertEvents(events.map(eventCreateData)));
-  if (spans.length > 0) statements.push(insertSpans(spans.map(spanCreateData)));
+  statements.push(...insertEvents(events.map(eventCreateData)), ...insertSpans(spans.map(spanCreateData)));
   return { runUpdates, statements, lastSeq, steps };
 }
 

@@ -287,6 +287,15 @@ describe("batches", () => {
     }
   });
 
+  it("splits a batch too large for one statement's parameters (SQLite allows 32,766) into several statements", async () => {
+    const runs = Array.from({ length: 400 }, (_, i) => newRun(`big-${i}`));
+    for (const r of runs) await recorder.createRun(r);
+    // 400 run.started events of 10 steps each: 4,000 step rows of 19 columns in one batch.
+    await Promise.all(runs.map((r) => recorder.append(succeededRun(r, 10)[0]!)));
+    expect(await db.prisma.workflowRunStep.count()).toBe(4_000);
+    expect(await db.prisma.workflowRunEvent.count()).toBe(400);
+  });
+
   it("writes DateTime and JSON columns exactly as the ORM does, and the queries read them back identically", async () => {
     const input = newRun("run-t");
     await recorder.createRun(input); // through the ORM

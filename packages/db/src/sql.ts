@@ -10,12 +10,20 @@ type Row<T> = { [K in keyof T]: Value };
 
 const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
-/** A multi-row INSERT builder for a fixed column list. */
-function inserter<T extends Row<T>>(table: string, columns: readonly (keyof T & string)[]): (rows: readonly T[]) => Prisma.Sql {
+/** Most bound parameters in one statement: SQLite's limit is 32,766, PostgreSQL's 65,535. */
+const MAX_PARAMETERS = 30_000;
+
+/** A multi-row INSERT builder for a fixed column list: one statement, or several for a very large batch. */
+function inserter<T extends Row<T>>(table: string, columns: readonly (keyof T & string)[], tail: Prisma.Sql = Prisma.empty): (rows: readonly T[]) => Prisma.Sql[] {
   const head = Prisma.raw(`INSERT INTO ${quote(table)} (${columns.map(quote).join(", ")}) VALUES `);
+  const perStatement = Math.floor(MAX_PARAMETERS / columns.length);
   return (rows) => {
-    if (rows.length === 0) throw new Error(`No rows to insert into ${table}.`);
-    return Prisma.sql`${head}${Prisma.join(rows.map((row) => Prisma.sql`(${Prisma.join(columns.map((c) => row[c]))})`))}`;
+    const statements: Prisma.Sql[] = [];
+    for (let i = 0; i < rows.length; i += perStatement) {
+      const values = rows.slice(i, i + perStatement).map((row) => Prisma.sql`(${Prisma.join(columns.map((c) => row[c]))})`);
+      statements.push(Prisma.sql`${head}${Prisma.join(values)}${tail}`);
+    }
+    return statements;
   };
 }
 
@@ -78,15 +86,15 @@ void complete;
 export const insertEvents = inserter<EventRow>("WorkflowRunEvent", eventColumns);
 export const insertSpans = inserter<SpanRow>("TraceSpan", spanColumns);
 export const insertSteps = inserter<StepRow>("WorkflowRunStep", stepColumns);
-
-const stepUpsertTail = Prisma.raw(` ON CONFLICT ("runId", "index") DO UPDATE SET ${stepPatchColumns.map((c) => `${quote(c)} = excluded.${quote(c)}`).join(", ")}`);
 /**
  * Writes whole step rows: inserted when new, every column overwritten when the row exists. The rows
  * must be distinct (PostgreSQL refuses to touch a row twice in one statement).
  */
-export function upsertSteps(rows: readonly StepRow[]): Prisma.Sql {
-  return Prisma.sql`${insertSteps(rows)}${stepUpsertTail}`;
-}
+export const upsertSteps = inserter<StepRow>(
+  "WorkflowRunStep",
+  stepColumns,
+  Prisma.raw(` ON CONFLICT ("runId", "index") DO UPDATE SET ${stepPatchColumns.map((c) => `${quote(c)} = excluded.${quote(c)}`).join(", ")}`),
+);
 
 const runSet = columnMap(runPatchColumns);
 const stepSet = columnMap(stepPatchColumns);
