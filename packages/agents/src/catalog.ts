@@ -18,6 +18,7 @@ const keyPattern = /^[a-z][a-z0-9_]*$/;
 export class AgentCatalog {
   readonly #specs = new Map<string, AgentSpec>();
   readonly #agents = new Map<string, CatalogAgent>();
+  readonly #defaultModel: string | undefined;
 
   /**
    * @param options.defaultModel model name for agents that do not name one. Naming the model on the agent
@@ -25,6 +26,7 @@ export class AgentCatalog {
    */
   constructor(specs: readonly AgentSpec[], options: { defaultModel?: string | undefined } = {}) {
     const defaultModel = options.defaultModel;
+    this.#defaultModel = defaultModel;
     for (const spec of specs) {
       if (!keyPattern.test(spec.key)) throw new InvalidAgentCatalogError(`Agent key "${spec.key}" must be snake_case (${keyPattern.source}).`);
       if (this.#specs.has(spec.key)) throw new InvalidAgentCatalogError(`Duplicate agent key "${spec.key}".`);
@@ -77,18 +79,19 @@ export class AgentCatalog {
   }
 
   list(): AgentDescriptor[] {
-    return [...this.#specs.values()].map(describeAgent);
+    return [...this.#specs.values()].map((spec) => describeAgent(spec, this.#defaultModel));
   }
 }
 
-export function describeAgent(spec: AgentSpec): AgentDescriptor {
+/** The listing of an agent; `model` is the one it runs with (its own, else the catalog's default). */
+export function describeAgent(spec: AgentSpec, defaultModel?: string): AgentDescriptor {
   return {
     key: spec.key,
     displayName: spec.displayName,
     description: spec.description,
     tools: (spec.tools ?? []).map((t) => t.name),
     handoffs: spec.handoffs ?? [],
-    model: spec.model ?? null,
+    model: spec.model ?? defaultModel ?? null,
     structuredOutput: spec.outputType !== undefined,
   };
 }

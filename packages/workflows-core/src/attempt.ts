@@ -37,6 +37,8 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
       await result.completed;
       const error: unknown = result.error;
       if (error !== undefined && error !== null) return { ok: false, error, usage: usageOf(context) };
+      // An aborted stream ends without a final output; reading it would only make the SDK warn.
+      if (opts.signal.aborted) return { ok: false, error: opts.signal.reason, usage: usageOf(context) };
       return { ok: true, finalOutput: result.finalOutput, usage: usageOf(context), responseId: result.lastResponseId ?? null };
     }
     const result = await opts.runner.run(opts.agent, opts.input, shared);

@@ -120,6 +120,8 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   throwIfAborted(signal);
+  // setTimeout(0) is at least 1 ms in Node: without a delay, do not wait at all.
+  if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);
