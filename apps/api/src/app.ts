@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { ModelProvider } from "@openai/agents";
+import { Runner, type ModelProvider } from "@openai/agents";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
 import { discoverWorkflows, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
 import { getRun, listEvents, listRuns, listSpans, openDatabase, PrismaRunRecorder, PrismaSession } from "@workflows/db";
@@ -75,7 +75,6 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       await db.close();
     })());
 
-  const chatModel = opts.modelProvider ? undefined : defaultModelName(opts.model);
   return {
     info: {
       version,
@@ -91,7 +90,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     runs,
     activeRuns,
     modelProvider,
-    ...(chatModel ? { chatModel } : {}),
+    chatRunner: new Runner({ modelProvider, workflowName: "chat" }),
     openSession: (conversationId) => new PrismaSession(db.prisma, conversationId),
     drain,
     close,

@@ -1,4 +1,4 @@
-import type { ModelProvider, Session } from "@openai/agents";
+import type { ModelProvider, Runner, Session } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
 import type { RunRecord, RunStatus, SpanRecord, StepRecord, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { Logger } from "./logger";
@@ -51,8 +51,8 @@ export type Services = {
   activeRuns: ActiveRuns;
   /** The model provider chat uses (the same one the runner uses). */
   modelProvider: ModelProvider;
-  /** Model name chat runs ask for, when the configuration names one. */
-  chatModel?: string;
+  /** The SDK runner chat uses; agents name their model themselves (the catalog's default model). */
+  chatRunner: Runner;
   /** Conversation history for chat, stored in the database. */
   openSession(conversationId: string): Session;
   /**

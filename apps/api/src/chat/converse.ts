@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { Runner, type RunStreamEvent } from "@openai/agents";
+import type { Runner} from "@openai/agents";
+import { type RunStreamEvent } from "@openai/agents";
 import { NotFoundError, usageSchema, type Usage } from "@workflows/core";
 import { z } from "zod";
 import type { Services } from "../context";
@@ -43,7 +44,7 @@ function prepare(services: Services, input: ChatInput): Prepared {
   assertInputSize("message", input.message, services.info.maxInputBytes);
   const agentKey = input.agentKey ?? DEFAULT_CHAT_AGENT;
   if (!services.catalog.has(agentKey)) throw new NotFoundError("agent", agentKey);
-  return { conversationId: input.conversationId ?? randomUUID(), agentKey, runner: new Runner({ modelProvider: services.modelProvider, workflowName: "chat", ...(services.chatModel ? { model: services.chatModel } : {}) }) };
+  return { conversationId: input.conversationId ?? randomUUID(), agentKey, runner: services.chatRunner };
 }
 
 const textOf = (output: unknown): string => (output == null ? "" : typeof output === "string" ? output : JSON.stringify(output));
