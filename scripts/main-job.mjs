@@ -1,6 +1,9 @@
 // The main job, end to end on the embedded defaults: start the API server (SQLite in prisma/, offline model
 // unless OPENAI_API_KEY is set), run the default workflow through the CLI with live progress, stop the server.
 import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+process.chdir(fileURLToPath(new URL("..", import.meta.url)));
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -8,9 +11,13 @@ const input = process.argv[2] ?? "Analyse these monthly sales figures and write 
 const workflow = process.argv[3] ?? "analysis_code";
 
 const port = await freePort();
-const url = `http://127.0.0.1:${port}/trpc`;
-const server = spawn("pnpm", ["--silent", "start"], { env: { ...process.env, PORT: String(port), HOST: "127.0.0.1" }, stdio: ["ignore", "pipe", "inherit"] });
 const logs = [];
+const url = `http://127.0.0.1:${port}/trpc`;
+// Node itself (not a pnpm wrapper) so that our SIGTERM reaches the server and its graceful shutdown.
+const tsx = (file, args, opts) => spawn(process.execPath, ["--import", "tsx", file, ...args], opts);
+const server = tsx("apps/api/src/main.ts", [], { env: { ...process.env, PORT: String(port), HOST: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
+server.stderr.on("data", (chunk) => logs.push(chunk));
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill("SIGTERM"));
 server.stdout.on("data", (chunk) => logs.push(chunk));
 const serverExit = new Promise((resolve) => server.on("exit", (code) => resolve(code)));
 
@@ -19,7 +26,7 @@ try {
   await waitForHealth(url, serverExit);
   console.log(`server up at ${url}\n`);
   code = await new Promise((resolve) => {
-    const cli = spawn("pnpm", ["--silent", "wf", "run", workflow, input], { env: { ...process.env, WORKFLOWS_URL: url }, stdio: "inherit" });
+    const cli = tsx("packages/client/src/cli.ts", ["run", workflow, input], { env: { ...process.env, WORKFLOWS_URL: url }, stdio: "inherit" });
     cli.on("exit", (c) => resolve(c ?? 1));
   });
 } catch (error) {

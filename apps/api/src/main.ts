@@ -3,6 +3,10 @@ import { EnvError, loadEnv, type Env } from "./env";
 import { createLogger } from "./logger";
 import { createServer } from "./server";
 
+// If whoever reads our output goes away (a closed pipe), logging must not stop the service or its shutdown.
+process.stdout.on("error", () => undefined);
+process.stderr.on("error", () => undefined);
+
 let env: Env;
 try {
   env = loadEnv();
