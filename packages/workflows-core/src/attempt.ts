@@ -8,7 +8,7 @@ export type AttemptOptions = {
   agent: CatalogAgent;
   input: string;
   maxTurns: number;
-  signal: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Stream from the model (deltas and items live) or ask for whole responses (items at the end). */
   streamed: boolean;
   onDelta: (delta: string) => void;
@@ -22,7 +22,7 @@ export type AttemptOutcome =
 /** One agent invocation through the SDK runner; never throws, reports usage either way. */
 export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> {
   const context = new RunContext<undefined>(undefined);
-  const shared = { context, maxTurns: opts.maxTurns, signal: opts.signal };
+  const shared = opts.signal ? { context, maxTurns: opts.maxTurns, signal: opts.signal } : { context, maxTurns: opts.maxTurns };
   try {
     if (opts.streamed) {
       const result = await opts.runner.run(opts.agent, opts.input, { ...shared, stream: true });
@@ -38,7 +38,7 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
       const error: unknown = result.error;
       if (error !== undefined && error !== null) return { ok: false, error, usage: usageOf(context) };
       // An aborted stream ends without a final output; reading it would only make the SDK warn.
-      if (opts.signal.aborted) return { ok: false, error: opts.signal.reason, usage: usageOf(context) };
+      if (opts.signal?.aborted) return { ok: false, error: opts.signal.reason, usage: usageOf(context) };
       return { ok: true, finalOutput: result.finalOutput, usage: usageOf(context), responseId: result.lastResponseId ?? null };
     }
     const result = await opts.runner.run(opts.agent, opts.input, shared);

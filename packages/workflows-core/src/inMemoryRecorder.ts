@@ -35,7 +35,7 @@ export class InMemoryRunRecorder implements RunRecorder {
     };
     this.#runs.set(run.id, { run, steps: [], events: [], spans: [] });
     if (input.idempotencyKey) this.#byIdempotencyKey.set(input.idempotencyKey, run.id);
-    return Promise.resolve({ status: "created", run: structuredClone(run) });
+    return Promise.resolve({ status: "created", run: { ...run, usage: { ...run.usage } } });
   }
 
   append(event: WorkflowEvent): Promise<void> {

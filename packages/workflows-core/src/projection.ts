@@ -46,7 +46,10 @@ export function projectEvent(event: WorkflowEvent): Projection {
     case "step.started":
       updateSteps.push({
         index: event.stepIndex,
-        patch: { status: "running", agentKey: event.agentKey, input: event.input, attempts: event.attempt, error: null, endedAt: null, ...(event.attempt === 1 ? { startedAt: event.at } : {}) },
+        patch:
+          event.attempt === 1
+            ? { status: "running", agentKey: event.agentKey, input: event.input, attempts: event.attempt, error: null, endedAt: null, startedAt: event.at }
+            : { status: "running", agentKey: event.agentKey, input: event.input, attempts: event.attempt, error: null, endedAt: null },
       });
       break;
     case "step.delta":

@@ -61,7 +61,7 @@ export class WorkflowRunner {
     if (created.status === "existing") return { created: false, workflowRunId: created.run.id, run: created.run };
     const execution = new Execution(
       { sdkRunner: this.#sdkRunner, catalog: this.#opts.catalog, recorder: this.#opts.recorder, tracing: this.#tracing, defaultMaxTurns: this.#opts.defaultMaxTurns ?? 10 },
-      { workflow, workflowRunId: created.run.id, input, signal: opts.signal ?? new AbortController().signal, streamed: opts.streamed ?? true, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) },
+      { workflow, workflowRunId: created.run.id, input, signal: opts.signal, streamed: opts.streamed ?? true, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) },
     );
     return { created: true, workflowRunId: created.run.id, done: execution.execute() };
   }

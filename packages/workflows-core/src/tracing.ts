@@ -77,19 +77,22 @@ function toSpanRecord(span: Span<SpanData>, meta: StepTraceMeta): SpanRecord {
   };
 }
 
-/** Keeps span data small: scalar fields and short strings; big values become a length note. */
+/** Keeps span data small: scalars as they are, long strings cut, big structures replaced by a length note. */
 function smallData(data: Record<string, unknown>): Record<string, unknown> {
-  if ((JSON.stringify(data)?.length ?? 0) <= maxDataChars) return data;
   const out: Record<string, unknown> = {};
   let budget = maxDataChars;
-  for (const [key, value] of Object.entries(data)) {
+  for (const key in data) {
+    const value = data[key];
     if (value === undefined) continue;
-    const json = JSON.stringify(value) ?? "";
-    if (json.length <= budget) {
+    if (typeof value === "string") {
+      out[key] = value.length <= budget ? value : `${value.slice(0, Math.max(0, budget))}… [${value.length} chars]`;
+      budget -= Math.min(value.length, budget);
+    } else if (typeof value !== "object" || value === null) {
       out[key] = value;
-      budget -= json.length;
     } else {
-      out[key] = `[${json.length} chars omitted]`;
+      const json = JSON.stringify(value) ?? "";
+      out[key] = json.length <= budget ? value : `[${json.length} chars omitted]`;
+      budget -= Math.min(json.length, budget);
     }
   }
   return out;
