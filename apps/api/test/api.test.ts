@@ -59,6 +59,14 @@ describe("workflows", () => {
     expect((await rejection(t.sse.workflows.get.query({ key: "nope" }))).data?.code).toBe("NOT_FOUND");
   });
 
+  it("accepts JSON input and hands it to the workflow as JSON text", async () => {
+    const result = await t.sse.workflows.run.mutate({ key: "analysis_code", input: { values: [3, 5, 10] } });
+    expect(result.status).toBe("succeeded");
+    expect(result.steps[0]?.output).toContain("mean = 6");
+    const recorded = await t.sse.runs.get.query({ workflowRunId: result.workflowRunId });
+    expect(recorded.run.input).toBe('{"values":[3,5,10]}');
+  });
+
   it("running an unknown workflow is NOT_FOUND and records nothing", async () => {
     expect((await rejection(t.sse.workflows.run.mutate({ key: "nope", input: "x" }))).data?.code).toBe("NOT_FOUND");
     expect((await t.sse.runs.list.query({ workflowKey: "nope" })).items).toEqual([]);

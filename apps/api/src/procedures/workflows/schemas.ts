@@ -5,7 +5,10 @@ const id = (what: string) => z.string().min(1, `${what} must not be empty`).max(
 /** The request shared by `workflows.run` and `workflows.runStream`. */
 export const startRunInput = z.object({
   key: z.string().min(1, "key must not be empty"),
-  input: z.string().min(1, "input must not be empty"),
+  /** Text, or any JSON value (an object, an array of numbers...), which the workflow receives as JSON text. */
+  input: z
+    .union([z.string().min(1, "input must not be empty"), z.record(z.string(), z.unknown()), z.array(z.unknown()), z.number(), z.boolean()])
+    .transform((value) => (typeof value === "string" ? value : JSON.stringify(value))),
   conversationId: id("conversationId").nullish(),
   idempotencyKey: id("idempotencyKey").nullish(),
 });
