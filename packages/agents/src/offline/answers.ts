@@ -56,12 +56,17 @@ function objectFields(output: string): Record<string, unknown> | null {
 
 const statKeys = /\b(count|sum|mean|median|min|max|stddev)"?\s*[:=]\s*"?(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)/gi;
 
+/** The caller's own words when a mapper quoted them ("Original request:" up to the next "Heading:" section). */
+const originalRequest = /Original request:\s*\n([\s\S]*?)(?:\n\s*\n[A-Z][\w ]*:|$)/;
+
 function codeAnswer(request: string): string {
   const known = [...request.matchAll(statKeys)].map((m) => `${m[1]} ${m[2]}`);
-  const numbers = parseNumbers(request);
+  // The data values come from what the user asked, not from the analysis's statistics.
+  const asked = originalRequest.exec(request)?.[1]?.trim() || request;
+  const numbers = parseNumbers(asked);
   const values = numbers.success ? numbers.data.slice(0, 20) : [];
   return [
-    `${OFFLINE_PREFIX} Deterministic code for: "${firstLine(request)}"`,
+    `${OFFLINE_PREFIX} Deterministic code for: "${firstLine(asked)}"`,
     "",
     "```ts",
     ...(known.length > 0 ? [`// Statistics from the analysis: ${[...new Set(known)].join(", ")}`] : []),

@@ -110,6 +110,14 @@ describe("offline model through the real Runner", () => {
     expect(code.finalOutput).toContain("mean 6");
   });
 
+  it("takes the code's data values from the quoted original request, not from the analysis", async () => {
+    const mapped = "Write code for the request below.\n\nOriginal request:\nFlag outliers in 4, 8, 400\n\nAnalysis:\nmean = 137.333, max = 400";
+    const code = String((await offlineRunner().run(createDefaultCatalog().agent("code_assistant"), mapped)).finalOutput);
+    expect(code).toContain('Deterministic code for: "Flag outliers in 4, 8, 400"');
+    expect(code).toContain("export const values: readonly number[] = [4, 8, 400];");
+    expect(code).toContain("// Statistics from the analysis: mean 137.333, max 400");
+  });
+
   it("stops a streamed run when its signal aborts, mid-stream", async () => {
     const controller = new AbortController();
     const result = await offlineRunner(20).run(createDefaultCatalog().agent("writer"), "1. one\n2. two\n3. three", { stream: true, signal: controller.signal });
