@@ -6,28 +6,14 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { AgentCatalog } from "@workflows/agents";
-import { installTracing, WorkflowRegistry, WorkflowRunner, type RunRecorder, type WorkflowSpec } from "@workflows/core";
-import { FnModel, fnProvider, InMemoryRunRecorder, lastUserText } from "@workflows/core/testing";
+import { WorkflowRunner, type RunRecorder } from "@workflows/core";
+import { InMemoryRunRecorder } from "@workflows/core/testing";
 import { openDatabase, PrismaRunRecorder } from "@workflows/db";
+import { catalog, modelProvider, registry, STEPS } from "../lib/chain";
 import { fmt, summarize } from "../lib/stats";
 
-const STEPS = 10;
 const RUNS = Number(process.argv[2] ?? 300);
 const ROUNDS = 10;
-
-const catalog = new AgentCatalog(
-  Array.from({ length: STEPS }, (_, i) => ({ key: `agent_${i}`, displayName: `Agent ${i}`, description: "bench", instructions: `Agent ${i}.` })),
-);
-const spec: WorkflowSpec = {
-  key: "chain10",
-  displayName: "Ten steps",
-  description: "bench",
-  steps: Array.from({ length: STEPS }, (_, i) => ({ name: `step_${i}`, agentKey: `agent_${i}` })),
-};
-const modelProvider = fnProvider(new FnModel((request) => ({ text: `ok ${lastUserText(request).length}` })));
-const registry = WorkflowRegistry.create({ workflows: [spec], catalog });
-installTracing();
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-bench-recorder-"));
 const db = await openDatabase({ url: `file:${path.join(dir, "bench.db")}` });

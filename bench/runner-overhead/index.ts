@@ -1,28 +1,13 @@
 // Our runner (in-memory recorder) vs the same agents chained by hand with the SDK's run(), one process,
 // a zero-latency scripted model. Prints times and the ratio; the target is at most 1.05x.
 import { Runner } from "@openai/agents";
-import { AgentCatalog } from "@workflows/agents";
-import { installTracing, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { FnModel, fnProvider, InMemoryRunRecorder, lastUserText } from "@workflows/core/testing";
+import { WorkflowRunner } from "@workflows/core";
+import { InMemoryRunRecorder } from "@workflows/core/testing";
+import { catalog, modelProvider, registry, STEPS } from "../lib/chain";
 import { fmt, summarize } from "../lib/stats";
 
-const STEPS = 10;
 const RUNS = Number(process.argv[2] ?? 1500);
 const ROUNDS = 5;
-
-const catalog = new AgentCatalog(
-  Array.from({ length: STEPS }, (_, i) => ({ key: `agent_${i}`, displayName: `Agent ${i}`, description: "bench", instructions: `Agent ${i}.` })),
-);
-const spec: WorkflowSpec = {
-  key: "chain10",
-  displayName: "Ten steps",
-  description: "bench",
-  steps: Array.from({ length: STEPS }, (_, i) => ({ name: `step_${i}`, agentKey: `agent_${i}` })),
-};
-const model = new FnModel((request) => ({ text: `ok ${lastUserText(request).length}` }));
-const modelProvider = fnProvider(model);
-const registry = WorkflowRegistry.create({ workflows: [spec], catalog });
-installTracing();
 
 async function ours(): Promise<void> {
   const runner = new WorkflowRunner({ registry, catalog, modelProvider, recorder: new InMemoryRunRecorder() });
