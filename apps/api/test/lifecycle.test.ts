@@ -57,9 +57,10 @@ describe("restart and shutdown", () => {
     await expect(s.sse.workflows.run.mutate({ key: "analysis_code", input: "late" })).rejects.toMatchObject({ data: { code: "SERVICE_UNAVAILABLE" } });
     await draining;
     const all = await streamed;
-    expect(["run.cancelled", "run.completed"]).toContain(all.at(-1)?.data.type);
-    const { run } = await s.sse.runs.get.query({ workflowRunId: runId });
-    expect(["cancelled", "interrupted", "succeeded"]).toContain(run.status);
+    expect(all.at(-1)?.data).toMatchObject({ type: "run.cancelled", interrupted: true });
+    const { run, steps } = await s.sse.runs.get.query({ workflowRunId: runId });
+    expect(run).toMatchObject({ status: "interrupted", error: { code: "INTERRUPTED" } });
+    expect(steps.some((step) => step.status === "running")).toBe(false);
     expect((await s.sse.health.query()).accepting).toBe(false);
   });
 

@@ -50,7 +50,7 @@ export class RunPrinter {
         this.#line(`✗ run ${event.workflowRunId} failed [${event.error.code}]: ${event.error.message}`);
         return 1;
       case "run.cancelled":
-        this.#line(`✗ run ${event.workflowRunId} cancelled: ${event.reason}`);
+        this.#line(`✗ run ${event.workflowRunId} ${event.interrupted === true ? "interrupted" : "cancelled"}: ${event.reason}`);
         return 1;
       default:
         event satisfies never;

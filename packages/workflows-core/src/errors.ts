@@ -57,6 +57,17 @@ export class ConflictError extends WorkflowError {
   readonly fault = "user";
 }
 
+/**
+ * The abort reason that stops a run because the service is going away (not because someone cancelled it):
+ * the run is recorded `interrupted` instead of `cancelled`.
+ */
+export class RunInterruptedError extends WorkflowError {
+  readonly fault = "system";
+  constructor(message = "The server stopped before the run finished.") {
+    super(message);
+  }
+}
+
 /** The model, a tool or the storage failed; not the caller's doing. */
 export class SystemFaultError extends WorkflowError {
   readonly fault = "system";

@@ -67,7 +67,16 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
   }),
   z.object({ ...base, type: z.literal("run.completed"), finalOutput: z.string(), structuredOutput: z.unknown().nullable(), usage: usageSchema, durationMs: z.number().nonnegative() }),
   z.object({ ...base, type: z.literal("run.failed"), error: failureSchema, stepIndex: z.number().int().nonnegative().nullable(), usage: usageSchema, durationMs: z.number().nonnegative() }),
-  z.object({ ...base, type: z.literal("run.cancelled"), reason: z.string(), stepIndex: z.number().int().nonnegative().nullable(), usage: usageSchema, durationMs: z.number().nonnegative() }),
+  z.object({
+    ...base,
+    type: z.literal("run.cancelled"),
+    reason: z.string(),
+    stepIndex: z.number().int().nonnegative().nullable(),
+    usage: usageSchema,
+    durationMs: z.number().nonnegative(),
+    /** True when the service stopped the run at shutdown (status `interrupted`) rather than a cancel request. */
+    interrupted: z.boolean().optional(),
+  }),
 ]);
 export type WorkflowEvent = z.infer<typeof workflowEventSchema>;
 export type WorkflowEventType = WorkflowEvent["type"];

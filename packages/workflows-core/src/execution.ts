@@ -2,7 +2,7 @@ import { withTrace, type Runner } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
 import { runAttempt } from "./attempt";
 import { buildContext } from "./context";
-import { SystemFaultError } from "./errors";
+import { RunInterruptedError, SystemFaultError } from "./errors";
 import type { EventBody, Failure, WorkflowEvent } from "./events";
 import { classifyFailure, StepFailure } from "./failures";
 import { applyToSteps, projectEvent } from "./projection";
@@ -17,7 +17,7 @@ import { addUsage, zeroUsage, type Usage } from "./usage";
 export type WorkflowRunResult = {
   workflowRunId: string;
   workflowKey: string;
-  status: "succeeded" | "failed" | "cancelled";
+  status: "succeeded" | "failed" | "cancelled" | "interrupted";
   steps: StepRecord[];
   finalOutput: string | null;
   structuredOutput: unknown;
@@ -210,6 +210,7 @@ export class Execution {
   #cancelled(stepIndex: number | null): WorkflowRunResult {
     const reason: unknown = this.#opts.signal?.reason;
     const message = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "Cancelled.";
+    if (reason instanceof RunInterruptedError) return this.#finish("interrupted", { code: "INTERRUPTED", message }, stepIndex);
     return this.#finish("cancelled", { code: "CANCELLED", message }, stepIndex);
   }
 
@@ -220,6 +221,7 @@ export class Execution {
     const structuredOutput = last?.structuredOutput ?? null;
     if (status === "succeeded") this.#emit({ type: "run.completed", finalOutput: finalOutput ?? "", structuredOutput, usage: this.#usage, durationMs });
     else if (status === "failed") this.#emit({ type: "run.failed", error: error ?? { code: "INTERNAL", message: "failed" }, stepIndex, usage: this.#usage, durationMs });
+    else if (status === "interrupted") this.#emit({ type: "run.cancelled", reason: error?.message ?? "Interrupted.", stepIndex, usage: this.#usage, durationMs, interrupted: true });
     else {
       this.#emit({ type: "run.cancelled", reason: error?.message ?? "Cancelled.", stepIndex, usage: this.#usage, durationMs });
     }

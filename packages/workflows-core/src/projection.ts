@@ -74,7 +74,12 @@ export function projectEvent(event: WorkflowEvent): Projection {
       Object.assign(run, { status: "failed", error: event.error, usage: event.usage, endedAt: event.at } satisfies RunPatch);
       break;
     case "run.cancelled":
-      Object.assign(run, { status: "cancelled", error: { code: "CANCELLED", message: event.reason }, usage: event.usage, endedAt: event.at } satisfies RunPatch);
+      Object.assign(run, {
+        status: event.interrupted === true ? "interrupted" : "cancelled",
+        error: { code: event.interrupted === true ? "INTERRUPTED" : "CANCELLED", message: event.reason },
+        usage: event.usage,
+        endedAt: event.at,
+      } satisfies RunPatch);
       updateSteps.push({ whereStatus: ["running", "pending"], patch: { status: "cancelled", endedAt: event.at } });
       break;
     default:

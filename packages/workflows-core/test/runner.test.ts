@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StepContext, WorkflowEvent, WorkflowSpec } from "../src";
-import { WorkflowRunner } from "../src";
+import { RunInterruptedError, WorkflowRunner } from "../src";
 import { fnProvider, InMemoryRunRecorder, lastUserText } from "../src/testing";
 import { setup, testCatalog, verdictSchema } from "./fixtures";
 
@@ -206,6 +206,21 @@ describe("WorkflowRunner", () => {
     expect(stored.steps.map((s) => s.status)).toEqual(["cancelled", "cancelled"]);
     expect(stored.events.at(-1)).toMatchObject({ type: "run.cancelled", stepIndex: 0 });
     expect(model.requests[0]?.signal?.aborted).toBe(true);
+  });
+
+  it("an abort with RunInterruptedError (service shutdown) records the run interrupted, not cancelled", async () => {
+    const { runner, recorder, model } = setup([chain([{ name: "a", agentKey: "echo" }])], undefined, { delayMs: 10_000 });
+    const controller = new AbortController();
+    const started = await runner.start("chain", "slow", { signal: controller.signal });
+    if (!started.created) throw new Error("expected a new run");
+    await waitFor(() => model.requests.length === 1);
+    controller.abort(new RunInterruptedError());
+    const result = await started.done;
+    expect(result.status).toBe("interrupted");
+    const stored = recorder.get(started.workflowRunId);
+    expect(stored.run).toMatchObject({ status: "interrupted", error: { code: "INTERRUPTED", message: "The server stopped before the run finished." } });
+    expect(stored.steps[0]?.status).toBe("cancelled");
+    expect(stored.events.at(-1)).toMatchObject({ type: "run.cancelled", interrupted: true, stepIndex: 0 });
   });
 
   it("honours idempotency keys: a second start returns the first run", async () => {

@@ -1,3 +1,5 @@
+import { RunInterruptedError } from "@workflows/core";
+
 type Active = { controller: AbortController; done: Promise<unknown> };
 
 /**
@@ -62,10 +64,10 @@ export class ActiveRuns {
     return true;
   }
 
-  /** Aborts every executing run and waits up to `ms` for them to stop. Returns the ids that were aborted. */
+  /** Interrupts every executing run (recorded `interrupted`) and waits up to `ms` for them to stop. Returns their ids. */
   async abortAll(reason: string, ms: number): Promise<string[]> {
     const ids = this.ids();
-    for (const id of ids) this.#runs.get(id)?.controller.abort(new Error(reason));
+    for (const id of ids) this.#runs.get(id)?.controller.abort(new RunInterruptedError(reason));
     await this.drain(ms);
     return ids;
   }
