@@ -7,7 +7,10 @@ export const startRunInput = z.object({
   key: z.string().min(1, "key must not be empty"),
   /** Text, or any JSON value (an object, an array of numbers...), which the workflow receives as JSON text. */
   input: z
-    .union([z.string().min(1, "input must not be empty"), z.record(z.string(), z.unknown()), z.array(z.unknown()), z.number(), z.boolean()])
+    .union([z.string().min(1, "input must not be empty"), z.record(z.string(), z.unknown()), z.array(z.unknown()), z.number(), z.boolean()], {
+      error: (issue) =>
+        issue.input === undefined ? "input is required: text or a JSON value" : issue.input === "" ? "input must not be empty" : "input must be text or a JSON value (object, array, number, boolean)",
+    })
     .transform((value) => (typeof value === "string" ? value : JSON.stringify(value))),
   conversationId: id("conversationId").nullish(),
   idempotencyKey: id("idempotencyKey").nullish(),
