@@ -74,6 +74,9 @@ describe("runs.list", () => {
     const second = await t.sse.runs.list.query({ workflowKey: "gated_writing", limit: 1, cursor: first.nextCursor });
     expect(second.items[0]?.id).not.toBe(first.items[0]?.id);
     expect(first.items[0]?.input).toBe("A poem about ferries.");
+    expect(first.items[0]?.workflowRunId).toBe(first.items[0]?.id);
+    const got = await t.sse.runs.get.query({ workflowRunId: first.items[0]!.id });
+    expect(got.run.workflowRunId).toBe(first.items[0]!.id);
     const failed = await t.sse.runs.list.query({ status: "failed" });
     expect(failed.items.every((r) => r.status === "failed")).toBe(true);
   });

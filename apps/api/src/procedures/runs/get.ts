@@ -1,9 +1,10 @@
-import { NotFoundError, runRecordSchema, spanRecordSchema, stepRecordSchema } from "@workflows/core";
+import { NotFoundError, spanRecordSchema, stepRecordSchema } from "@workflows/core";
 import { z } from "zod";
+import { runViewSchema, toRunView } from "../../runs/runView";
 import { publicProcedure } from "../../trpc";
 
 export const getRunInput = z.object({ workflowRunId: z.string().min(1) });
-export const getRunOutput = z.object({ run: runRecordSchema, steps: z.array(stepRecordSchema), spans: z.array(spanRecordSchema) });
+export const getRunOutput = z.object({ run: runViewSchema, steps: z.array(stepRecordSchema), spans: z.array(spanRecordSchema) });
 
 /** A run, its steps and the trace spans recorded for it. */
 export const getRun = publicProcedure
@@ -14,5 +15,5 @@ export const getRun = publicProcedure
     const recorded = await runs.getRun(input.workflowRunId);
     if (!recorded) throw new NotFoundError("run", input.workflowRunId);
     const spans = await runs.listSpans(input.workflowRunId);
-    return { run: recorded.run, steps: [...recorded.steps].sort((a, b) => a.index - b.index), spans };
+    return { run: toRunView(recorded.run), steps: [...recorded.steps].sort((a, b) => a.index - b.index), spans };
   });

@@ -1,5 +1,6 @@
-import { runRecordSchema, runStatusSchema } from "@workflows/core";
+import { runStatusSchema } from "@workflows/core";
 import { z } from "zod";
+import { runViewSchema, toRunView } from "../../runs/runView";
 import { publicProcedure } from "../../trpc";
 
 export const listRunsInput = z
@@ -10,17 +11,18 @@ export const listRunsInput = z
     cursor: z.string().min(1).nullish(),
   })
   .default({ limit: 20 });
-export const listRunsOutput = z.object({ items: z.array(runRecordSchema), nextCursor: z.string().nullable() });
+export const listRunsOutput = z.object({ items: z.array(runViewSchema), nextCursor: z.string().nullable() });
 
 /** Newest first, paged by `nextCursor`. */
 export const listRuns = publicProcedure
   .input(listRunsInput)
   .output(listRunsOutput)
-  .query(({ ctx, input }) =>
-    ctx.services.runs.listRuns({
+  .query(async ({ ctx, input }) => {
+    const page = await ctx.services.runs.listRuns({
       limit: input.limit,
       ...(input.workflowKey ? { workflowKey: input.workflowKey } : {}),
       ...(input.status ? { status: input.status } : {}),
       ...(input.cursor ? { cursor: input.cursor } : {}),
-    }),
-  );
+    });
+    return { items: page.items.map(toRunView), nextCursor: page.nextCursor };
+  });
