@@ -59,12 +59,14 @@ function isStepMeta(meta: unknown): meta is StepTraceMeta {
 }
 
 function toSpanRecord(span: Span<SpanData>, meta: StepTraceMeta): SpanRecord {
-  const { type, ...rest } = span.spanData;
+  const data: Record<string, unknown> = span.spanData;
+  const type = span.spanData.type;
   const kind: SpanKind = knownKinds.has(type) ? (type as SpanKind) : "other";
-  const name = "name" in rest && typeof rest.name === "string" ? rest.name : type;
+  const name = typeof data.name === "string" ? data.name : type;
+  const stepIndex = Number(meta.stepIndex);
   return {
     workflowRunId: meta.workflowRunId,
-    stepIndex: Number.isInteger(Number(meta.stepIndex)) ? Number(meta.stepIndex) : null,
+    stepIndex: Number.isInteger(stepIndex) ? stepIndex : null,
     traceId: span.traceId,
     spanId: span.spanId,
     parentId: span.parentId,
@@ -73,27 +75,39 @@ function toSpanRecord(span: Span<SpanData>, meta: StepTraceMeta): SpanRecord {
     startedAt: span.startedAt,
     endedAt: span.endedAt,
     error: span.error?.message ?? null,
-    data: smallData(rest),
+    data: smallData(data),
   };
 }
 
-/** Keeps span data small: scalars as they are, long strings cut, big structures replaced by a length note. */
-function smallData(data: Record<string, unknown>): Record<string, unknown> {
+/** Keeps span data small: scalars as they are, long strings cut, big structures replaced by a size note. */
+export function smallData(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let budget = maxDataChars;
   for (const key in data) {
     const value = data[key];
-    if (value === undefined) continue;
+    if (value === undefined || key === "type") continue;
     if (typeof value === "string") {
       out[key] = value.length <= budget ? value : `${value.slice(0, Math.max(0, budget))}… [${value.length} chars]`;
       budget -= Math.min(value.length, budget);
     } else if (typeof value !== "object" || value === null) {
       out[key] = value;
     } else {
-      const json = JSON.stringify(value) ?? "";
-      out[key] = json.length <= budget ? value : `[${json.length} chars omitted]`;
-      budget -= Math.min(json.length, budget);
+      const size = sizeWithin(value, budget);
+      out[key] = size <= budget ? value : "[too large, omitted]";
+      budget -= Math.min(size, budget);
     }
   }
   return out;
+}
+
+/** Roughly the JSON length of a value, counting no further than `limit` (so big values cost little). */
+function sizeWithin(value: unknown, limit: number): number {
+  if (typeof value === "string") return value.length + 2;
+  if (typeof value !== "object" || value === null) return 8;
+  let size = 2;
+  for (const key in value) {
+    size += key.length + 4 + sizeWithin((value as Record<string, unknown>)[key], limit - size);
+    if (size > limit) return size;
+  }
+  return size;
 }
