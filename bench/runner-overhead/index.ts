@@ -9,8 +9,9 @@ import { fmt, summarize } from "../lib/stats";
 const RUNS = Number(process.argv[2] ?? 1500);
 const ROUNDS = 5;
 
+// One runner and one SDK runner per side, as a service would hold them.
+const runner = new WorkflowRunner({ registry, catalog, modelProvider, recorder: new InMemoryRunRecorder() });
 async function ours(): Promise<void> {
-  const runner = new WorkflowRunner({ registry, catalog, modelProvider, recorder: new InMemoryRunRecorder() });
   await runner.run("chain10", "input");
 }
 
