@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { openDatabase, PrismaRunRecorder } from "@workflows/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { collect, isEnd, startTestServer, tempDir, waitFor, type TestServer } from "./harness";
@@ -32,7 +33,8 @@ describe("restart and shutdown", () => {
   it("runs left running by a crashed process are marked interrupted at start-up, and their streams end", async () => {
     const dbUrl = `${tmp.dbUrl}.crash`;
     const db = await openDatabase({ url: dbUrl });
-    const recorder = new PrismaRunRecorder(db.prisma);
+    // Owned by a process that no longer exists (this one is alive, and its runs would be left alone).
+    const recorder = new PrismaRunRecorder(db.prisma, { owner: `${hostname()}:999999999` });
     await recorder.createRun({ id: "crashed-run", workflowKey: "analysis_code", versionHash: "x", input: "hi" });
     await recorder.append({ type: "run.started", workflowRunId: "crashed-run", workflowKey: "analysis_code", seq: 1, at: new Date().toISOString(), input: "hi", versionHash: "x", steps: [{ name: "analyse", agentKey: "data_analyst" }] });
     await recorder.close();

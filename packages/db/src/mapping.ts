@@ -18,7 +18,7 @@ import { z } from "zod";
 import type { TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./generated/client";
 
 /** Column values of a run update; absent keys stay untouched. Plain values, written by the SQL in sql.ts. */
-export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "versionHash" | "input" | "conversationId" | "idempotencyKey" | "createdAt">>;
+export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "versionHash" | "input" | "conversationId" | "idempotencyKey" | "owner" | "createdAt">>;
 export type StepColumns = Partial<Omit<WorkflowRunStep, "runId" | "index">>;
 export type StepRow = WorkflowRunStep;
 export type EventRow = WorkflowRunEvent;

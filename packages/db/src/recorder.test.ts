@@ -1,5 +1,6 @@
 import { ConflictError, InMemoryRunRecorder, NotFoundError, SystemFaultError, type NewRun, type SpanRecord, type WorkflowEvent } from "@workflows/core";
 import { spawn } from "node:child_process";
+import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cancelledRun, failedRun, newRun, skippedStepRun, succeededRun, tempDir } from "../test/fixtures";
@@ -178,11 +179,14 @@ describe("recordSpan", () => {
 });
 
 describe("markInterrupted", () => {
-  it("marks live runs interrupted and their running steps cancelled, leaving finished runs alone", async () => {
+  const deadOwner = `${os.hostname()}:999999999`;
+
+  it("marks live runs of a dead process interrupted and their running steps cancelled, leaving finished runs alone", async () => {
     const live = newRun("live");
     const done = newRun("done");
     const waiting = newRun("waiting");
-    for (const r of [live, done, waiting]) await recorder.createRun(r);
+    const crashed = new PrismaRunRecorder(db.prisma, { owner: deadOwner });
+    for (const r of [live, done, waiting]) await crashed.createRun(r);
     await play(recorder, succeededRun(live).slice(0, 3)); // run.started, step0 started, a delta
     await play(recorder, succeededRun(done));
     const notified: string[] = [];
@@ -197,6 +201,17 @@ describe("markInterrupted", () => {
     expect(stored.steps.map((s) => s.status)).toEqual(["cancelled", "pending", "pending"]);
     expect((await getRun(db.prisma, "done"))!.run.status).toBe("succeeded");
     expect(await recorder.markInterrupted(["done"])).toEqual([]);
+  });
+
+  it("at start-up leaves alone the runs of a live process (another server on the same file); named by id, they are interrupted", async () => {
+    await new PrismaRunRecorder(db.prisma).createRun(newRun("mine")); // this process: alive
+    await new PrismaRunRecorder(db.prisma, { owner: "another-host:1" }).createRun(newRun("remote")); // cannot be checked: counts as alive
+    await new PrismaRunRecorder(db.prisma, { owner: deadOwner }).createRun(newRun("orphan"));
+    await new PrismaRunRecorder(db.prisma).createRun(newRun("legacy"));
+    await db.prisma.workflowRun.update({ where: { id: "legacy" }, data: { owner: null } }); // written before owners were recorded
+    expect((await recorder.markInterrupted()).sort()).toEqual(["legacy", "orphan"]);
+    expect((await getRun(db.prisma, "mine"))!.run.status).toBe("pending");
+    expect(await recorder.markInterrupted(["mine"])).toEqual(["mine"]);
   });
 });
 

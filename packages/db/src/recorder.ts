@@ -1,3 +1,4 @@
+import os from "node:os";
 import {
   ConflictError,
   NotFoundError,
@@ -25,6 +26,8 @@ export type RecorderStats = { transactions: number; statements: number; events: 
 export type PrismaRunRecorderOptions = {
   /** Most events (or spans) written in one transaction. */
   maxBatchSize?: number;
+  /** Who executes the runs this recorder creates, as "<hostname>:<pid>". Default: this process. */
+  owner?: string;
 };
 
 type Pending<T> = { item: T; resolve: () => void; reject: (error: unknown) => void };
@@ -70,9 +73,12 @@ export class PrismaRunRecorder implements RunRecorder {
   readonly #listeners = new Set<StoredListener>();
   readonly #stats: RecorderStats = { transactions: 0, statements: 0, events: 0, spans: 0 };
 
+  readonly #owner: string;
+
   constructor(prisma: PrismaClient, options: PrismaRunRecorderOptions = {}) {
     this.#prisma = prisma;
     this.#maxBatch = Math.max(1, options.maxBatchSize ?? 500);
+    this.#owner = options.owner ?? thisProcess();
   }
 
   async createRun(input: NewRun): Promise<CreateRunResult> {
@@ -115,7 +121,8 @@ export class PrismaRunRecorder implements RunRecorder {
 
   /**
    * Marks runs still `pending` or `running` as `interrupted` (error code INTERRUPTED) and their running
-   * steps `cancelled`: at shutdown for this process's runs, at start-up (no ids) for runs a dead process left.
+   * steps `cancelled`: at shutdown for this process's runs (by id), at start-up (no ids) for runs whose
+   * process is gone. A run owned by a live process (another server on the same file) is left alone.
    * Returns the ids it changed.
    */
   async markInterrupted(workflowRunIds?: readonly string[]): Promise<string[]> {
@@ -123,12 +130,13 @@ export class PrismaRunRecorder implements RunRecorder {
     if (workflowRunIds && workflowRunIds.length === 0) return [];
     const changed = await exclusive(this.#prisma, async () => {
       const live = { in: ["pending", "running"] };
-      const rows = await this.#storage("Marking runs interrupted", () =>
+      const found = await this.#storage("Marking runs interrupted", () =>
         this.#prisma.workflowRun.findMany({
           where: { status: live, ...(workflowRunIds ? { id: { in: [...workflowRunIds] } } : {}) },
-          select: { id: true, lastSeq: true },
+          select: { id: true, lastSeq: true, owner: true },
         }),
       );
+      const rows = workflowRunIds ? found : found.filter((r) => !ownerAlive(r.owner));
       if (rows.length === 0) return rows;
       const ids = rows.map((r) => r.id);
       const now = new Date();
@@ -169,6 +177,7 @@ export class PrismaRunRecorder implements RunRecorder {
           input: input.input,
           conversationId: input.conversationId ?? null,
           idempotencyKey: key,
+          owner: this.#owner,
           createdAt: new Date(),
         },
       });
@@ -352,6 +361,32 @@ export class PrismaRunRecorder implements RunRecorder {
     } catch (error) {
       throw storageError(what, error);
     }
+  }
+}
+
+function thisProcess(): string {
+  return `${os.hostname()}:${process.pid}`;
+}
+
+/**
+ * Whether the process that owns a run is still running. Only a process on this host can be checked;
+ * one on another host counts as alive (the embedded database is a local file: sharing it across hosts
+ * is not supported), and a run without an owner (written before owners were recorded) as gone.
+ */
+function ownerAlive(owner: string | null): boolean {
+  if (owner === null) return false;
+  const at = owner.lastIndexOf(":");
+  const host = owner.slice(0, at);
+  const pid = Number(owner.slice(at + 1));
+  if (at <= 0 || !Number.isInteger(pid) || pid <= 0) return false;
+  if (host !== os.hostname()) return true;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
