@@ -54,11 +54,13 @@ async function main(client: WorkflowsClient, argv: string[]): Promise<number> {
       const [key, ...words] = args;
       if (!key || words.length === 0) throw new UsageError("wf run <key> <input...>");
       const input = words.join(" ");
+      await reachable(client);
       return follow((h) => client.workflows.runStream.subscribe({ key, input }, h));
     }
     case "watch": {
       const [workflowRunId] = args;
       if (!workflowRunId) throw new UsageError("wf watch <workflowRunId>");
+      await reachable(client);
       return follow((h) => client.runs.events.subscribe({ workflowRunId }, h));
     }
     case "runs": {
@@ -80,6 +82,18 @@ async function main(client: WorkflowsClient, argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+/** The innermost cause's message (e.g. "connect ECONNREFUSED 127.0.0.1:3000" under "fetch failed"). */
+function rootCause(error: Error): string {
+  let current: unknown = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}
+
+/** Subscriptions retry an unreachable server forever; one query first fails fast with a clear message. */
+async function reachable(client: WorkflowsClient): Promise<void> {
+  await client.health.query();
+}
+
 const client = createWorkflowsClient({ url });
 main(client, process.argv.slice(2)).then(
   (code) => process.exit(code),
@@ -87,8 +101,7 @@ main(client, process.argv.slice(2)).then(
     if (error instanceof UsageError) process.stderr.write(`${error.message}\n\n${usage}\n`);
     else if (error instanceof TRPCClientError) {
       const code = (error.data as { code?: string } | undefined)?.code;
-      const cause = error.cause instanceof Error ? error.cause.message : "";
-      process.stderr.write(code ? `error ${code}: ${error.message}\n` : `cannot reach the Workflows API at ${url}: ${error.message}${cause ? ` (${cause})` : ""}\n`);
+      process.stderr.write(code ? `error ${code}: ${error.message}\n` : `cannot reach the Workflows API at ${url}: ${rootCause(error)}\n`);
     } else process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(error instanceof UsageError ? 2 : 1);
   },

@@ -78,8 +78,10 @@ describe("wf CLI", () => {
     const usage = await cli(["run"]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("usage: wf");
-    const down = await cli(["list"], "http://127.0.0.1:9/trpc");
-    expect(down.code).toBe(1);
-    expect(down.stderr).toContain("cannot reach the Workflows API");
+    for (const args of [["list"], ["run", "analysis_code", "x"], ["watch", "some-run"]]) {
+      const down = await cli(args, "http://127.0.0.1:9/trpc");
+      expect(down.code).toBe(1);
+      expect(down.stderr).toContain("cannot reach the Workflows API at http://127.0.0.1:9/trpc");
+    }
   });
 });
