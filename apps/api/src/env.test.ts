@@ -12,6 +12,11 @@ describe("parseEnv", () => {
     expect(env.model).toEqual({ provider: "openai", apiKey: "sk-test", baseURL: "http://127.0.0.1:11434/v1", api: "chat_completions", model: "llama3" });
   });
 
+  it("gives the offline model a streaming delay with OFFLINE_DELAY_MS, and rejects a bad one by name", () => {
+    expect(parseEnv({ OFFLINE_DELAY_MS: "25" }).model).toEqual({ provider: "offline", delayMs: 25 });
+    expect(() => parseEnv({ OFFLINE_DELAY_MS: "-1" })).toThrow(/OFFLINE_DELAY_MS/);
+  });
+
   it("honours MODEL_PROVIDER=offline even with a key", () => {
     expect(parseEnv({ OPENAI_API_KEY: "sk-test", MODEL_PROVIDER: "offline" }).model).toEqual({ provider: "offline" });
   });

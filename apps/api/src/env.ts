@@ -17,6 +17,8 @@ const rawEnvSchema = z.object({
   OPENAI_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
   OPENAI_API: z.preprocess(emptyAsUndefined, z.enum(["responses", "chat_completions"]).default("responses")),
   OPENAI_MODEL: optionalString,
+  /** Offline model only: pause between streamed pieces, to watch streaming or try cancellation by hand. */
+  OFFLINE_DELAY_MS: z.preprocess(emptyAsUndefined, int(0, 10_000).default(0)),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(logLevels).default("info")),
   /** Largest accepted `input`/`message`, in UTF-8 bytes. */
   MAX_INPUT_BYTES: z.preprocess(emptyAsUndefined, int(1, 50 * 1024 * 1024).default(64 * 1024)),
@@ -64,7 +66,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       ...(e.OPENAI_MODEL ? { model: e.OPENAI_MODEL } : {}),
     };
   } else {
-    model = { provider: "offline" };
+    model = e.OFFLINE_DELAY_MS > 0 ? { provider: "offline", delayMs: e.OFFLINE_DELAY_MS } : { provider: "offline" };
   }
   return {
     host: e.HOST,

@@ -37,6 +37,13 @@ export type TestServerOptions = {
   shutdownGraceMs?: number;
 };
 
+/** A client of a server at `url`, subscriptions over SSE. */
+export function sseClient(url: string): Client {
+  return createTRPCClient<AppRouter>({
+    links: [splitLink({ condition: (op) => op.type === "subscription", true: httpSubscriptionLink({ url, EventSource }), false: httpBatchLink({ url }) })],
+  });
+}
+
 /** The real server on port 0 over a real SQLite file, with both transports' clients. */
 export async function startTestServer(opts: TestServerOptions): Promise<TestServer> {
   const services = await createServices({
@@ -50,9 +57,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
   const server = await createServer(services, { port: 0, host: "127.0.0.1" });
   const wsClient = createWSClient({ url: server.url.replace(/^http/, "ws"), WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });
   const http = httpBatchLink({ url: server.url });
-  const sse = createTRPCClient<AppRouter>({
-    links: [splitLink({ condition: (op) => op.type === "subscription", true: httpSubscriptionLink({ url: server.url, EventSource }), false: http })],
-  });
+  const sse = sseClient(server.url);
   const ws = createTRPCClient<AppRouter>({
     links: [splitLink({ condition: (op) => op.type === "subscription", true: wsLink({ client: wsClient }), false: http })],
   });

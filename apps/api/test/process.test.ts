@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { getRun, openDatabase } from "@workflows/db";
+import { afterEach, describe, expect, it } from "vitest";
+import { sseClient, tempDir, waitFor } from "./harness";
+
+const apiDir = fileURLToPath(new URL("..", import.meta.url));
+const tmp = tempDir();
+let child: ChildProcess | undefined;
+afterEach(() => {
+  child?.kill("SIGKILL");
+  child = undefined;
+});
+
+/** The real server process (src/main.ts), as `pnpm start` runs it, on a free port. */
+async function startProcess(env: Record<string, string>): Promise<{ url: string; logs: () => string[] }> {
+  const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: apiDir, env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  child = proc;
+  const lines: string[] = [];
+  let url: string | undefined;
+  proc.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    for (const line of chunk.split("\n").filter(Boolean)) {
+      lines.push(line);
+      const parsed = JSON.parse(line) as { msg?: string; url?: string };
+      if (parsed.msg === "listening") url = parsed.url;
+    }
+  });
+  await waitFor(() => url !== undefined || proc.exitCode !== null, 30_000);
+  if (!url) throw new Error(`server did not start: ${lines.join("\n")}`);
+  return { url, logs: () => lines };
+}
+
+describe("the server process", () => {
+  it("on SIGTERM with a run in flight: refuses new runs, interrupts the run after the grace period, records it, exits 0", async () => {
+    const dbUrl = `${tmp.dbUrl}.sigterm`;
+    const { url, logs } = await startProcess({ DATABASE_URL: dbUrl, OFFLINE_DELAY_MS: "40", SHUTDOWN_GRACE_MS: "300", LOG_LEVEL: "info" });
+    const client = sseClient(url);
+    const seen: string[] = [];
+    let runId = "";
+    const sub = client.workflows.runStream.subscribe(
+      { key: "analysis_code", input: "mean of 4, 8, 15" },
+      { onData: ({ data }) => ((runId ||= data.workflowRunId), seen.push(data.type)), onError: () => undefined },
+    );
+    await waitFor(() => seen.includes("step.delta"), 20_000);
+    const exited = once(child!, "exit");
+    child!.kill("SIGTERM");
+    const [code] = (await exited) as [number | null];
+    sub.unsubscribe();
+
+    expect(code).toBe(0);
+    const messages = logs().map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(messages).toEqual(expect.arrayContaining(["shutting down", "stopped"]));
+    const db = await openDatabase({ url: dbUrl });
+    try {
+      const recorded = await getRun(db.prisma, runId);
+      expect(recorded?.run).toMatchObject({ status: "interrupted", error: { code: "INTERRUPTED" } });
+      expect(recorded?.steps.some((s) => s.status === "running")).toBe(false);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("refuses to start on a bad configuration value, naming it", async () => {
+    const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: apiDir, env: { ...process.env, PORT: "not-a-port" }, stdio: ["ignore", "pipe", "pipe"] });
+    child = proc;
+    let stderr = "";
+    proc.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    const [code] = (await once(proc, "exit")) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr).toContain("PORT");
+  });
+});
