@@ -1,7 +1,7 @@
 import { tool } from "@openai/agents";
 import { AgentCatalog } from "@workflows/agents";
 import { z } from "zod";
-import { WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "../src";
+import { WorkflowRegistry, WorkflowRunner, type WorkflowEvent, type WorkflowSpec } from "../src";
 import { FnModel, fnProvider, hasToolResult, lastUserText, InMemoryRunRecorder, type FnModelOptions, type Responder } from "../src/testing";
 
 export const verdictSchema = z.object({ approved: z.boolean(), reason: z.string() });
@@ -36,4 +36,11 @@ export function setup(workflows: WorkflowSpec[], responder: Responder = defaultR
   const registry = WorkflowRegistry.create({ workflows, catalog: testCatalog });
   const runner = new WorkflowRunner({ registry, catalog: testCatalog, modelProvider: fnProvider(model), recorder });
   return { model, recorder, registry, runner };
+}
+
+/** Every event of a stream, in order (Array.fromAsync needs Node 22). */
+export async function collect(iter: AsyncIterable<WorkflowEvent>): Promise<WorkflowEvent[]> {
+  const events: WorkflowEvent[] = [];
+  for await (const e of iter) events.push(e);
+  return events;
 }

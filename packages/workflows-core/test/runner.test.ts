@@ -2,15 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { StepContext, WorkflowEvent, WorkflowSpec } from "../src";
 import { RunInterruptedError, WorkflowRunner } from "../src";
 import { fnProvider, InMemoryRunRecorder, lastUserText } from "../src/testing";
-import { setup, testCatalog, verdictSchema } from "./fixtures";
+import { collect, setup, testCatalog, verdictSchema } from "./fixtures";
 
 const chain = (steps: WorkflowSpec["steps"], extra: Partial<WorkflowSpec> = {}): WorkflowSpec => ({ key: "chain", displayName: "Chain", description: "test", steps, ...extra });
-
-async function collect(iter: AsyncIterable<WorkflowEvent>): Promise<WorkflowEvent[]> {
-  const events: WorkflowEvent[] = [];
-  for await (const e of iter) events.push(e);
-  return events;
-}
 
 describe("WorkflowRunner", () => {
   it("passes the previous output to a step without a mapper and records a succeeded run", async () => {

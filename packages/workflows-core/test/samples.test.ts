@@ -1,8 +1,9 @@
 import { createDefaultCatalog, createModelProvider, disableDefaultTraceExport } from "@workflows/agents";
 import { startFakeOpenAI } from "@workflows/agents/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { discoverWorkflows, WorkflowRegistry, WorkflowRunner, type WorkflowEvent } from "../src";
+import { discoverWorkflows, WorkflowRegistry, WorkflowRunner } from "../src";
 import { InMemoryRunRecorder } from "../src/testing";
+import { collect } from "./fixtures";
 
 const catalog = createDefaultCatalog();
 let registry: WorkflowRegistry;
@@ -14,12 +15,6 @@ beforeAll(async () => {
 function offlineRunner() {
   const recorder = new InMemoryRunRecorder();
   return { recorder, runner: new WorkflowRunner({ registry, catalog, modelProvider: createModelProvider({ provider: "offline" }), recorder }) };
-}
-
-async function collect(iter: AsyncIterable<WorkflowEvent>): Promise<WorkflowEvent[]> {
-  const out: WorkflowEvent[] = [];
-  for await (const e of iter) out.push(e);
-  return out;
 }
 
 describe("sample workflows on the offline model, through the real SDK runner", () => {
