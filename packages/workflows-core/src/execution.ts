@@ -69,12 +69,13 @@ export class Execution {
       this.#writes.track(this.#deps.recorder.recordSpan(span));
     });
     let result: WorkflowRunResult;
+    let defect: unknown;
     try {
       result = await this.#loop();
     } catch (error) {
-      // A defect of ours, not of the model: record it so the run does not stay "running" forever.
+      // A defect of ours, not of the model: record it so the run does not stay "running" forever, then report it.
+      defect = error;
       result = this.#finish("failed", { code: "INTERNAL", message: "The runner failed unexpectedly." }, null);
-      void error;
     } finally {
       detach();
     }
@@ -83,6 +84,7 @@ export class Execution {
     if (this.#writes.failed) {
       throw new SystemFaultError("STORAGE_ERROR", `Run "${workflowRunId}" of "${workflow.spec.key}" could not be fully recorded.`, { cause: this.#writes.error });
     }
+    if (defect !== undefined) throw new SystemFaultError("INTERNAL", `Run "${workflowRunId}" of "${workflow.spec.key}" failed unexpectedly.`, { cause: defect });
     return result;
   }
 
@@ -108,6 +110,7 @@ export class Execution {
       if (step.guard && !step.guard(ctx)) {
         const reason = "guard returned false";
         this.#emit({ type: "step.skipped", stepIndex: index, stepName: step.name, agentKey: step.agentKey, reason });
+        this.#results.push({ index, name: step.name, agentKey: step.agentKey, status: "skipped", output: null, structuredOutput: null });
         return { kind: "succeeded" };
       }
     } catch (error) {
@@ -242,7 +245,13 @@ export class Execution {
     // Spread last: V8 clones `{ ...body }` fast only when the spread comes first in the literal (measured: 0.1 vs 1.3 µs).
     const event: WorkflowEvent = { workflowRunId: this.#opts.workflowRunId, workflowKey: this.#opts.workflow.spec.key, seq: ++this.#seq, at: isoNow(), ...body };
     applyToSteps(this.#steps, projectEvent(event));
-    const stored = this.#deps.recorder.append(event);
+    let stored: Promise<void>;
+    try {
+      stored = this.#deps.recorder.append(event);
+    } catch (error) {
+      // A recorder that throws instead of rejecting is still a storage failure, not a crash of the run.
+      stored = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     this.#writes.track(stored);
     const onEvent = this.#opts.onEvent;
     if (!onEvent) return;

@@ -54,6 +54,31 @@ describe("WorkflowRunner", () => {
     expect(result.steps[2]?.input).toBe("mapped(in|echo: in)");
   });
 
+  it("lists a guard-skipped step in the context, so ctx.steps stays indexed by step", async () => {
+    let seen: StepContext | undefined;
+    const { runner } = setup([
+      chain([
+        { name: "first", agentKey: "echo" },
+        { name: "never", agentKey: "echo", guard: () => false },
+        {
+          name: "third",
+          agentKey: "echo",
+          inputMapper: (ctx) => {
+            seen = structuredClone(ctx);
+            return ctx.previousOutput;
+          },
+        },
+      ]),
+    ]);
+    await runner.run("chain", "in");
+    expect(seen?.steps.map((s) => [s.index, s.name, s.status])).toEqual([
+      [0, "first", "succeeded"],
+      [1, "never", "skipped"],
+    ]);
+    expect(seen?.byName.never).toMatchObject({ status: "skipped", output: null });
+    expect(seen?.previousOutput).toBe("echo: in");
+  });
+
   for (const mode of ["run", "stream"] as const) {
     it(`flows structured output to the next step (${mode} mode) and skips a guarded step`, async () => {
       const { runner, recorder } = setup([
@@ -249,6 +274,29 @@ describe("WorkflowRunner", () => {
 });
 
 describe("WorkflowRunner storage failures", () => {
+  it("a recorder that throws instead of rejecting is a storage failure, not a crash", async () => {
+    const { registry, model } = setup([chain([{ name: "a", agentKey: "echo" }])]);
+    const recorder = new InMemoryRunRecorder();
+    const append = recorder.append.bind(recorder);
+    recorder.append = (event) => {
+      if (event.type === "step.started") throw new Error("driver bug");
+      return append(event);
+    };
+    const runner = new WorkflowRunner({ registry, catalog: testCatalog, modelProvider: fnProvider(model), recorder });
+    await expect(runner.run("chain", "x")).rejects.toMatchObject({ name: "SystemFaultError", code: "STORAGE_ERROR" });
+  });
+
+  it("a defect of the runner is recorded as a failed run (INTERNAL) and reported with its cause", async () => {
+    const { runner, registry, recorder } = setup([chain([{ name: "a", agentKey: "echo" }])]);
+    // Only a defect can get an unknown agent past the registry; simulate one.
+    registry.require("chain").spec.steps[0]!.agentKey = "ghost";
+    const error: unknown = await runner.run("chain", "x").catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "SystemFaultError", code: "INTERNAL" });
+    expect((error as Error).cause).toBeInstanceOf(Error);
+    const [runId] = recorder.runIds();
+    expect(recorder.get(runId!).run).toMatchObject({ status: "failed", error: { code: "INTERNAL", message: "The runner failed unexpectedly." } });
+  });
+
   it("fails the run with STORAGE_ERROR and ends the stream when the recorder cannot store an event", async () => {
     const { registry, model } = setup([chain([{ name: "a", agentKey: "echo" }, { name: "b", agentKey: "echo" }])]);
     const recorder = new InMemoryRunRecorder();
