@@ -1,5 +1,5 @@
 // Turns a batch of validated events and spans into the few statements of one transaction. Pure.
-import { applyToSteps, projectEvent, type Projection, type SpanRecord, type StepRecord, type WorkflowEvent } from "@workflows/core";
+import { applyToSteps, projectEvent, type SpanRecord, type StepRecord, type WorkflowEvent } from "@workflows/core";
 import type { Prisma } from "./generated/client";
 import { eventCreateData, runPatchData, spanCreateData, stepCreateData, stepPatchData, type RunColumns, type StepColumns, type StepRow } from "./mapping";
 import { insertEvents, insertSpans, insertSteps, updateRun, updateStep, updateStepsWithStatus, upsertSteps } from "./sql";
@@ -59,7 +59,7 @@ export function planBatch(
       else patched.add(runId);
     }
     if (state) {
-      applyWhole(state.rows, state.touched, projection);
+      applyToSteps(state.rows, projection, state.touched);
       continue;
     }
     if (projection.createSteps.length > 0) {
@@ -117,14 +117,4 @@ export function planBatch(
   }
   statements.push(...insertEvents(events.map(eventCreateData)), ...insertSpans(spans.map(spanCreateData)));
   return { runUpdates, statements, lastSeq, steps };
-}
-
-/** `applyToSteps` (core), also noting which rows it changed. */
-function applyWhole(rows: StepRecord[], touched: Set<StepRecord>, projection: Projection): void {
-  for (const step of projection.createSteps) touched.add(step);
-  applyToSteps(rows, { ...projection, updateSteps: [] });
-  for (const update of projection.updateSteps) {
-    for (const step of rows) if ("index" in update ? step.index === update.index : update.whereStatus.includes(step.status)) touched.add(step);
-    applyToSteps(rows, { ...projection, createSteps: [], updateSteps: [update] });
-  }
 }

@@ -88,12 +88,19 @@ export function projectEvent(event: WorkflowEvent): Projection {
   return { run, createSteps, updateSteps };
 }
 
-/** Applies a projection's step changes to an in-memory list of step rows (creates, then updates). */
-export function applyToSteps(steps: StepRecord[], projection: Projection): void {
+/**
+ * Applies a projection's step changes to an in-memory list of step rows (creates, then updates), adding
+ * every row it created or changed to `touched` when given.
+ */
+export function applyToSteps(steps: StepRecord[], projection: Projection, touched?: Set<StepRecord>): void {
   steps.push(...projection.createSteps);
+  for (const step of projection.createSteps) touched?.add(step);
   for (const update of projection.updateSteps) {
     for (const step of steps) {
-      if ("index" in update ? step.index === update.index : update.whereStatus.includes(step.status)) Object.assign(step, update.patch);
+      if ("index" in update ? step.index === update.index : update.whereStatus.includes(step.status)) {
+        Object.assign(step, update.patch);
+        touched?.add(step);
+      }
     }
   }
 }
