@@ -96,13 +96,8 @@ describe("append", () => {
   });
 
   it("rejects an event whose seq does not follow, like the in-memory recorder, and keeps the batch's other events", async () => {
-    const a = newRun("run-a");
-    const b = newRun("run-b");
-    await recorder.createRun(a);
-    await recorder.createRun(b);
-    const [a1, a2] = succeededRun(a);
-    const [b1] = succeededRun(b);
-    const results = await Promise.allSettled([recorder.append(a1!), recorder.append(a1!), recorder.append(b1!), recorder.append(a2!)]);
+    const { a1, a2, b1 } = await twoRuns();
+    const results = await Promise.allSettled([recorder.append(a1), recorder.append(a1), recorder.append(b1), recorder.append(a2)]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
     expect((await listEvents(db.prisma, "run-a")).map((e) => e.seq)).toEqual([1, 2]);
@@ -177,6 +172,17 @@ describe("recordSpan", () => {
     expect(spans[1]).toMatchObject({ stepIndex: 0, parentId: "s1", kind: "generation", data: { usage: { input_tokens: 3 } } });
   });
 });
+
+/** Runs "run-a" and "run-b", created; their first events (a1, a2, b1), not yet appended. */
+async function twoRuns() {
+  const a = newRun("run-a");
+  const b = newRun("run-b");
+  await recorder.createRun(a);
+  await recorder.createRun(b);
+  const [a1, a2] = succeededRun(a);
+  const [b1] = succeededRun(b);
+  return { a1: a1!, a2: a2!, b1: b1! };
+}
 
 describe("markInterrupted", () => {
   const deadOwner = `${os.hostname()}:999999999`;
@@ -342,17 +348,12 @@ describe("batches", () => {
   });
 
   it("detects another writer that moved a run: that event is rejected with ConflictError, the rest of the batch is stored", async () => {
-    const a = newRun("run-a");
-    const b = newRun("run-b");
-    await recorder.createRun(a);
-    await recorder.createRun(b);
-    const [a1, a2] = succeededRun(a);
-    const [b1] = succeededRun(b);
-    await recorder.append(a1!); // this recorder now believes run-a is at seq 1
+    const { a1, a2, b1 } = await twoRuns();
+    await recorder.append(a1); // this recorder now believes run-a is at seq 1
     const other = new PrismaRunRecorder(db.prisma);
-    await other.append(a2!); // ...but another writer stored seq 2
+    await other.append(a2); // ...but another writer stored seq 2
     await other.close();
-    const results = await Promise.allSettled([recorder.append(a2!), recorder.append(b1!), recorder.recordSpan(span("run-a", 0))]);
+    const results = await Promise.allSettled([recorder.append(a2), recorder.append(b1), recorder.recordSpan(span("run-a", 0))]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
     expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
     expect((await listEvents(db.prisma, "run-a")).map((e) => e.seq)).toEqual([1, 2]);
