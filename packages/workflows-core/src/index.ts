@@ -7,6 +7,7 @@ export * from "./recorder";
 export * from "./specs";
 export * from "./statuses";
 export * from "./usage";
+export { toStepItem } from "./attempt";
 export * from "./discovery";
 export type { WorkflowRunResult } from "./execution";
 export { classifyFailure } from "./failures";

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Runner} from "@openai/agents";
-import { type RunStreamEvent } from "@openai/agents";
-import { NotFoundError, usageSchema, type Usage } from "@workflows/core";
+import type { Runner, RunItem, RunStreamEvent } from "@openai/agents";
+import { NotFoundError, toStepItem, usageSchema, type Usage } from "@workflows/core";
 import { z } from "zod";
 import type { Services } from "../context";
 import { assertInputSize } from "../errors";
@@ -56,9 +55,12 @@ const toUsage = (u: { requests: number; inputTokens: number; outputTokens: numbe
   totalTokens: u.totalTokens,
 });
 
-type RunItemLike = { type: string; sourceAgent?: { name: string }; targetAgent?: { name: string } };
-const handoffsOf = (items: readonly RunItemLike[]) =>
-  items.flatMap((i) => (i.type === "handoff_output_item" && i.sourceAgent && i.targetAgent ? [{ fromAgentKey: i.sourceAgent.name, toAgentKey: i.targetAgent.name }] : []));
+/** The handoffs among the SDK's run items, mapped as workflow steps map them. */
+const handoffsOf = (items: readonly RunItem[]) =>
+  items.flatMap((i) => {
+    const item = toStepItem(i);
+    return item?.kind === "handoff_occurred" ? [{ fromAgentKey: item.fromAgentKey, toAgentKey: item.toAgentKey }] : [];
+  });
 
 /** One message to an agent, with the SDK's handoffs; history lives in the conversation's session. */
 export async function chatOnce(services: Services, input: ChatInput, signal?: AbortSignal): Promise<ChatAnswer> {
@@ -91,9 +93,9 @@ export async function* chatStream(services: Services, input: ChatInput, signal?:
     if (event.type === "agent_updated_stream_event") current = event.agent.name;
     else if (event.type === "raw_model_stream_event" && event.data.type === "output_text_delta") yield { type: "delta", agentKey: current, text: event.data.delta };
     else if (event.type === "run_item_stream_event") {
-      const item = event.item as RunItemLike & { rawItem?: { name?: string } };
-      if (event.name === "handoff_occurred") yield* handoffsOf([item]).map((h) => ({ type: "handoff" as const, ...h }));
-      else if (event.name === "tool_called") yield { type: "tool_called", agentKey: current, toolName: item.rawItem?.name ?? "tool" };
+      const item = toStepItem(event.item);
+      if (item?.kind === "handoff_occurred") yield { type: "handoff", fromAgentKey: item.fromAgentKey, toAgentKey: item.toAgentKey };
+      else if (item?.kind === "tool_called") yield { type: "tool_called", agentKey: current, toolName: item.toolName };
     }
   }
   await result.completed;
