@@ -1,7 +1,7 @@
 import { RunContext, type RunItem, type Runner } from "@openai/agents";
 import type { CatalogAgent } from "@workflows/agents";
 import type { StepItem } from "./events";
-import type { Usage } from "./usage";
+import { usageOf, type Usage } from "./usage";
 
 export type AttemptOptions = {
   runner: Runner;
@@ -36,25 +36,20 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
       }
       await result.completed;
       const error: unknown = result.error;
-      if (error !== undefined && error !== null) return { ok: false, error, usage: usageOf(context) };
+      if (error !== undefined && error !== null) return { ok: false, error, usage: usageOf(context.usage) };
       // An aborted stream ends without a final output; reading it would only make the SDK warn.
-      if (opts.signal?.aborted) return { ok: false, error: opts.signal.reason, usage: usageOf(context) };
-      return { ok: true, finalOutput: result.finalOutput, usage: usageOf(context), responseId: result.lastResponseId ?? null };
+      if (opts.signal?.aborted) return { ok: false, error: opts.signal.reason, usage: usageOf(context.usage) };
+      return { ok: true, finalOutput: result.finalOutput, usage: usageOf(context.usage), responseId: result.lastResponseId ?? null };
     }
     const result = await opts.runner.run(opts.agent, opts.input, shared);
     for (const runItem of result.newItems) {
       const item = toStepItem(runItem);
       if (item) opts.onItem(item);
     }
-    return { ok: true, finalOutput: result.finalOutput, usage: usageOf(context), responseId: result.lastResponseId ?? null };
+    return { ok: true, finalOutput: result.finalOutput, usage: usageOf(context.usage), responseId: result.lastResponseId ?? null };
   } catch (error) {
-    return { ok: false, error, usage: usageOf(context) };
+    return { ok: false, error, usage: usageOf(context.usage) };
   }
-}
-
-function usageOf(context: RunContext<undefined>): Usage {
-  const u = context.usage;
-  return { requests: u.requests, inputTokens: u.inputTokens, outputTokens: u.outputTokens, totalTokens: u.totalTokens };
 }
 
 /** The SDK's run items, as our step items; reasoning and other internals are not surfaced. */

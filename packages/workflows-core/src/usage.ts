@@ -18,3 +18,8 @@ export function addUsage(a: Usage, b: Usage): Usage {
     totalTokens: a.totalTokens + b.totalTokens,
   };
 }
+
+/** Our usage record of the SDK's `Usage` (which carries more detail than we keep). */
+export function usageOf(u: Usage): Usage {
+  return { requests: u.requests, inputTokens: u.inputTokens, outputTokens: u.outputTokens, totalTokens: u.totalTokens };
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Runner, RunItem, RunStreamEvent } from "@openai/agents";
-import { NotFoundError, toStepItem, usageSchema, type Usage } from "@workflows/core";
+import { NotFoundError, toStepItem, usageOf, usageSchema } from "@workflows/core";
 import { z } from "zod";
 import type { Services } from "../context";
 import { assertInputSize } from "../errors";
@@ -48,13 +48,6 @@ function prepare(services: Services, input: ChatInput): Prepared {
 
 const textOf = (output: unknown): string => (output == null ? "" : typeof output === "string" ? output : JSON.stringify(output));
 
-const toUsage = (u: { requests: number; inputTokens: number; outputTokens: number; totalTokens: number }): Usage => ({
-  requests: u.requests,
-  inputTokens: u.inputTokens,
-  outputTokens: u.outputTokens,
-  totalTokens: u.totalTokens,
-});
-
 /** The handoffs among the SDK's run items, mapped as workflow steps map them. */
 const handoffsOf = (items: readonly RunItem[]) =>
   items.flatMap((i) => {
@@ -75,7 +68,7 @@ export async function chatOnce(services: Services, input: ChatInput, signal?: Ab
     lastAgent: result.lastAgent?.name ?? agentKey,
     handoffs: handoffsOf(result.newItems),
     output: textOf(result.finalOutput),
-    usage: toUsage(result.state.usage),
+    usage: usageOf(result.state.usage),
   };
 }
 
@@ -108,7 +101,7 @@ export async function* chatStream(services: Services, input: ChatInput, signal?:
       lastAgent: result.lastAgent?.name ?? current,
       handoffs: handoffsOf(result.newItems),
       output: textOf(result.finalOutput),
-      usage: toUsage(result.state.usage),
+      usage: usageOf(result.state.usage),
     },
   };
 }
