@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { appRouter, createLogger, createServer, createServices, mergeRouters, publicProcedure, router } from "@workflows/api";
 import { createWorkflowsClient } from "@workflows/client";
+import { isTerminalEvent } from "@workflows/core";
 
 const dir = mkdtempSync(path.join(tmpdir(), "wf-bench-api-"));
 const input = "Compute the mean and standard deviation of 3, 5, 8, 13, 21 and write a function that prints them.";
@@ -75,7 +76,7 @@ try {
     for (let i = 0; i < 10; i++) {
       for await (const { data: event } of client.workflows.runStream.subscribe({ key: "analysis_code", input })) {
         latencies.push(Date.now() - Date.parse(event.at));
-        if (event.type === "run.completed" || event.type === "run.failed" || event.type === "run.cancelled") break;
+        if (isTerminalEvent(event)) break;
       }
     }
     latencies.sort((a, b) => a - b);

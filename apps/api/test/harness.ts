@@ -4,6 +4,7 @@ import path from "node:path";
 import type { ModelProvider } from "@openai/agents";
 import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
 import type { ModelConfig } from "@workflows/agents";
+import { isTerminalEvent, type WorkflowEvent } from "@workflows/core";
 import { EventSource } from "eventsource";
 import WebSocket from "ws";
 import { createServices } from "../src/app";
@@ -102,7 +103,7 @@ export async function collect<T>(
   }
 }
 
-export const isEnd = (e: { data: { type: string } }): boolean => ["run.completed", "run.failed", "run.cancelled"].includes(e.data.type);
+export const isEnd = (e: { data: Pick<WorkflowEvent, "type"> }): boolean => isTerminalEvent(e.data);
 
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
