@@ -22,6 +22,7 @@ export type RunListQuery = { workflowKey?: string; status?: RunStatus; limit?: n
 
 /** Reads of recorded runs, and the recorder's "events stored" notification. */
 export interface RunStore {
+  /** The run and its steps, in step order. */
   getRun(workflowRunId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | null>;
   listRuns(query: RunListQuery): Promise<{ items: RunRecord[]; nextCursor: string | null }>;
   listEvents(workflowRunId: string, opts: { afterSeq: number; limit: number }): Promise<WorkflowEvent[]>;

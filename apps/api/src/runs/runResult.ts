@@ -34,9 +34,7 @@ export function toRunResult({ run, steps }: { run: RunRecord; steps: StepRecord[
     workflowKey: run.workflowKey,
     workflowRunId: run.id,
     status: run.status,
-    steps: [...steps]
-      .sort((a, b) => a.index - b.index)
-      .map((s) => ({
+    steps: steps.map((s) => ({
         index: s.index,
         name: s.name,
         agentKey: s.agentKey,

@@ -15,5 +15,5 @@ export const getRun = publicProcedure
     const recorded = await runs.getRun(input.workflowRunId);
     if (!recorded) throw new NotFoundError("run", input.workflowRunId);
     const spans = await runs.listSpans(input.workflowRunId);
-    return { run: toRunView(recorded.run), steps: [...recorded.steps].sort((a, b) => a.index - b.index), spans };
+    return { run: toRunView(recorded.run), steps: recorded.steps, spans };
   });
