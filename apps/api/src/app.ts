@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { Runner, type ModelProvider } from "@openai/agents";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
-import { discoverWorkflows, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { getRun, listEvents, listRuns, listSpans, openDatabase, PrismaRunRecorder, PrismaSession } from "@workflows/db";
+import { discoverWorkflows, InProcessAdmission, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
+import { getRun, listEvents, listRuns, listSpans, openDatabase, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
 import type { RunStore, Services } from "./context";
+import type { DurabilityConfig } from "./env";
 import type { Logger } from "./logger";
 import { ActiveRuns } from "./runs/activeRuns";
+import { Recovery } from "./runs/recovery";
 
 export type ServicesOptions = {
   logger: Logger;
@@ -20,6 +22,18 @@ export type ServicesOptions = {
   workflows?: WorkflowSpec[];
   /** Default: the built-in agent catalog. */
   catalog?: AgentCatalog;
+  /** Default: as `parseEnv({})` gives (3 attempts, 10 min step limit, 16 runs at once, resume on). */
+  durability?: Partial<DurabilityConfig>;
+};
+
+const defaultDurability: DurabilityConfig = {
+  stepMaxAttempts: 3,
+  stepRetryBaseDelayMs: 1_000,
+  stepTimeoutMs: 600_000,
+  maxConcurrentRuns: 16,
+  resumeOnStart: true,
+  heartbeatIntervalMs: 5_000,
+  ownerTimeoutMs: 30_000,
 };
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -29,15 +43,24 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const { logger } = opts;
   // Importing the SDK installs an exporter that would send traces to OpenAI; the runner installs ours.
   disableDefaultTraceExport();
+  const durability = { ...defaultDurability, ...opts.durability };
   const db = await openDatabase({ url: opts.databaseUrl ?? null });
-  const recorder = new PrismaRunRecorder(db.prisma);
-  const interrupted = await recorder.markInterrupted();
-  if (interrupted.length > 0) logger.warn({ workflowRunIds: interrupted }, "runs left unfinished by a previous process marked interrupted");
+  const instances = new ServerInstances(db.prisma, { staleAfterMs: durability.ownerTimeoutMs });
+  await instances.register();
+  const recorder = new PrismaRunRecorder(db.prisma, { owner: instances.id });
 
   const catalog = opts.catalog ?? createDefaultCatalog({ defaultModel: opts.modelProvider ? undefined : defaultModelName(opts.model) });
   const registry = WorkflowRegistry.create({ workflows: opts.workflows ?? (await discoverWorkflows()), catalog });
   const modelProvider = opts.modelProvider ?? createModelProvider(opts.model);
-  const runner = new WorkflowRunner({ registry, catalog, modelProvider, recorder });
+  const runner = new WorkflowRunner({
+    registry,
+    catalog,
+    modelProvider,
+    recorder,
+    admission: new InProcessAdmission(durability.maxConcurrentRuns),
+    retry: { maxAttempts: durability.stepMaxAttempts, initialDelayMs: durability.stepRetryBaseDelayMs },
+    stepTimeoutMs: durability.stepTimeoutMs,
+  });
   const activeRuns = new ActiveRuns();
 
   const runs: RunStore = {
@@ -52,6 +75,8 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const drain = () =>
     (draining ??= (async () => {
       activeRuns.stopAccepting();
+      // `recovery` is declared below; drain only runs once createServices has built it.
+      await recovery.stop();
       if (activeRuns.size === 0) return;
       logger.info({ activeRuns: activeRuns.size, graceMs: opts.shutdownGraceMs }, "waiting for in-flight runs");
       if (await activeRuns.drain(opts.shutdownGraceMs)) return;
@@ -62,7 +87,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
         const recorded = await runs.getRun(id);
         if (recorded && !terminalRunStatuses.has(recorded.run.status)) unfinished.push(id);
       }
-      if (unfinished.length > 0) await recorder.markInterrupted(unfinished);
+      if (unfinished.length > 0) await recorder.markInterrupted(unfinished, "The server stopped before the run finished.");
       logger.warn({ aborted, interrupted: unfinished }, "in-flight runs aborted at shutdown");
     })());
 
@@ -72,16 +97,19 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       await drain();
       await recorder.flush();
       await recorder.close();
+      // Runs this server still owns (none after a clean drain) become orphans for the others at once.
+      await instances.deregister();
       await db.close();
     })());
 
-  return {
+  const services: Services = {
     info: {
       version,
       databaseKind: db.kind,
       modelProvider: opts.modelProvider ? "custom" : opts.model.provider,
       model: opts.modelProvider ? "custom provider" : describeModelConfig(opts.model),
       maxInputBytes: opts.maxInputBytes,
+      instanceId: instances.id,
     },
     logger,
     catalog,
@@ -92,7 +120,16 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     modelProvider,
     chatRunner: new Runner({ modelProvider, workflowName: "chat" }),
     openSession: (conversationId) => new PrismaSession(db.prisma, conversationId),
+    markInterrupted: (ids, reason) => recorder.markInterrupted(ids, reason),
     drain,
     close,
   };
+  const recovery = new Recovery(services, { liveness: instances, resume: durability.resumeOnStart, intervalMs: durability.heartbeatIntervalMs });
+  try {
+    await recovery.start();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return services;
 }

@@ -1,6 +1,6 @@
 import type { ModelProvider, Runner, Session } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
-import type { RunRecord, RunStatus, SpanRecord, StepRecord, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
+import type { ResumeOptions, ResumedRun, RunRecord, RunStatus, SpanRecord, StepRecord, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { Logger } from "./logger";
 import type { ActiveRuns } from "./runs/activeRuns";
 
@@ -9,13 +9,16 @@ export interface WorkflowCatalogPort {
   list(): WorkflowDescriptor[];
 }
 
-/** What the API needs from the runner: start a run in the background. */
+/** What the API needs from the runner: start or resume a run in the background. */
 export interface RunStarter {
   start(
     key: string,
     input: string,
     opts?: { conversationId?: string | null; idempotencyKey?: string | null; signal?: AbortSignal },
   ): Promise<{ created: true; workflowRunId: string; done: Promise<unknown> } | { created: false; workflowRunId: string }>;
+  resume(workflowRunId: string, opts: ResumeOptions): Promise<ResumedRun>;
+  /** The key of the workflow marked `default: true`; NotFoundError when there is none. */
+  defaultKey(): string;
 }
 
 export type RunListQuery = { workflowKey?: string; status?: RunStatus; limit?: number; cursor?: string };
@@ -39,6 +42,8 @@ export type ServiceInfo = {
   /** Human description of the model configuration; never includes a key. */
   model: string;
   maxInputBytes: number;
+  /** This server's instance id (the owner recorded on the runs it executes). */
+  instanceId: string;
 };
 
 /** Everything a procedure can reach; built once per process by `createServices`. */
@@ -56,6 +61,8 @@ export type Services = {
   chatRunner: Runner;
   /** Conversation history for chat, stored in the database. */
   openSession(conversationId: string): Session;
+  /** Records runs interrupted from outside their execution (a `run.interrupted` event each); returns those it changed. */
+  markInterrupted(workflowRunIds: readonly string[], reason: string): Promise<string[]>;
   /**
    * Stops taking new runs, lets in-flight runs finish within the grace period, then aborts them and
    * marks whatever is still unfinished `interrupted`. Idempotent.

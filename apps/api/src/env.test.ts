@@ -7,6 +7,11 @@ describe("parseEnv", () => {
     expect(env).toMatchObject({ host: "127.0.0.1", port: 3000, databaseUrl: undefined, model: { provider: "offline" }, logLevel: "info" });
   });
 
+  it("has the documented durability defaults, each settable", () => {
+    expect(parseEnv({}).durability).toEqual({ stepMaxAttempts: 3, stepRetryBaseDelayMs: 1_000, stepTimeoutMs: 600_000, maxConcurrentRuns: 16, resumeOnStart: true, heartbeatIntervalMs: 5_000, ownerTimeoutMs: 30_000 });
+    expect(parseEnv({ STEP_MAX_ATTEMPTS: "5", MAX_CONCURRENT_RUNS: "2", RESUME_ON_START: "false" }).durability).toMatchObject({ stepMaxAttempts: 5, maxConcurrentRuns: 2, resumeOnStart: false });
+  });
+
   it("picks openai when a key is set, with the API style and base URL", () => {
     const env = parseEnv({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: "http://127.0.0.1:11434/v1", OPENAI_API: "chat_completions", OPENAI_MODEL: "llama3" });
     expect(env.model).toEqual({ provider: "openai", apiKey: "sk-test", baseURL: "http://127.0.0.1:11434/v1", api: "chat_completions", model: "llama3" });
@@ -30,6 +35,10 @@ describe("parseEnv", () => {
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ MAX_INPUT_BYTES: "0" }, "MAX_INPUT_BYTES"],
     [{ MODEL_PROVIDER: "openai" }, "OPENAI_API_KEY"],
+    [{ STEP_MAX_ATTEMPTS: "0" }, "STEP_MAX_ATTEMPTS"],
+    [{ STEP_TIMEOUT_MS: "soon" }, "STEP_TIMEOUT_MS"],
+    [{ MAX_CONCURRENT_RUNS: "0" }, "MAX_CONCURRENT_RUNS"],
+    [{ RESUME_ON_START: "maybe" }, "RESUME_ON_START"],
   ])("rejects %o naming %s", (source, variable) => {
     expect(() => parseEnv(source)).toThrow(EnvError);
     expect(() => parseEnv(source)).toThrow(variable);

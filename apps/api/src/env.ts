@@ -24,6 +24,20 @@ const rawEnvSchema = z.object({
   MAX_INPUT_BYTES: z.preprocess(emptyAsUndefined, int(1, 50 * 1024 * 1024).default(64 * 1024)),
   /** How long shutdown waits for in-flight runs before aborting them. */
   SHUTDOWN_GRACE_MS: z.preprocess(emptyAsUndefined, int(0, 10 * 60_000).default(10_000)),
+  /** Attempts per step and agent, the first included, for steps that do not set `retry.maxAttempts`. */
+  STEP_MAX_ATTEMPTS: z.preprocess(emptyAsUndefined, int(1, 100).default(3)),
+  /** Cap of the first retry's delay (doubling per retry, full jitter, at most 30 s). */
+  STEP_RETRY_BASE_DELAY_MS: z.preprocess(emptyAsUndefined, int(0, 3_600_000).default(1_000)),
+  /** Time limit of each attempt of a step that does not set `timeoutMs`. */
+  STEP_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(1, 24 * 3_600_000).default(600_000)),
+  /** Runs executing at once in this server; the rest wait `pending`, in order. */
+  MAX_CONCURRENT_RUNS: z.preprocess(emptyAsUndefined, int(1, 10_000).default(16)),
+  /** Resume, at start-up and periodically, runs whose server died; `false` marks them interrupted instead. */
+  RESUME_ON_START: z.preprocess(emptyAsUndefined, z.enum(["true", "false", "1", "0"]).default("true")),
+  /** How often this server records that it is alive (and looks for runs of dead servers). */
+  HEARTBEAT_INTERVAL_MS: z.preprocess(emptyAsUndefined, int(100, 600_000).default(5_000)),
+  /** A server whose heartbeat is older than this is dead; its runs are taken over. */
+  OWNER_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(500, 3_600_000).default(30_000)),
 });
 
 export type Env = {
@@ -34,6 +48,18 @@ export type Env = {
   logLevel: (typeof logLevels)[number];
   maxInputBytes: number;
   shutdownGraceMs: number;
+  durability: DurabilityConfig;
+};
+
+/** Retries, time limits, admission and recovery (docs/adr/0002-durable-execution.md). */
+export type DurabilityConfig = {
+  stepMaxAttempts: number;
+  stepRetryBaseDelayMs: number;
+  stepTimeoutMs: number;
+  maxConcurrentRuns: number;
+  resumeOnStart: boolean;
+  heartbeatIntervalMs: number;
+  ownerTimeoutMs: number;
 };
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -76,6 +102,15 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     logLevel: e.LOG_LEVEL,
     maxInputBytes: e.MAX_INPUT_BYTES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    durability: {
+      stepMaxAttempts: e.STEP_MAX_ATTEMPTS,
+      stepRetryBaseDelayMs: e.STEP_RETRY_BASE_DELAY_MS,
+      stepTimeoutMs: e.STEP_TIMEOUT_MS,
+      maxConcurrentRuns: e.MAX_CONCURRENT_RUNS,
+      resumeOnStart: e.RESUME_ON_START === "true" || e.RESUME_ON_START === "1",
+      heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+      ownerTimeoutMs: e.OWNER_TIMEOUT_MS,
+    },
   };
 }
 

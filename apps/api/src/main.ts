@@ -23,6 +23,7 @@ const services = await createServices({
   model: env.model,
   maxInputBytes: env.maxInputBytes,
   shutdownGraceMs: env.shutdownGraceMs,
+  durability: env.durability,
 }).catch((error: unknown) => {
   logger.fatal({ err: error }, "start-up failed");
   process.exit(1);

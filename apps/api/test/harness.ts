@@ -36,6 +36,7 @@ export type TestServerOptions = {
   modelProvider?: ModelProvider;
   maxInputBytes?: number;
   shutdownGraceMs?: number;
+  durability?: Parameters<typeof createServices>[0]["durability"];
 };
 
 /** A client of a server at `url`, subscriptions over SSE. */
@@ -54,6 +55,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     ...(opts.modelProvider ? { modelProvider: opts.modelProvider } : {}),
     maxInputBytes: opts.maxInputBytes ?? 64 * 1024,
     shutdownGraceMs: opts.shutdownGraceMs ?? 2_000,
+    ...(opts.durability ? { durability: opts.durability } : {}),
   });
   const server = await createServer(services, { port: 0, host: "127.0.0.1" });
   const wsClient = createWSClient({ url: server.url.replace(/^http/, "ws"), WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });

@@ -1,4 +1,4 @@
-import { hostname } from "node:os";
+import type { WorkflowEvent } from "@workflows/core";
 import { openDatabase, PrismaRunRecorder } from "@workflows/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { collect, isEnd, startTestServer, tempDir, waitFor, type TestServer } from "./harness";
@@ -30,23 +30,72 @@ describe("restart and shutdown", () => {
     expect(replay).toEqual(liveEvents);
   });
 
-  it("runs left running by a crashed process are marked interrupted at start-up, and their streams end", async () => {
-    const dbUrl = `${tmp.dbUrl}.crash`;
+  /** A run of analysis_code left `running` after its first step by a server that no longer exists. */
+  async function crashedRun(dbUrl: string, versionHash: string): Promise<string> {
     const db = await openDatabase({ url: dbUrl });
-    // Owned by a process that no longer exists (this one is alive, and its runs would be left alone).
-    const recorder = new PrismaRunRecorder(db.prisma, { owner: `${hostname()}:999999999` });
-    await recorder.createRun({ id: "crashed-run", workflowKey: "analysis_code", versionHash: "x", input: "hi" });
-    await recorder.append({ type: "run.started", workflowRunId: "crashed-run", workflowKey: "analysis_code", seq: 1, at: new Date().toISOString(), input: "hi", versionHash: "x", steps: [{ name: "analyse", agentKey: "data_analyst" }] });
+    // Owned by an instance that never registered: counts as dead, as after a crash.
+    const recorder = new PrismaRunRecorder(db.prisma, { owner: "crashed-instance" });
+    const id = `crashed-${versionHash}`;
+    const at = new Date().toISOString();
+    const base = { workflowRunId: id, workflowKey: "analysis_code", at };
+    const input = "mean of 2, 4, 6";
+    await recorder.createRun({ id, workflowKey: "analysis_code", versionHash, input });
+    const log: WorkflowEvent[] = [
+      { ...base, seq: 1, type: "run.started", input, versionHash, steps: [{ name: "analyse", agentKey: "data_analyst" }, { name: "write_code", agentKey: "code_assistant" }] },
+      { ...base, seq: 2, type: "step.started", stepIndex: 0, stepName: "analyse", agentKey: "data_analyst", input, attempt: 1 },
+      { ...base, seq: 3, type: "step.completed", stepIndex: 0, stepName: "analyse", agentKey: "data_analyst", output: "ANALYSIS FROM BEFORE THE CRASH", structuredOutput: null, usage: { requests: 2, inputTokens: 10, outputTokens: 5, totalTokens: 15 }, responseId: null, durationMs: 1 },
+      { ...base, seq: 4, type: "step.started", stepIndex: 1, stepName: "write_code", agentKey: "code_assistant", input: "x", attempt: 1 },
+    ];
+    for (const event of log) await recorder.append(event);
     await recorder.close();
     await db.close();
+    return id;
+  }
+
+  it("a run left running by a crashed server is resumed at start-up from its first unfinished step, on the same log", async () => {
+    const dbUrl = `${tmp.dbUrl}.crash-resume`;
+    const probe = await start({ dbUrl: `${tmp.dbUrl}.probe` });
+    const version = (await probe.sse.workflows.get.query({ key: "analysis_code" })).versionHash;
+    const id = await crashedRun(dbUrl, version);
 
     const s = await start({ dbUrl });
-    const { run } = await s.sse.runs.get.query({ workflowRunId: "crashed-run" });
-    expect(run.status).toBe("interrupted");
-    expect(run.error?.code).toBe("INTERRUPTED");
-    const events = await collect(s.sse.runs.events.subscribe({ workflowRunId: "crashed-run" }));
-    expect(events.map((e) => e.data.type)).toEqual(["run.started"]);
-    await expect(s.sse.runs.cancel.mutate({ workflowRunId: "crashed-run" })).rejects.toMatchObject({ data: { code: "CONFLICT" } });
+    const events = await collect(s.sse.runs.events.subscribe({ workflowRunId: id, lastEventId: `${id}:4` }), { until: isEnd });
+    expect(events[0]?.data).toMatchObject({ type: "run.resumed", seq: 5, fromStepIndex: 1, resumedBy: "start-up", previousStatus: "running" });
+    expect(events.at(-1)?.data.type).toBe("run.completed");
+    expect(events.map((e) => e.data).filter((e) => e.type === "step.started").map((e) => ("stepIndex" in e ? e.stepIndex : -1))).toEqual([1]);
+    const { run, steps } = await s.sse.runs.get.query({ workflowRunId: id });
+    expect(run.status).toBe("succeeded");
+    // The recorded analysis fed the second step's mapper: it was not produced again.
+    expect(steps[0]).toMatchObject({ status: "succeeded", output: "ANALYSIS FROM BEFORE THE CRASH", attempts: 1 });
+    expect(steps[1]?.input).toContain("ANALYSIS FROM BEFORE THE CRASH");
+    expect(steps[1]).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect(run.usage.totalTokens).toBe(steps[0]!.usage.totalTokens + steps[1]!.usage.totalTokens);
+  });
+
+  it("a crashed run whose workflow changed since is recorded interrupted with a run.interrupted naming both versions", async () => {
+    const dbUrl = `${tmp.dbUrl}.crash-version`;
+    const id = await crashedRun(dbUrl, "old-version");
+    const s = await start({ dbUrl });
+    const { run } = await s.sse.runs.get.query({ workflowRunId: id });
+    expect(run).toMatchObject({ status: "interrupted", error: { code: "INTERRUPTED" } });
+    const events = await collect(s.sse.runs.events.subscribe({ workflowRunId: id }));
+    expect(events.map((e) => e.data.type)).toEqual(["run.started", "step.started", "step.completed", "step.started", "run.interrupted"]);
+    expect(events.at(-1)?.data).toMatchObject({ reason: expect.stringContaining("old-version") as string, usage: { totalTokens: 15 } });
+    await expect(s.sse.runs.cancel.mutate({ workflowRunId: id })).rejects.toMatchObject({ data: { code: "CONFLICT" } });
+    const refusal = await s.sse.runs.resume.mutate({ workflowRunId: id }).catch((error: unknown) => error);
+    expect(refusal).toMatchObject({ data: { code: "CONFLICT" }, message: expect.stringContaining("allowNewVersion") as string });
+    const resumed = await s.sse.runs.resume.mutate({ workflowRunId: id, allowNewVersion: true });
+    expect(resumed).toMatchObject({ fromStepIndex: 1, status: "running" });
+  });
+
+  it("with RESUME_ON_START off, a crashed run is recorded interrupted and its stream ends", async () => {
+    const dbUrl = `${tmp.dbUrl}.crash-noresume`;
+    const probe = await start({ dbUrl: `${tmp.dbUrl}.probe2` });
+    const id = await crashedRun(dbUrl, (await probe.sse.workflows.get.query({ key: "analysis_code" })).versionHash);
+    const s = await start({ dbUrl, durability: { resumeOnStart: false } });
+    expect((await s.sse.runs.get.query({ workflowRunId: id })).run.status).toBe("interrupted");
+    const events = await collect(s.sse.runs.events.subscribe({ workflowRunId: id, lastEventId: `${id}:4` }));
+    expect(events.map((e) => e.data.type)).toEqual(["run.interrupted"]);
   });
 
   it("shutdown refuses new runs, aborts runs past the grace period and leaves none running", async () => {

@@ -49,7 +49,7 @@ describe("workflows.run", () => {
     expect(spans.some((s) => s.kind === "function" && s.name === "compute_statistics")).toBe(true);
   });
 
-  it("the same idempotencyKey twice returns the first run", async () => {
+  it("the same idempotencyKey twice returns the first run; with another input it is a CONFLICT", async () => {
     const idempotencyKey = `idem-${Date.now()}`;
     const [a, b] = await Promise.all([
       t.sse.workflows.run.mutate({ key: "analysis_code", input, idempotencyKey }),
@@ -57,8 +57,8 @@ describe("workflows.run", () => {
     ]);
     expect(b.workflowRunId).toBe(a.workflowRunId);
     expect(b).toEqual(a);
-    const again = await t.sse.workflows.run.mutate({ key: "analysis_code", input: "something else", idempotencyKey });
-    expect(again).toEqual(a);
+    await expect(t.sse.workflows.run.mutate({ key: "analysis_code", input: "something else", idempotencyKey })).rejects.toMatchObject({ data: { code: "CONFLICT" } });
+    await expect(t.sse.workflows.run.mutate({ key: "gated_writing", input, idempotencyKey })).rejects.toMatchObject({ data: { code: "CONFLICT" } });
     const runs = await t.sse.runs.list.query({ workflowKey: "analysis_code", limit: 100 });
     expect(runs.items.filter((r) => r.idempotencyKey === idempotencyKey)).toHaveLength(1);
   });

@@ -16,7 +16,7 @@ export type BatchPlan = {
 };
 
 type IndexEntry = { kind: "index"; runId: string; index: number; columns: StepColumns };
-type StepEntry = { kind: "insert"; rows: { runId: string; step: StepRecord }[] } | IndexEntry | { kind: "status"; runId: string; whereStatus: string[]; columns: StepColumns };
+type StepEntry = { kind: "insert"; rows: { runId: string; step: StepRecord }[] } | IndexEntry | { kind: "status"; runId: string; whereStatus: string[]; fromIndex: number; columns: StepColumns };
 
 /**
  * `before` holds, per run with events in the batch, the lastSeq the batch builds on (events are already
@@ -34,6 +34,8 @@ export function planBatch(
   spans: readonly SpanRecord[],
   before: ReadonlyMap<string, number>,
   knownSteps: ReadonlyMap<string, readonly StepRecord[]> = new Map(),
+  /** Written as the run's owner by the events that put a run in someone's hands (`run.started`, `run.resumed`). */
+  owner: string | null = null,
 ): BatchPlan {
   const runColumns = new Map<string, RunColumns>();
   /** Runs written whole: working copies of their rows, and the rows this batch touched. */
@@ -48,7 +50,9 @@ export function planBatch(
   for (const event of events) {
     const runId = event.workflowRunId;
     const projection = projectEvent(event);
-    runColumns.set(runId, Object.assign(runColumns.get(runId) ?? {}, runPatchData(projection.run)));
+    const columns = Object.assign(runColumns.get(runId) ?? {}, runPatchData(projection.run));
+    if (owner !== null && (event.type === "run.started" || event.type === "run.resumed")) columns.owner = owner;
+    runColumns.set(runId, columns);
     let state = whole.get(runId);
     if (!state && !patched.has(runId)) {
       const known = knownSteps.get(runId);
@@ -85,7 +89,7 @@ export function planBatch(
           byIndex.set(update.index, fresh);
         }
       } else {
-        entries.push({ kind: "status", runId, whereStatus: update.whereStatus, columns: stepPatchData(update.patch) });
+        entries.push({ kind: "status", runId, whereStatus: update.whereStatus, fromIndex: update.fromIndex ?? 0, columns: stepPatchData(update.patch) });
         open.delete(runId);
       }
     }
@@ -112,7 +116,7 @@ export function planBatch(
       statements.push(...insertSteps(entry.rows.map((r) => stepCreateData(r.runId, r.step))));
       continue;
     }
-    const sql = entry.kind === "index" ? updateStep(entry.runId, entry.index, entry.columns) : updateStepsWithStatus(entry.runId, entry.whereStatus, entry.columns);
+    const sql = entry.kind === "index" ? updateStep(entry.runId, entry.index, entry.columns) : updateStepsWithStatus(entry.runId, entry.whereStatus, entry.columns, entry.fromIndex);
     if (sql) statements.push(sql);
   }
   statements.push(...insertEvents(events.map(eventCreateData)), ...insertSpans(spans.map(spanCreateData)));

@@ -6,6 +6,7 @@ export { defaultDatabasePath, migrationsDir } from "./paths";
 export { findRunByIdempotencyKey, getRun, listEvents, listRuns, listSpans, type ListEventsOptions, type ListRunsOptions, type RunPage } from "./queries";
 export { PrismaRunRecorder, type PrismaRunRecorderOptions, type RecorderStats, type StoredListener } from "./recorder";
 export { PrismaSession } from "./session";
+export { ServerInstances, type ServerInstancesOptions } from "./instances";
 export { resolveSqliteUrl } from "./url";
 export type { PrismaClient } from "./generated/client";
 export { Prisma } from "./generated/client";

@@ -18,7 +18,7 @@ import { z } from "zod";
 import type { TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./generated/client";
 
 /** Column values of a run update; absent keys stay untouched. Plain values, written by the SQL in sql.ts. */
-export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "versionHash" | "input" | "conversationId" | "idempotencyKey" | "owner" | "createdAt">>;
+export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "idempotencyFingerprint" | "createdAt">>;
 export type StepColumns = Partial<Omit<WorkflowRunStep, "runId" | "index">>;
 export type StepRow = WorkflowRunStep;
 export type EventRow = WorkflowRunEvent;
@@ -56,6 +56,7 @@ export function runPatchData(patch: RunPatch): RunColumns {
   if (patch.startedAt !== undefined) data.startedAt = toDateOrNull(patch.startedAt);
   if (patch.endedAt !== undefined) data.endedAt = toDateOrNull(patch.endedAt);
   if (patch.lastSeq !== undefined) data.lastSeq = patch.lastSeq;
+  if (patch.versionHash !== undefined) data.versionHash = patch.versionHash;
   return data;
 }
 

@@ -1,6 +1,5 @@
 import { ConflictError, InMemoryRunRecorder, NotFoundError, SystemFaultError, type NewRun, type SpanRecord, type WorkflowEvent } from "@workflows/core";
 import { spawn } from "node:child_process";
-import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cancelledRun, failedRun, newRun, skippedStepRun, succeededRun, tempDir } from "../test/fixtures";
@@ -14,7 +13,7 @@ let recorder: PrismaRunRecorder;
 
 beforeEach(async () => {
   tmp = tempDir();
-  db = await openDatabase({ url: tmp.url() });
+  db = await openDatabase({ url: tmp.url(), busyTimeoutMs: 60_000 });
   recorder = new PrismaRunRecorder(db.prisma);
 });
 afterEach(async () => {
@@ -133,8 +132,8 @@ describe("append", () => {
 
 describe("createRun", () => {
   it("returns the existing run for a known idempotency key", async () => {
-    const first = await recorder.createRun(newRun("run-1", { idempotencyKey: "k" }));
-    const again = await recorder.createRun(newRun("run-2", { idempotencyKey: "k" }));
+    const first = await recorder.createRun(newRun("run-1", { idempotencyKey: "k", input: "same" }));
+    const again = await recorder.createRun(newRun("run-2", { idempotencyKey: "k", input: "same" }));
     expect(first.status).toBe("created");
     expect(again).toEqual({ status: "existing", run: first.run });
     expect(await db.prisma.workflowRun.count()).toBe(1);
@@ -144,7 +143,7 @@ describe("createRun", () => {
     const other = await openDatabase({ url: tmp.url() });
     try {
       const second = new PrismaRunRecorder(other.prisma);
-      const results = await Promise.all([recorder.createRun(newRun("run-x", { idempotencyKey: "race" })), second.createRun(newRun("run-y", { idempotencyKey: "race" }))]);
+      const results = await Promise.all([recorder.createRun(newRun("run-x", { idempotencyKey: "race", input: "same" })), second.createRun(newRun("run-y", { idempotencyKey: "race", input: "same" }))]);
       expect(results.map((r) => r.status).sort()).toEqual(["created", "existing"]);
       expect(results[0].run.id).toBe(results[1].run.id);
       expect(await db.prisma.workflowRun.count()).toBe(1);
@@ -185,54 +184,63 @@ async function twoRuns() {
 }
 
 describe("markInterrupted", () => {
-  const deadOwner = `${os.hostname()}:999999999`;
-
-  it("marks live runs of a dead process interrupted and their running steps cancelled, leaving finished runs alone", async () => {
+  it("records live runs interrupted with a run.interrupted event at their next seq, running steps cancelled, finished runs left alone", async () => {
     const live = newRun("live");
     const done = newRun("done");
     const waiting = newRun("waiting");
-    const crashed = new PrismaRunRecorder(db.prisma, { owner: deadOwner });
-    for (const r of [live, done, waiting]) await crashed.createRun(r);
+    for (const r of [live, done, waiting]) await recorder.createRun(r);
     await play(recorder, succeededRun(live).slice(0, 3)); // run.started, step0 started, a delta
     await play(recorder, succeededRun(done));
     const notified: string[] = [];
     recorder.onStored((id) => notified.push(id));
-    const changed = await recorder.markInterrupted();
+    const changed = await recorder.markInterrupted(["live", "done", "waiting", "unknown"], "gone");
     expect(changed.sort()).toEqual(["live", "waiting"]);
     expect(notified.sort()).toEqual(["live", "waiting"]);
     const stored = (await getRun(db.prisma, "live"))!;
-    expect(stored.run.status).toBe("interrupted");
-    expect(stored.run.error?.code).toBe("INTERRUPTED");
+    expect(stored.run).toMatchObject({ status: "interrupted", error: { code: "INTERRUPTED", message: "gone" }, lastSeq: 4 });
     expect(stored.run.endedAt).not.toBeNull();
-    expect(stored.steps.map((s) => s.status)).toEqual(["cancelled", "pending", "pending"]);
+    expect(stored.steps.map((s) => s.status)).toEqual(["cancelled", "cancelled", "cancelled"]);
+    const events = await listEvents(db.prisma, "live");
+    expect(events.at(-1)).toMatchObject({ type: "run.interrupted", seq: 4, stepIndex: 0, reason: "gone" });
+    expect((await listEvents(db.prisma, "waiting")).map((e) => [e.type, e.seq])).toEqual([["run.interrupted", 1]]);
     expect((await getRun(db.prisma, "done"))!.run.status).toBe("succeeded");
-    expect(await recorder.markInterrupted(["done"])).toEqual([]);
   });
+});
 
-  it("at start-up leaves alone the runs of a live process (another server on the same file); named by id, they are interrupted", async () => {
-    await new PrismaRunRecorder(db.prisma).createRun(newRun("mine")); // this process: alive
-    await new PrismaRunRecorder(db.prisma, { owner: "another-host:1" }).createRun(newRun("remote")); // cannot be checked: counts as alive
-    await new PrismaRunRecorder(db.prisma, { owner: deadOwner }).createRun(newRun("orphan"));
-    await new PrismaRunRecorder(db.prisma).createRun(newRun("legacy"));
-    await db.prisma.workflowRun.update({ where: { id: "legacy" }, data: { owner: null } }); // written before owners were recorded
-    expect((await recorder.markInterrupted()).sort()).toEqual(["legacy", "orphan"]);
-    expect((await getRun(db.prisma, "mine"))!.run.status).toBe("pending");
-    expect(await recorder.markInterrupted(["mine"])).toEqual(["mine"]);
+describe("owners", () => {
+  it("the recorder's instance owns the runs it creates, starts and resumes", async () => {
+    const mine = new PrismaRunRecorder(db.prisma, { owner: "instance-a" });
+    await mine.createRun(newRun("r"));
+    expect((await db.prisma.workflowRun.findUnique({ where: { id: "r" } }))?.owner).toBe("instance-a");
+    const [started] = succeededRun(newRun("r"));
+    await new PrismaRunRecorder(db.prisma, { owner: "instance-b" }).append(started!);
+    expect((await db.prisma.workflowRun.findUnique({ where: { id: "r" } }))?.owner).toBe("instance-b");
+    await mine.close();
+  });
+});
+
+describe("idempotency fingerprints", () => {
+  it("answers the same request with the first run and refuses the key for another input", async () => {
+    const first = newRun("one", { idempotencyKey: "k" });
+    await recorder.createRun({ ...first, fingerprint: "f1" });
+    expect(await recorder.createRun({ ...newRun("two", { idempotencyKey: "k" }), fingerprint: "f1" })).toMatchObject({ status: "existing", run: { id: "one" } });
+    await expect(recorder.createRun({ ...newRun("three", { idempotencyKey: "k" }), fingerprint: "f2" })).rejects.toThrow(ConflictError);
   });
 });
 
 describe("two processes on one file", () => {
-  it("a recorder here and one in another process interleave appends without losing writes", async () => {
+  // Starting a second Node process with tsx takes seconds on a loaded 2-core machine: the limit is generous.
+  it("a recorder here and one in another process interleave appends without losing writes", { timeout: 120_000 }, async () => {
     const perRun = succeededRun(newRun("x")).length;
     const mine = Array.from({ length: 5 }, (_, i) => newRun(`a-${i}`));
     for (const r of mine) await recorder.createRun(r);
     const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../test/writer.ts", import.meta.url)), tmp.url(), "b", "5"], { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    // The child says "ready" once its runs exist, then appends; we append at the same time. No clock involved.
+    const ready = new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => ((output += d.toString()), output.includes("ready") && resolve())));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    // Keep writing here while the other process writes.
-    for (let round = 0; round < 3 && child.exitCode === null; round++) await new Promise((r) => setTimeout(r, 200));
+    await Promise.race([ready, exited]);
     await Promise.all(mine.map((r) => play(recorder, succeededRun(r))));
     expect(await exited, output).toBe(0);
     expect(await db.prisma.workflowRunEvent.count()).toBe(10 * perRun);

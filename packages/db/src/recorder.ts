@@ -1,11 +1,13 @@
-import os from "node:os";
 import {
   ConflictError,
+  idempotencyMismatch,
   NotFoundError,
+  runInterruptedEvent,
   SystemFaultError,
   terminalEventTypes,
   type CreateRunResult,
   type NewRun,
+  type RunRecord,
   type RunRecorder,
   type SpanRecord,
   type StepRecord,
@@ -15,6 +17,7 @@ import { planBatch, type BatchPlan } from "./batch";
 import { exclusive } from "./exclusive";
 import { Prisma, type PrismaClient } from "./generated/client";
 import { runRecordOf } from "./mapping";
+import { getRun } from "./queries";
 import { isGuardFailure } from "./sql";
 
 /** Called after each commit, once per run whose events it stored. */
@@ -26,8 +29,8 @@ export type RecorderStats = { transactions: number; statements: number; events: 
 export type PrismaRunRecorderOptions = {
   /** Most events (or spans) written in one transaction. */
   maxBatchSize?: number;
-  /** Who executes the runs this recorder creates, as "<hostname>:<pid>". Default: this process. */
-  owner?: string;
+  /** The `ServerInstance` id written as the owner of the runs this recorder creates, starts or resumes. */
+  owner?: string | null;
 };
 
 type Pending<T> = { item: T; resolve: () => void; reject: (error: unknown) => void };
@@ -44,7 +47,6 @@ class StaleSeqError extends Error {
 }
 
 const STALE_RETRIES = 3;
-const TX_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
 
 /**
  * The Prisma-backed `RunRecorder`. Appends and spans are queued and written by one loop: whatever queued
@@ -73,12 +75,12 @@ export class PrismaRunRecorder implements RunRecorder {
   readonly #listeners = new Set<StoredListener>();
   readonly #stats: RecorderStats = { transactions: 0, statements: 0, events: 0, spans: 0 };
 
-  readonly #owner: string;
+  readonly #owner: string | null;
 
   constructor(prisma: PrismaClient, options: PrismaRunRecorderOptions = {}) {
     this.#prisma = prisma;
     this.#maxBatch = Math.max(1, options.maxBatchSize ?? 500);
-    this.#owner = options.owner ?? thisProcess();
+    this.#owner = options.owner ?? null;
   }
 
   async createRun(input: NewRun): Promise<CreateRunResult> {
@@ -119,53 +121,37 @@ export class PrismaRunRecorder implements RunRecorder {
     await this.flush();
   }
 
+  /** The run and its steps in index order, after everything appended so far is written. */
+  async loadRun(workflowRunId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | null> {
+    await this.flush();
+    return this.#storage("Reading a run", () => getRun(this.#prisma, workflowRunId));
+  }
+
   /**
-   * Marks runs still `pending` or `running` as `interrupted` (error code INTERRUPTED) and their running
-   * steps `cancelled`: at shutdown for this process's runs (by id), at start-up (no ids) for runs whose
-   * process is gone. A run owned by a live process (another server on the same file) is left alone.
+   * Records runs still `pending` or `running` as `interrupted`, each with a `run.interrupted` event at its
+   * next seq (usage: what its steps recorded). A run another writer moves meanwhile is left to it.
    * Returns the ids it changed.
    */
-  async markInterrupted(workflowRunIds?: readonly string[]): Promise<string[]> {
-    await this.flush();
-    if (workflowRunIds && workflowRunIds.length === 0) return [];
-    const changed = await exclusive(this.#prisma, async () => {
-      const live = { in: ["pending", "running"] };
-      const found = await this.#storage("Marking runs interrupted", () =>
-        this.#prisma.workflowRun.findMany({
-          where: { status: live, ...(workflowRunIds ? { id: { in: [...workflowRunIds] } } : {}) },
-          select: { id: true, lastSeq: true, owner: true },
-        }),
-      );
-      const rows = workflowRunIds ? found : found.filter((r) => !ownerAlive(r.owner));
-      if (rows.length === 0) return rows;
-      const ids = rows.map((r) => r.id);
-      const now = new Date();
-      await this.#storage("Marking runs interrupted", () =>
-        this.#prisma.$transaction(
-          async (tx) => {
-            await tx.workflowRun.updateMany({
-              where: { id: { in: ids }, status: live },
-              data: { status: "interrupted", errorCode: "INTERRUPTED", errorMessage: "The server stopped before the run finished.", endedAt: now },
-            });
-            await tx.workflowRunStep.updateMany({ where: { runId: { in: ids }, status: "running" }, data: { status: "cancelled", endedAt: now } });
-          },
-          TX_OPTIONS,
-        ),
-      );
-      return rows;
-    });
-    for (const row of changed) {
-      this.#forget(row.id);
-      this.#notify(row.id, row.lastSeq);
+  async markInterrupted(workflowRunIds: readonly string[], reason = "The server stopped before the run finished."): Promise<string[]> {
+    const changed: string[] = [];
+    for (const id of workflowRunIds) {
+      const loaded = await this.loadRun(id);
+      if (!loaded || (loaded.run.status !== "pending" && loaded.run.status !== "running")) continue;
+      try {
+        await this.append(runInterruptedEvent(loaded.run, loaded.steps, reason));
+        changed.push(id);
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
     }
-    return changed.map((r) => r.id);
+    return changed;
   }
 
   async #createRun(input: NewRun): Promise<CreateRunResult> {
     const key = input.idempotencyKey ?? null;
     if (key !== null) {
       const existing = await this.#storage("Reading a run", () => this.#prisma.workflowRun.findUnique({ where: { idempotencyKey: key } }));
-      if (existing) return { status: "existing", run: runRecordOf(existing) };
+      if (existing) return existingRun(existing, input);
     }
     try {
       const row = await this.#prisma.workflowRun.create({
@@ -177,6 +163,7 @@ export class PrismaRunRecorder implements RunRecorder {
           input: input.input,
           conversationId: input.conversationId ?? null,
           idempotencyKey: key,
+          idempotencyFingerprint: key !== null ? (input.fingerprint ?? null) : null,
           owner: this.#owner,
           createdAt: new Date(),
         },
@@ -187,7 +174,7 @@ export class PrismaRunRecorder implements RunRecorder {
       // Lost a race with another writer using the same key: theirs is the run.
       if (key !== null) {
         const existing = await this.#storage("Reading a run", () => this.#prisma.workflowRun.findUnique({ where: { idempotencyKey: key } }));
-        if (existing) return { status: "existing", run: runRecordOf(existing) };
+        if (existing) return existingRun(existing, input);
       }
       throw new ConflictError(`Run "${input.id}" already exists.`, { cause: error });
     }
@@ -310,7 +297,7 @@ export class PrismaRunRecorder implements RunRecorder {
 
   /** One transaction for the batch. Returns what it wrote. */
   async #commit(events: WorkflowEvent[], spans: SpanRecord[], before: ReadonlyMap<string, number>): Promise<BatchPlan> {
-    const plan = planBatch(events, spans, before, this.#steps);
+    const plan = planBatch(events, spans, before, this.#steps, this.#owner);
     // One batch transaction: the statements go to the driver back to back, with no round trip through
     // this loop between them (measured cheaper than an interactive transaction). The run updates come
     // first: a write takes SQLite's write lock at once, and their guard stops the transaction when
@@ -364,30 +351,12 @@ export class PrismaRunRecorder implements RunRecorder {
   }
 }
 
-function thisProcess(): string {
-  return `${os.hostname()}:${process.pid}`;
-}
-
-/**
- * Whether the process that owns a run is still running. Only a process on this host can be checked;
- * one on another host counts as alive (the embedded database is a local file: sharing it across hosts
- * is not supported), and a run without an owner (written before owners were recorded) as gone.
- */
-function ownerAlive(owner: string | null): boolean {
-  if (owner === null) return false;
-  const at = owner.lastIndexOf(":");
-  const host = owner.slice(0, at);
-  const pid = Number(owner.slice(at + 1));
-  if (at <= 0 || !Number.isInteger(pid) || pid <= 0) return false;
-  if (host !== os.hostname()) return true;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** The run an idempotency key already names, unless it was made for another workflow or input. */
+function existingRun(row: Parameters<typeof runRecordOf>[0], input: NewRun): CreateRunResult {
+  const run = runRecordOf(row);
+  const same = row.idempotencyFingerprint !== null && input.fingerprint ? row.idempotencyFingerprint === input.fingerprint : row.workflowKey === input.workflowKey && row.input === input.input;
+  if (!same) throw idempotencyMismatch(run);
+  return { status: "existing", run };
 }
 
 function storageError(what: string, cause: unknown): SystemFaultError {

@@ -76,6 +76,8 @@ const runPatchColumns = [
   "lastSeq",
   "startedAt",
   "endedAt",
+  "versionHash",
+  "owner",
 ] as const satisfies readonly (keyof RunColumns)[];
 
 // Compile-time check that the lists name every column of their row type.
@@ -133,9 +135,9 @@ export function updateStep(runId: string, index: number, data: StepColumns): Pri
   return set && Prisma.sql`UPDATE "WorkflowRunStep" SET ${set} WHERE "runId" = ${runId} AND "index" = ${index}`;
 }
 
-/** Updates every step of a run whose status is one of `statuses`; null when the patch changes nothing. */
-export function updateStepsWithStatus(runId: string, statuses: readonly string[], data: StepColumns): Prisma.Sql | null {
+/** Updates every step of a run whose status is one of `statuses` (and index is at least `fromIndex`); null when the patch changes nothing. */
+export function updateStepsWithStatus(runId: string, statuses: readonly string[], data: StepColumns, fromIndex = 0): Prisma.Sql | null {
   const set = setList(stepSet, data);
   if (!set || statuses.length === 0) return null;
-  return Prisma.sql`UPDATE "WorkflowRunStep" SET ${set} WHERE "runId" = ${runId} AND "status" IN (${Prisma.join([...statuses])})`;
+  return Prisma.sql`UPDATE "WorkflowRunStep" SET ${set} WHERE "runId" = ${runId} AND "status" IN (${Prisma.join([...statuses])}) AND "index" >= ${fromIndex}`;
 }

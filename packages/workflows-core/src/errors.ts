@@ -7,6 +7,7 @@ export const failureCodes = [
   "GUARDRAIL_TRIPPED",
   "MAPPER_ERROR",
   "GUARD_ERROR",
+  "STEP_TIMEOUT",
   "CANCELLED",
   "INTERRUPTED",
   "STORAGE_ERROR",
@@ -65,6 +66,14 @@ export class RunInterruptedError extends WorkflowError {
   readonly fault = "system";
   constructor(message = "The server stopped before the run finished.") {
     super(message);
+  }
+}
+
+/** The abort reason of an attempt that ran past its step's `timeoutMs`. */
+export class StepTimeoutError extends WorkflowError {
+  readonly fault = "system";
+  constructor(readonly timeoutMs: number) {
+    super(`The attempt did not finish within ${timeoutMs} ms.`);
   }
 }
 

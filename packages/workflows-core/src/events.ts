@@ -8,6 +8,10 @@ export const failureSchema = z.object({
 });
 export type Failure = z.infer<typeof failureSchema>;
 
+/** A failure as the retry decision saw it. */
+export const attemptFailureSchema = failureSchema.extend({ retryable: z.boolean() });
+export type AttemptFailure = z.infer<typeof attemptFailureSchema>;
+
 const base = {
   workflowRunId: z.string(),
   workflowKey: z.string(),
@@ -53,6 +57,18 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     responseId: z.string().nullable(),
     durationMs: z.number().nonnegative(),
   }),
+  z.object({
+    ...stepBase,
+    type: z.literal("step.retrying"),
+    agentKey: z.string(),
+    /** The attempt that failed; the next one is `attempt + 1`. */
+    attempt: z.number().int().positive(),
+    /** Wait before the next attempt (backoff with jitter, or what the model's Retry-After asked for). */
+    delayMs: z.number().nonnegative(),
+    error: attemptFailureSchema,
+    /** Everything the step used so far, failed attempts included. */
+    usage: usageSchema,
+  }),
   z.object({ ...stepBase, type: z.literal("step.skipped"), agentKey: z.string(), reason: z.string() }),
   z.object({
     ...stepBase,
@@ -77,6 +93,19 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     /** True when the service stopped the run at shutdown (status `interrupted`) rather than a cancel request. */
     interrupted: z.boolean().optional(),
   }),
+  /** The run was found unfinished by a server that could not resume it (its owner died, resume off or impossible). */
+  z.object({ ...base, type: z.literal("run.interrupted"), reason: z.string(), stepIndex: z.number().int().nonnegative().nullable(), usage: usageSchema }),
+  /** A finished or orphaned run continues from its first unfinished step, on the same log and seq. */
+  z.object({
+    ...base,
+    type: z.literal("run.resumed"),
+    fromStepIndex: z.number().int().nonnegative(),
+    resumedBy: z.enum(["start-up", "api"]),
+    /** The status the run had before. */
+    previousStatus: z.string(),
+    /** The workflow version the run continues with (differs from the run's when resumed with allowNewVersion). */
+    versionHash: z.string(),
+  }),
 ]);
 export type WorkflowEvent = z.infer<typeof workflowEventSchema>;
 export type WorkflowEventType = WorkflowEvent["type"];
@@ -85,5 +114,9 @@ export type EventOf<T extends WorkflowEventType> = Extract<WorkflowEvent, { type
 /** Event without the fields the runner stamps on every event. */
 export type EventBody = WorkflowEvent extends infer E ? (E extends WorkflowEvent ? Omit<E, "workflowRunId" | "workflowKey" | "seq" | "at"> : never) : never;
 
-export const terminalEventTypes: ReadonlySet<WorkflowEventType> = new Set(["run.completed", "run.failed", "run.cancelled"]);
+/**
+ * Events after which a run is finished, unless it is resumed later (`run.resumed` then follows in the
+ * same log): a live stream ends at one only when it is the run's last event.
+ */
+export const terminalEventTypes: ReadonlySet<WorkflowEventType> = new Set(["run.completed", "run.failed", "run.cancelled", "run.interrupted"]);
 export const isTerminalEvent = (e: Pick<WorkflowEvent, "type">): boolean => terminalEventTypes.has(e.type);

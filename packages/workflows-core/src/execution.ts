@@ -1,15 +1,16 @@
-import { withTrace, type Runner } from "@openai/agents";
+import type { Runner } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
-import { runAttempt } from "./attempt";
+import type { Admission } from "./admission";
+import { runAgentStep, type StepEnd, type StepHost } from "./agentStep";
 import { buildContext } from "./context";
-import { RunInterruptedError, SystemFaultError } from "./errors";
-import type { EventBody, Failure, WorkflowEvent } from "./events";
+import { ConflictError, RunInterruptedError, SystemFaultError } from "./errors";
+import type { EventBody, EventOf, Failure, WorkflowEvent } from "./events";
 import { classifyFailure, StepFailure } from "./failures";
 import { applyToSteps, projectEvent } from "./projection";
 import type { StepRecord } from "./records";
 import type { RunRecorder } from "./recorder";
 import type { RegisteredWorkflow } from "./registry";
-import type { StepResult, WorkflowStep } from "./specs";
+import type { RetryPolicy, StepResult, WorkflowStep } from "./specs";
 import type { installTracing } from "./tracing";
 import { addUsage, zeroUsage, type Usage } from "./usage";
 
@@ -30,8 +31,24 @@ export type ExecutionDeps = {
   catalog: AgentCatalog;
   recorder: RunRecorder;
   tracing: ReturnType<typeof installTracing>;
+  admission: Admission;
   defaultMaxTurns: number;
+  retryDefaults: RetryPolicy;
+  stepTimeoutMs: number;
 };
+
+/** Where an execution picks up a run: from nothing, or from its recorded steps (a resume). */
+export type ExecutionStart =
+  | { kind: "new" }
+  | {
+      kind: "resume";
+      /** The run's recorded lastSeq; the resume claims the run by appending the next seq. */
+      lastSeq: number;
+      steps: StepRecord[];
+      fromStepIndex: number;
+      resumedBy: EventOf<"run.resumed">["resumedBy"];
+      previousStatus: string;
+    };
 
 export type ExecutionOptions = {
   workflow: RegisteredWorkflow;
@@ -40,47 +57,91 @@ export type ExecutionOptions = {
   signal?: AbortSignal | undefined;
   streamed: boolean;
   onEvent?: (event: WorkflowEvent) => void;
+  start?: ExecutionStart;
 };
 
-type StepEnd = { kind: "succeeded" } | { kind: "failed"; error: Failure; goOn: boolean } | { kind: "cancelled" };
-
-/** One run of one workflow: the step loop, its events and its records. */
+/** One run of one workflow: admission, the step loop, its events and its records. */
 export class Execution {
   readonly #deps: ExecutionDeps;
   readonly #opts: ExecutionOptions;
   readonly #results: StepResult[] = [];
   /** The step rows, kept exactly as every recorder keeps them: by projecting the events. */
   readonly #steps: StepRecord[] = [];
-  readonly #startedAt = performance.now();
+  #startedAt = performance.now();
   #seq = 0;
   #usage = zeroUsage();
   readonly #writes = new WriteTracker();
   /** Resolves once every event emitted so far has been handed to onEvent, in order, each after it was stored. */
   #delivered: Promise<void> = Promise.resolve();
+  #settleClaim: { resolve: () => void; reject: (error: unknown) => void } = { resolve: () => undefined, reject: () => undefined };
+  /**
+   * Settles when the run is in this execution's hands: its `run.started` or `run.resumed` is stored.
+   * Rejects when it never will be (cancelled while waiting for a slot, or another server resumed it first).
+   */
+  readonly claimed: Promise<void> = new Promise<void>((resolve, reject) => (this.#settleClaim = { resolve, reject }));
 
   constructor(deps: ExecutionDeps, opts: ExecutionOptions) {
+    // Nobody has to listen: a run started by `start` has no use for it.
+    this.claimed.catch(() => undefined);
     this.#deps = deps;
     this.#opts = opts;
+    const start = opts.start;
+    if (start?.kind === "resume") {
+      this.#seq = start.lastSeq;
+      for (const row of start.steps) {
+        this.#steps.push(structuredClone(row));
+        this.#usage = addUsage(this.#usage, row.usage);
+      }
+    }
   }
 
+  /**
+   * Waits for a slot, then runs (or resumes) the run to its end. A resume that another server claimed
+   * first rejects with `ConflictError` and records nothing.
+   */
   async execute(): Promise<WorkflowRunResult> {
-    const { workflow, workflowRunId } = this.#opts;
+    const { workflow, workflowRunId, signal } = this.#opts;
+    const start = this.#opts.start ?? { kind: "new" };
+    let release: (() => void) | undefined;
+    try {
+      release = await this.#deps.admission.acquire(signal);
+    } catch {
+      // Cancelled while waiting for a slot: a new run ends cancelled; a run waiting to resume stays as it was.
+      const notStarted = new ConflictError(`Run "${workflowRunId}" was cancelled before it ${start.kind === "resume" ? "resumed" : "started"}.`);
+      this.#settleClaim.reject(notStarted);
+      if (start.kind === "resume") throw notStarted;
+      const result = this.#cancelled(null);
+      await this.#settle();
+      return result;
+    }
+    this.#startedAt = performance.now();
     const detach = this.#deps.tracing.attach(workflowRunId, (span) => {
       this.#writes.track(this.#deps.recorder.recordSpan(span));
     });
     let result: WorkflowRunResult;
     let defect: unknown;
     try {
-      result = await this.#loop();
+      if (start.kind === "resume") await this.#claimRun(start);
+      else {
+        const started = this.#store({ type: "run.started", input: this.#opts.input, versionHash: workflow.versionHash, steps: workflow.spec.steps.map((s) => ({ name: s.name, agentKey: s.agentKey })) });
+        started.then(this.#settleClaim.resolve, this.#settleClaim.reject);
+      }
+      result = await this.#loop(start.kind === "resume" ? start.fromStepIndex : 0);
     } catch (error) {
+      if (error instanceof LostClaim) {
+        release();
+        const lost = new ConflictError(`Run "${workflowRunId}" was resumed by another server first.`, { cause: error.cause });
+        this.#settleClaim.reject(lost);
+        throw lost;
+      }
       // A defect of ours, not of the model: record it so the run does not stay "running" forever, then report it.
       defect = error;
       result = this.#finish("failed", { code: "INTERNAL", message: "The runner failed unexpectedly." }, null);
     } finally {
       detach();
     }
-    await this.#writes.idle();
-    await this.#delivered;
+    await this.#settle();
+    release();
     if (this.#writes.failed) {
       throw new SystemFaultError("STORAGE_ERROR", `Run "${workflowRunId}" of "${workflow.spec.key}" could not be fully recorded.`, { cause: this.#writes.error });
     }
@@ -88,15 +149,32 @@ export class Execution {
     return result;
   }
 
-  async #loop(): Promise<WorkflowRunResult> {
-    const { workflow, input, signal } = this.#opts;
-    const steps = workflow.spec.steps;
-    this.#emit({ type: "run.started", input, versionHash: workflow.versionHash, steps: steps.map((s) => ({ name: s.name, agentKey: s.agentKey })) });
-    for (const [index, step] of steps.entries()) {
+  /** Appends `run.resumed` and waits for it: its seq guard makes exactly one resumer win. */
+  async #claimRun(start: Extract<ExecutionStart, { kind: "resume" }>): Promise<void> {
+    const { workflow } = this.#opts;
+    const stored = this.#store({ type: "run.resumed", fromStepIndex: start.fromStepIndex, resumedBy: start.resumedBy, previousStatus: start.previousStatus, versionHash: workflow.versionHash });
+    try {
+      await stored;
+    } catch (error) {
+      throw new LostClaim(error);
+    }
+    this.#settleClaim.resolve();
+    for (const row of this.#steps) {
+      if (row.index >= start.fromStepIndex) break;
+      this.#results.push({ index: row.index, name: row.name, agentKey: row.agentKey, status: row.status === "succeeded" ? "succeeded" : row.status === "skipped" ? "skipped" : "failed", output: row.output, structuredOutput: row.structuredOutput ?? null });
+    }
+  }
+
+  async #loop(fromStepIndex: number): Promise<WorkflowRunResult> {
+    const { signal } = this.#opts;
+    const steps = this.#opts.workflow.spec.steps;
+    for (let index = fromStepIndex; index < steps.length; index++) {
+      const step = steps[index] as WorkflowStep;
       if (signal?.aborted) return this.#cancelled(null);
       if (this.#writes.failed) return this.#finish("failed", { code: "STORAGE_ERROR", message: "Recording the run failed." }, index);
       const end = await this.#step(index, step);
       if (end.kind === "cancelled") return this.#cancelled(index);
+      this.#results.push(end.result);
       if (end.kind === "failed" && !end.goOn) return this.#finish("failed", end.error, index);
     }
     return this.#finish("succeeded", null, null);
@@ -110,8 +188,7 @@ export class Execution {
       if (step.guard && !step.guard(ctx)) {
         const reason = "guard returned false";
         this.#emit({ type: "step.skipped", stepIndex: index, stepName: step.name, agentKey: step.agentKey, reason });
-        this.#results.push({ index, name: step.name, agentKey: step.agentKey, status: "skipped", output: null, structuredOutput: null });
-        return { kind: "succeeded" };
+        return { kind: "succeeded", result: { index, name: step.name, agentKey: step.agentKey, status: "skipped", output: null, structuredOutput: null } };
       }
     } catch (error) {
       return this.#failedBeforeAgent(index, step, new StepFailure("GUARD_ERROR", `Guard threw: ${messageOf(error)}`));
@@ -122,126 +199,84 @@ export class Execution {
     } catch (error) {
       return this.#failedBeforeAgent(index, step, new StepFailure("MAPPER_ERROR", `Input mapper failed: ${messageOf(error)}`));
     }
-    return this.#attempts(index, step, stepInput);
+    const recorded = this.#steps.find((s) => s.index === index);
+    return runAgentStep(this.#host(), step, { index, input: stepInput, attempts: recorded?.attempts ?? 0, usage: recorded?.usage ?? zeroUsage() });
   }
 
-  async #attempts(index: number, step: WorkflowStep, stepInput: string): Promise<StepEnd> {
+  #hostCache: StepHost | undefined;
+  #host(): StepHost {
     const { workflow, workflowRunId, signal, streamed } = this.#opts;
-    const policy = step.onFailure ?? "stop";
-    const agentKeys = typeof policy === "object" ? [step.agentKey, policy.fallbackAgentKey] : [step.agentKey];
-    let stepUsage = zeroUsage();
-    for (const [i, agentKey] of agentKeys.entries()) {
-      const attempt = i + 1;
-      const t0 = performance.now();
-      this.#emit({ type: "step.started", stepIndex: index, stepName: step.name, agentKey, input: stepInput, attempt });
-      const outcome = await withTrace(
-        `${workflow.spec.key}/${step.name}`,
-        () =>
-          runAttempt({
-            runner: this.#deps.sdkRunner,
-            agent: this.#deps.catalog.agent(agentKey),
-            input: stepInput,
-            maxTurns: step.maxTurns ?? this.#deps.defaultMaxTurns,
-            signal,
-            streamed,
-            onDelta: (delta) => this.#emit({ type: "step.delta", stepIndex: index, stepName: step.name, delta }),
-            onItem: (item) => this.#emit({ type: "step.item", stepIndex: index, stepName: step.name, item }),
-          }),
-        { groupId: workflowRunId, metadata: { workflowRunId, stepIndex: String(index) } },
-      );
-      stepUsage = addUsage(stepUsage, outcome.usage);
-      this.#usage = addUsage(this.#usage, outcome.usage);
-      if (signal?.aborted) {
-        return { kind: "cancelled" };
-      }
-      let failure: Failure;
-      if (outcome.ok) {
-        try {
-          const shaped = this.#shape(step, agentKey, outcome.finalOutput);
-          const durationMs = performance.now() - t0;
-          this.#emit({ type: "step.completed", stepIndex: index, stepName: step.name, agentKey, output: shaped.output, structuredOutput: shaped.structuredOutput, usage: stepUsage, responseId: outcome.responseId, durationMs });
-          this.#results.push({ index, name: step.name, agentKey, status: "succeeded", output: shaped.output, structuredOutput: shaped.structuredOutput });
-          return { kind: "succeeded" };
-        } catch (error) {
-          failure = classifyFailure(error);
-        }
-      } else {
-        failure = classifyFailure(outcome.error);
-      }
-      const next = i + 1 < agentKeys.length ? "fallback" : policy === "skip" ? "skip" : "stop";
-      this.#emit({ type: "step.failed", stepIndex: index, stepName: step.name, agentKey, attempt, error: failure, usage: stepUsage, onFailure: next, durationMs: performance.now() - t0 });
-      if (next === "fallback") continue;
-      this.#results.push({ index, name: step.name, agentKey, status: "failed", output: null, structuredOutput: null });
-      return { kind: "failed", error: failure, goOn: next === "skip" };
-    }
-    throw new Error("unreachable: a step has at least one attempt");
+    return (this.#hostCache ??= {
+      sdkRunner: this.#deps.sdkRunner,
+      catalog: this.#deps.catalog,
+      workflowKey: workflow.spec.key,
+      workflowRunId,
+      signal,
+      streamed,
+      defaultMaxTurns: this.#deps.defaultMaxTurns,
+      retryDefaults: this.#deps.retryDefaults,
+      stepTimeoutMs: this.#deps.stepTimeoutMs,
+      emit: (body) => this.#emit(body),
+      addUsage: (usage) => (this.#usage = addUsage(this.#usage, usage)),
+    });
   }
 
   /** A guard or mapper failed: the agent never ran, so a fallback agent cannot help; skip or stop. */
   #failedBeforeAgent(index: number, step: WorkflowStep, failure: StepFailure): StepEnd {
     const error = classifyFailure(failure);
     const goOn = step.onFailure === "skip";
-    this.#emit({ type: "step.failed", stepIndex: index, stepName: step.name, agentKey: step.agentKey, attempt: 1, error, usage: zeroUsage(), onFailure: goOn ? "skip" : "stop", durationMs: 0 });
-    this.#results.push({ index, name: step.name, agentKey: step.agentKey, status: "failed", output: null, structuredOutput: null });
-    return { kind: "failed", error, goOn };
+    const recorded = this.#steps.find((s) => s.index === index);
+    this.#emit({ type: "step.failed", stepIndex: index, stepName: step.name, agentKey: step.agentKey, attempt: (recorded?.attempts ?? 0) + 1, error, usage: recorded?.usage ?? zeroUsage(), onFailure: goOn ? "skip" : "stop", durationMs: 0 });
+    return { kind: "failed", error, goOn, result: { index, name: step.name, agentKey: step.agentKey, status: "failed", output: null, structuredOutput: null } };
   }
 
-  /** The step's text and structured output, validated against the step's outputSchema when it has one. */
-  #shape(step: WorkflowStep, agentKey: string, finalOutput: unknown): { output: string; structuredOutput: unknown } {
-    const structuredAgent = this.#deps.catalog.get(agentKey)?.outputType !== undefined;
-    const output = typeof finalOutput === "string" ? finalOutput : JSON.stringify(finalOutput ?? null);
-    let structuredOutput: unknown = structuredAgent ? finalOutput : null;
-    if (step.outputSchema) {
-      let candidate: unknown = structuredOutput;
-      if (!structuredAgent) {
-        try {
-          candidate = JSON.parse(output);
-        } catch {
-          throw new StepFailure("INVALID_OUTPUT", `Step "${step.name}" must answer with JSON matching its outputSchema; the answer is not JSON.`);
-        }
-      }
-      const parsed = step.outputSchema.safeParse(candidate);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new StepFailure("INVALID_OUTPUT", `Step "${step.name}" output does not match its outputSchema: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid"}.`);
-      }
-      structuredOutput = parsed.data;
-    }
-    return { output, structuredOutput: structuredOutput ?? null };
+  #cancelFailure(): Failure & { interrupted: boolean } {
+    const reason: unknown = this.#opts.signal?.reason;
+    const message = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "Cancelled.";
+    if (reason instanceof RunInterruptedError) return { code: "INTERRUPTED", message, interrupted: true };
+    return { code: "CANCELLED", message, interrupted: false };
   }
 
   #cancelled(stepIndex: number | null): WorkflowRunResult {
-    const reason: unknown = this.#opts.signal?.reason;
-    const message = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "Cancelled.";
-    if (reason instanceof RunInterruptedError) return this.#finish("interrupted", { code: "INTERRUPTED", message }, stepIndex);
-    return this.#finish("cancelled", { code: "CANCELLED", message }, stepIndex);
+    const { interrupted, ...failure } = this.#cancelFailure();
+    return this.#finish(interrupted ? "interrupted" : "cancelled", failure, stepIndex);
   }
 
   #finish(status: WorkflowRunResult["status"], error: Failure | null, stepIndex: number | null): WorkflowRunResult {
     const durationMs = performance.now() - this.#startedAt;
-    const last = this.#results.findLast((r) => r.status === "succeeded");
-    const finalOutput = last?.output ?? null;
-    const structuredOutput = last?.structuredOutput ?? null;
+    const { finalOutput, structuredOutput } = this.#finalOutput();
     if (status === "succeeded") this.#emit({ type: "run.completed", finalOutput: finalOutput ?? "", structuredOutput, usage: this.#usage, durationMs });
     else if (status === "failed") this.#emit({ type: "run.failed", error: error ?? { code: "INTERNAL", message: "failed" }, stepIndex, usage: this.#usage, durationMs });
     else if (status === "interrupted") this.#emit({ type: "run.cancelled", reason: error?.message ?? "Interrupted.", stepIndex, usage: this.#usage, durationMs, interrupted: true });
     else {
       this.#emit({ type: "run.cancelled", reason: error?.message ?? "Cancelled.", stepIndex, usage: this.#usage, durationMs });
     }
-    return {
-      workflowRunId: this.#opts.workflowRunId,
-      workflowKey: this.#opts.workflow.spec.key,
-      status,
-      steps: this.#steps,
-      finalOutput,
-      structuredOutput,
-      usage: this.#usage,
-      error,
-    };
+    return this.#result(status, error);
+  }
+
+  #finalOutput(): { finalOutput: string | null; structuredOutput: unknown } {
+    const last = this.#results.findLast((r) => r.status === "succeeded");
+    return { finalOutput: last?.output ?? null, structuredOutput: last?.structuredOutput ?? null };
+  }
+
+  #result(status: WorkflowRunResult["status"], error: Failure | null): WorkflowRunResult {
+    const { finalOutput, structuredOutput } = this.#finalOutput();
+    return { workflowRunId: this.#opts.workflowRunId, workflowKey: this.#opts.workflow.spec.key, status, steps: this.#steps, finalOutput, structuredOutput, usage: this.#usage, error };
+  }
+
+  /** Waits until every write has settled and every stored event has been delivered. */
+  async #settle(): Promise<void> {
+    await this.#writes.idle();
+    await this.#delivered;
   }
 
   /** Stamps and stores an event. Storage runs behind the loop; onEvent sees each event only once stored, in order. */
   #emit(body: EventBody): void {
+    void this.#store(body);
+  }
+
+  /** As `#emit`, and the returned promise settles once the event is stored (rejections are tracked, not lost). */
+  #store(body: EventBody): Promise<void> {
     // Spread last: V8 clones `{ ...body }` fast only when the spread comes first in the literal (measured: 0.1 vs 1.3 µs).
     const event: WorkflowEvent = { workflowRunId: this.#opts.workflowRunId, workflowKey: this.#opts.workflow.spec.key, seq: ++this.#seq, at: isoNow(), ...body };
     applyToSteps(this.#steps, projectEvent(event));
@@ -254,7 +289,7 @@ export class Execution {
     }
     this.#writes.track(stored);
     const onEvent = this.#opts.onEvent;
-    if (!onEvent) return;
+    if (!onEvent) return stored;
     // After a storage failure nothing more is delivered: a consumer never sees an event past a gap.
     this.#delivered = this.#delivered
       .then(() => stored)
@@ -264,6 +299,14 @@ export class Execution {
         },
         () => undefined,
       );
+    return stored;
+  }
+}
+
+/** A resume whose `run.resumed` another writer beat to the run's next seq. */
+class LostClaim extends Error {
+  constructor(cause: unknown) {
+    super("lost the claim on the run", { cause });
   }
 }
 

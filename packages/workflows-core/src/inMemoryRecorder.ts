@@ -5,7 +5,7 @@ import type { NewRun, RunRecord, SpanRecord, StepRecord } from "./records";
 import type { CreateRunResult, RunRecorder } from "./recorder";
 import { zeroUsage } from "./usage";
 
-type StoredRun = { run: RunRecord; steps: StepRecord[]; events: WorkflowEvent[]; spans: SpanRecord[] };
+type StoredRun = { run: RunRecord; steps: StepRecord[]; events: WorkflowEvent[]; spans: SpanRecord[]; fingerprint: string | null };
 
 /** A recorder that keeps everything in memory: for tests and for embedding without a database. */
 export class InMemoryRunRecorder implements RunRecorder {
@@ -14,7 +14,11 @@ export class InMemoryRunRecorder implements RunRecorder {
 
   createRun(input: NewRun): Promise<CreateRunResult> {
     const existingId = input.idempotencyKey ? this.#byIdempotencyKey.get(input.idempotencyKey) : undefined;
-    if (existingId) return Promise.resolve({ status: "existing", run: structuredClone(this.#get(existingId).run) });
+    if (existingId) {
+      const existing = this.#get(existingId);
+      if (existing.fingerprint !== null && input.fingerprint && existing.fingerprint !== input.fingerprint) return Promise.reject(idempotencyMismatch(existing.run));
+      return Promise.resolve({ status: "existing", run: structuredClone(existing.run) });
+    }
     if (this.#runs.has(input.id)) return Promise.reject(new ConflictError(`Run "${input.id}" already exists.`));
     const run: RunRecord = {
       id: input.id,
@@ -33,7 +37,7 @@ export class InMemoryRunRecorder implements RunRecorder {
       endedAt: null,
       lastSeq: 0,
     };
-    this.#runs.set(run.id, { run, steps: [], events: [], spans: [] });
+    this.#runs.set(run.id, { run, steps: [], events: [], spans: [], fingerprint: input.fingerprint ?? null });
     if (input.idempotencyKey) this.#byIdempotencyKey.set(input.idempotencyKey, run.id);
     return Promise.resolve({ status: "created", run: { ...run, usage: { ...run.usage } } });
   }
@@ -50,6 +54,11 @@ export class InMemoryRunRecorder implements RunRecorder {
     Object.assign(stored.run, projection.run);
     applyToSteps(stored.steps, projection);
     return Promise.resolve();
+  }
+
+  loadRun(workflowRunId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | null> {
+    const stored = this.#runs.get(workflowRunId);
+    return Promise.resolve(stored ? structuredClone({ run: stored.run, steps: stored.steps }) : null);
   }
 
   recordSpan(span: SpanRecord): Promise<void> {
@@ -73,4 +82,11 @@ export class InMemoryRunRecorder implements RunRecorder {
     if (!stored) throw new NotFoundError("run", id);
     return stored;
   }
+}
+
+/** The answer to an idempotency key reused for another workflow or input. */
+export function idempotencyMismatch(existing: Pick<RunRecord, "id" | "workflowKey">): ConflictError {
+  return new ConflictError(
+    `The idempotency key was already used for run "${existing.id}" of "${existing.workflowKey}" with a different workflow or input. Use a new key for a different request.`,
+  );
 }

@@ -3,10 +3,10 @@ import type { RunRecord, StepRecord } from "./records";
 import type { StepStatus } from "./statuses";
 import { zeroUsage } from "./usage";
 
-export type RunPatch = Partial<Omit<RunRecord, "id" | "workflowKey" | "versionHash" | "input" | "conversationId" | "idempotencyKey" | "createdAt">>;
+export type RunPatch = Partial<Omit<RunRecord, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "createdAt">>;
 export type StepPatch = Partial<Omit<StepRecord, "index">>;
-/** Update one step by index, or every step whose status is in `whereStatus`. */
-export type StepUpdate = { index: number; patch: StepPatch } | { whereStatus: StepStatus[]; patch: StepPatch };
+/** Update one step by index, or every step whose status is in `whereStatus` (from index `fromIndex` on, when given). */
+export type StepUpdate = { index: number; patch: StepPatch } | { whereStatus: StepStatus[]; fromIndex?: number; patch: StepPatch };
 
 /** What one event changes in the run and step rows; every recorder applies exactly this. */
 export type Projection = {
@@ -61,6 +61,9 @@ export function projectEvent(event: WorkflowEvent): Projection {
         patch: { status: "succeeded", output: event.output, structuredOutput: event.structuredOutput, usage: event.usage, responseId: event.responseId, endedAt: event.at },
       });
       break;
+    case "step.retrying":
+      updateSteps.push({ index: event.stepIndex, patch: { error: { code: event.error.code, message: event.error.message }, usage: event.usage } });
+      break;
     case "step.skipped":
       updateSteps.push({ index: event.stepIndex, patch: { status: "skipped", skipReason: event.reason, startedAt: event.at, endedAt: event.at } });
       break;
@@ -82,6 +85,15 @@ export function projectEvent(event: WorkflowEvent): Projection {
       } satisfies RunPatch);
       updateSteps.push({ whereStatus: ["running", "pending"], patch: { status: "cancelled", endedAt: event.at } });
       break;
+    case "run.interrupted":
+      Object.assign(run, { status: "interrupted", error: { code: "INTERRUPTED", message: event.reason }, usage: event.usage, endedAt: event.at } satisfies RunPatch);
+      updateSteps.push({ whereStatus: ["running", "pending"], patch: { status: "cancelled", endedAt: event.at } });
+      break;
+    case "run.resumed":
+      Object.assign(run, { status: "running", error: null, finalOutput: null, structuredOutput: null, endedAt: null, versionHash: event.versionHash } satisfies RunPatch);
+      // Steps from the resume point run again; their attempts and usage so far are kept.
+      updateSteps.push({ whereStatus: ["running", "failed", "cancelled"], fromIndex: event.fromStepIndex, patch: { status: "pending", error: null, endedAt: null } });
+      break;
     default:
       event satisfies never;
   }
@@ -97,7 +109,7 @@ export function applyToSteps(steps: StepRecord[], projection: Projection, touche
   for (const step of projection.createSteps) touched?.add(step);
   for (const update of projection.updateSteps) {
     for (const step of steps) {
-      if ("index" in update ? step.index === update.index : update.whereStatus.includes(step.status)) {
+      if ("index" in update ? step.index === update.index : update.whereStatus.includes(step.status) && step.index >= (update.fromIndex ?? 0)) {
         Object.assign(step, update.patch);
         touched?.add(step);
       }

@@ -1,5 +1,5 @@
 import type { WorkflowEvent } from "./events";
-import type { NewRun, RunRecord, SpanRecord } from "./records";
+import type { NewRun, RunRecord, SpanRecord, StepRecord } from "./records";
 
 export type CreateRunResult = { status: "created"; run: RunRecord } | { status: "existing"; run: RunRecord };
 
@@ -8,9 +8,18 @@ export type CreateRunResult = { status: "created"; run: RunRecord } | { status: 
  * and `PrismaRunRecorder` (@workflows/db). Row changes are derived from events with `projectEvent`.
  */
 export interface RunRecorder {
-  /** Creates the run (status `pending`); with a known idempotency key, returns the existing run instead. */
+  /**
+   * Creates the run (status `pending`); with a known idempotency key, returns the existing run instead,
+   * or rejects with `ConflictError` when that run was made for another workflow or input (fingerprint).
+   */
   createRun(run: NewRun): Promise<CreateRunResult>;
-  /** Stores the event and its projection. Resolves only once both are durable. */
+  /** The run and its steps in index order, as stored (what a resume starts from); null when unknown. */
+  loadRun(workflowRunId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | null>;
+  /**
+   * Stores the event and its projection. Resolves only once both are durable. An event whose seq does not
+   * follow the stored lastSeq is rejected with `ConflictError` (another writer got there first). A
+   * `run.started` or `run.resumed` makes this recorder's process the run's owner.
+   */
   append(event: WorkflowEvent): Promise<void>;
   /** Stores a finished trace span. */
   recordSpan(span: SpanRecord): Promise<void>;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { failureSchema } from "./events";
 import { runStatusSchema, stepStatusSchema } from "./statuses";
@@ -69,4 +70,11 @@ export type NewRun = {
   input: string;
   conversationId?: string | null;
   idempotencyKey?: string | null;
+  /** `fingerprintOf(workflowKey, input)`: a reused idempotency key must come with the same workflow and input. */
+  fingerprint?: string | null;
 };
+
+/** Identifies what a run was asked to do, to tell a retried request from a different one under the same idempotency key. */
+export function fingerprintOf(workflowKey: string, input: string): string {
+  return createHash("sha256").update(workflowKey).update("\0").update(input).digest("hex");
+}

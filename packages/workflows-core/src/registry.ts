@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { AgentCatalog } from "@workflows/agents";
+import { z } from "zod";
 import { InvalidWorkflowSpecError, NotFoundError } from "./errors";
 import { workflowSpecSchema, type WorkflowDescriptor, type WorkflowSpec, type WorkflowStep } from "./specs";
 
@@ -18,7 +19,7 @@ export class WorkflowRegistry {
     for (const spec of options.workflows) {
       validateSpec(spec, options.catalog);
       if (byKey.has(spec.key)) throw new InvalidWorkflowSpecError(`Duplicate workflow key "${spec.key}".`, spec.key);
-      const versionHash = hashSpec(spec);
+      const versionHash = hashSpec(spec, options.catalog);
       byKey.set(spec.key, { spec, versionHash, descriptor: describe(spec, versionHash) });
     }
     const defaults = options.workflows.filter((w) => w.default === true).map((w) => w.key);
@@ -96,12 +97,28 @@ function describe(spec: WorkflowSpec, versionHash: string): WorkflowDescriptor {
       maxTurns: s.maxTurns ?? null,
       guarded: s.guard !== undefined,
       mapped: s.inputMapper !== undefined,
+      retry: s.retry ?? null,
+      timeoutMs: s.timeoutMs ?? null,
     })),
   };
 }
 
-/** Identifies a definition's behaviour: changes to steps, policies, mappers or guards change the hash. */
-function hashSpec(spec: WorkflowSpec): string {
+/**
+ * Identifies what shapes a run's execution: the steps (agents, policies, limits, mappers, guards, schemas)
+ * and every agent they can reach (instructions, model and its settings, tools and their schemas, output
+ * type, handoffs). A run records it; a resume on a different hash must be asked for explicitly.
+ */
+function hashSpec(spec: WorkflowSpec, catalog: AgentCatalog): string {
+  const agentKeys = new Set<string>();
+  const visit = (key: string) => {
+    if (agentKeys.has(key)) return;
+    agentKeys.add(key);
+    for (const target of catalog.handoffsOf(key)) visit(target);
+  };
+  for (const s of spec.steps) {
+    visit(s.agentKey);
+    if (typeof s.onFailure === "object") visit(s.onFailure.fallbackAgentKey);
+  }
   const canonical = JSON.stringify({
     key: spec.key,
     allowHandoffAgents: spec.allowHandoffAgents === true,
@@ -110,10 +127,34 @@ function hashSpec(spec: WorkflowSpec): string {
       agentKey: s.agentKey,
       onFailure: onFailureOf(s),
       maxTurns: s.maxTurns ?? null,
+      retry: s.retry ?? null,
+      timeoutMs: s.timeoutMs ?? null,
       inputMapper: s.inputMapper?.toString() ?? null,
       guard: s.guard?.toString() ?? null,
       outputSchema: s.outputSchema ? JSON.stringify(s.outputSchema.def) : null,
     })),
+    agents: [...agentKeys].sort().map((key) => agentFingerprint(catalog, key)),
   });
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+}
+
+function agentFingerprint(catalog: AgentCatalog, key: string): unknown {
+  const spec = catalog.get(key);
+  const agent = catalog.agent(key);
+  const descriptor = catalog.list().find((a) => a.key === key);
+  return {
+    key,
+    instructions: spec?.instructions ?? null,
+    model: descriptor?.model ?? null,
+    modelSettings: agent.modelSettings,
+    outputType: spec?.outputType ? JSON.stringify(z.toJSONSchema(spec.outputType)) : null,
+    handoffs: spec?.handoffs ?? [],
+    tools: (spec?.tools ?? []).map((t) => ({
+      name: t.name,
+      type: t.type,
+      description: "description" in t ? t.description : null,
+      parameters: "parameters" in t ? t.parameters : null,
+      strict: "strict" in t ? t.strict : null,
+    })),
+  };
 }

@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { Runner, type ModelProvider } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
-import { ConflictError, InvalidInputError } from "./errors";
-import type { WorkflowEvent } from "./events";
-import { Execution, type WorkflowRunResult } from "./execution";
-import type { RunRecord } from "./records";
+import { unlimitedAdmission, type Admission } from "./admission";
+import { ConflictError, InvalidInputError, NotFoundError } from "./errors";
+import type { EventOf, WorkflowEvent } from "./events";
+import { Execution, type ExecutionDeps, type ExecutionOptions, type WorkflowRunResult } from "./execution";
+import { fingerprintOf, type RunRecord, type StepRecord } from "./records";
+import { defaultRetryPolicy } from "./retry";
+import type { RetryPolicy, WorkflowSpec } from "./specs";
 import type { RunRecorder } from "./recorder";
 import type { WorkflowRegistry } from "./registry";
 import { installTracing } from "./tracing";
@@ -16,7 +19,37 @@ export type WorkflowRunnerOptions = {
   recorder: RunRecorder;
   /** Turn budget of a step that does not set `maxTurns`. */
   defaultMaxTurns?: number;
+  /** Retry settings of steps that do not set their own (default: 3 attempts, 1 s initial delay, x2, 30 s cap). */
+  retry?: Partial<RetryPolicy>;
+  /** Time limit of each attempt of a step that does not set `timeoutMs` (default 10 minutes). */
+  stepTimeoutMs?: number;
+  /** When runs may execute (default: at once). */
+  admission?: Admission;
 };
+
+export type ResumeOptions = {
+  resumedBy: EventOf<"run.resumed">["resumedBy"];
+  /** Continue a run recorded with another version of its workflow on the current one. */
+  allowNewVersion?: boolean;
+  /**
+   * The caller knows the run's owner is gone: a run still `running` or `pending` may be taken over
+   * (start-up recovery). Without it only `failed`, `interrupted` and `cancelled` runs resume.
+   */
+  orphaned?: boolean;
+  signal?: AbortSignal;
+  streamed?: boolean;
+  onEvent?: (event: WorkflowEvent) => void;
+};
+
+export type ResumedRun = {
+  workflowRunId: string;
+  fromStepIndex: number;
+  /** Resolves once the run is claimed (its `run.resumed` stored, after a slot was free); rejects with ConflictError when another server claimed it. */
+  claimed: Promise<void>;
+  done: Promise<WorkflowRunResult>;
+};
+
+const resumableStatuses: ReadonlySet<string> = new Set(["failed", "interrupted", "cancelled"]);
 
 export type StartOptions = {
   /** Aborting cancels the run; the model call in flight is aborted. */
@@ -38,12 +71,27 @@ export type StartedRun =
 /** Runs registered workflows step by step on one SDK `Runner`, reporting everything to a recorder. */
 export class WorkflowRunner {
   readonly #opts: WorkflowRunnerOptions;
-  readonly #sdkRunner: Runner;
-  readonly #tracing = installTracing();
+  readonly #deps: ExecutionDeps;
 
   constructor(opts: WorkflowRunnerOptions) {
     this.#opts = opts;
-    this.#sdkRunner = new Runner({ modelProvider: opts.modelProvider, tracingDisabled: false, workflowName: "workflows" });
+    this.#deps = {
+      sdkRunner: new Runner({ modelProvider: opts.modelProvider, tracingDisabled: false, workflowName: "workflows" }),
+      catalog: opts.catalog,
+      recorder: opts.recorder,
+      tracing: installTracing(),
+      admission: opts.admission ?? unlimitedAdmission,
+      defaultMaxTurns: opts.defaultMaxTurns ?? 10,
+      retryDefaults: { ...defaultRetryPolicy, ...opts.retry },
+      stepTimeoutMs: opts.stepTimeoutMs ?? 600_000,
+    };
+  }
+
+  /** The workflow a request without a key runs; NotFoundError when none is marked `default: true`. */
+  defaultKey(): string {
+    const found = this.#opts.registry.default();
+    if (!found) throw new NotFoundError("workflow", "(default)", "No workflow is marked default: name one.");
+    return found.spec.key;
   }
 
   /** Creates the run and executes it in the background. Unknown keys and bad input throw before anything is recorded. */
@@ -57,13 +105,58 @@ export class WorkflowRunner {
       input,
       conversationId: opts.conversationId ?? null,
       idempotencyKey: opts.idempotencyKey ?? null,
+      fingerprint: opts.idempotencyKey ? fingerprintOf(key, input) : null,
     });
     if (created.status === "existing") return { created: false, workflowRunId: created.run.id, run: created.run };
-    const execution = new Execution(
-      { sdkRunner: this.#sdkRunner, catalog: this.#opts.catalog, recorder: this.#opts.recorder, tracing: this.#tracing, defaultMaxTurns: this.#opts.defaultMaxTurns ?? 10 },
-      { workflow, workflowRunId: created.run.id, input, signal: opts.signal, streamed: opts.streamed ?? true, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) },
-    );
+    const execution = new Execution(this.#deps, {
+      workflow,
+      workflowRunId: created.run.id,
+      input,
+      signal: opts.signal,
+      streamed: opts.streamed ?? true,
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    });
     return { created: true, workflowRunId: created.run.id, done: execution.execute() };
+  }
+
+  /**
+   * Continues a recorded run from its first unfinished step: steps that succeeded (or were skipped, or
+   * failed under `onFailure: "skip"`) are not run again, and their recorded outputs feed the mappers and
+   * guards that follow. The step in flight when the run stopped runs again from its start. Checks run
+   * before anything is recorded: NotFoundError for an unknown run, ConflictError for a run that is not
+   * resumable or whose workflow changed (unless `allowNewVersion`). `done` rejects with ConflictError when
+   * another server claimed the run first.
+   */
+  async resume(workflowRunId: string, opts: ResumeOptions): Promise<ResumedRun> {
+    const loaded = await this.#opts.recorder.loadRun(workflowRunId);
+    if (!loaded) throw new NotFoundError("run", workflowRunId);
+    const { run, steps } = loaded;
+    const live = run.status === "running" || run.status === "pending";
+    if (!(resumableStatuses.has(run.status) || (live && opts.orphaned === true))) {
+      throw new ConflictError(`Run "${workflowRunId}" is ${run.status}; only failed, interrupted or cancelled runs can be resumed.`);
+    }
+    const workflow = this.#opts.registry.get(run.workflowKey);
+    if (!workflow) throw new ConflictError(`Run "${workflowRunId}" belongs to workflow "${run.workflowKey}", which this server does not have.`);
+    if (workflow.versionHash !== run.versionHash) {
+      if (opts.allowNewVersion !== true) {
+        throw new ConflictError(
+          `Run "${workflowRunId}" was recorded with version ${run.versionHash} of "${run.workflowKey}"; this server has version ${workflow.versionHash}. Resume with allowNewVersion: true to continue on the new version.`,
+        );
+      }
+      assertSameSteps(workflowRunId, workflow.spec, steps);
+    }
+    const execOpts: ExecutionOptions = { workflow, workflowRunId, input: run.input, signal: opts.signal, streamed: opts.streamed ?? true, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) };
+    // A run that never started (it waited for a slot when its server died) simply starts.
+    if (run.lastSeq === 0) {
+      const fresh = new Execution(this.#deps, execOpts);
+      return { workflowRunId, fromStepIndex: 0, claimed: fresh.claimed, done: fresh.execute() };
+    }
+    const fromStepIndex = resumePoint(workflow.spec, steps);
+    const execution = new Execution(this.#deps, {
+      ...execOpts,
+      start: { kind: "resume", lastSeq: run.lastSeq, steps, fromStepIndex, resumedBy: opts.resumedBy, previousStatus: run.status },
+    });
+    return { workflowRunId, fromStepIndex, claimed: execution.claimed, done: execution.execute() };
   }
 
   /** Runs a workflow to its end and returns the whole result. */
@@ -105,6 +198,25 @@ export class WorkflowRunner {
     }
     if (!settled.ok) throw settled.error;
     return settled.result;
+  }
+}
+
+/** The first step that neither succeeded, nor was skipped by its guard, nor failed under `onFailure: "skip"`. */
+export function resumePoint(spec: WorkflowSpec, steps: readonly StepRecord[]): number {
+  for (const [index, step] of spec.steps.entries()) {
+    const row = steps.find((s) => s.index === index);
+    if (!row) return index;
+    const settled = row.status === "succeeded" || row.status === "skipped" || (row.status === "failed" && step.onFailure === "skip");
+    if (!settled) return index;
+  }
+  return spec.steps.length;
+}
+
+function assertSameSteps(workflowRunId: string, spec: WorkflowSpec, steps: readonly StepRecord[]): void {
+  const recorded = steps.map((s) => s.name).join(", ");
+  const now = spec.steps.map((s) => s.name).join(", ");
+  if (recorded !== now) {
+    throw new ConflictError(`Run "${workflowRunId}" has the steps [${recorded}] but the workflow now has [${now}]; a run cannot continue on other steps. Start a new run.`);
   }
 }
 

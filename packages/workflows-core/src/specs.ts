@@ -32,6 +32,18 @@ export type InputMapper = (ctx: StepContext) => string;
 export type StepGuard = (ctx: StepContext) => boolean;
 export type OnFailure = "stop" | "skip" | { fallbackAgentKey: string };
 
+/** How a step retries transient failures: exponential backoff with full jitter, capped. */
+export type RetryPolicy = {
+  /** Attempts in all, the first included (1 = no retry). */
+  maxAttempts: number;
+  /** Cap of the first retry's delay. */
+  initialDelayMs: number;
+  /** Cap of any retry's delay. */
+  maxDelayMs: number;
+  /** Growth of the cap from one retry to the next. */
+  multiplier: number;
+};
+
 export type WorkflowStep = {
   name: string;
   agentKey: string;
@@ -45,6 +57,10 @@ export type WorkflowStep = {
   maxTurns?: number;
   /** Validates the step's structured output (or its text parsed as JSON); a mismatch fails the step with INVALID_OUTPUT. */
   outputSchema?: z.ZodType;
+  /** Retries of transient failures (model 5xx/429, resets, timeouts); fields left out take the service defaults. */
+  retry?: Partial<RetryPolicy>;
+  /** Each attempt's time limit: the model request is aborted and the attempt fails with STEP_TIMEOUT (retryable). */
+  timeoutMs?: number;
 };
 
 export type WorkflowSpec = {
@@ -61,6 +77,13 @@ export type WorkflowSpec = {
 /** Typed identity: lets a workflow module be checked where it is written. */
 export const defineWorkflow = (spec: WorkflowSpec): WorkflowSpec => spec;
 
+export const retryPolicySchema = z.object({
+  maxAttempts: z.number().int("maxAttempts must be an integer").min(1, "maxAttempts must be at least 1").max(100, "maxAttempts must be at most 100"),
+  initialDelayMs: z.number().int().min(0, "initialDelayMs must not be negative").max(3_600_000),
+  maxDelayMs: z.number().int().min(0, "maxDelayMs must not be negative").max(24 * 3_600_000),
+  multiplier: z.number().min(1, "multiplier must be at least 1").max(100),
+});
+
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === "function", { message: `${what} must be a function` });
 
 export const workflowStepSchema = z.object({
@@ -71,6 +94,8 @@ export const workflowStepSchema = z.object({
   onFailure: z.union([z.literal("stop"), z.literal("skip"), z.object({ fallbackAgentKey: z.string().min(1) })]).optional(),
   maxTurns: z.number().int("maxTurns must be an integer").min(1, "maxTurns must be at least 1").max(100, "maxTurns must be at most 100").optional(),
   outputSchema: z.custom<z.ZodType>((v) => v instanceof z.ZodType, { message: "outputSchema must be a zod schema" }).optional(),
+  retry: retryPolicySchema.partial().optional(),
+  timeoutMs: z.number().int("timeoutMs must be an integer").min(1, "timeoutMs must be at least 1").max(24 * 3_600_000, "timeoutMs must be at most 24 hours").optional(),
 });
 
 export const workflowSpecSchema = z.object({
@@ -99,6 +124,9 @@ export const workflowDescriptorSchema = z.object({
       maxTurns: z.number().int().nullable(),
       guarded: z.boolean(),
       mapped: z.boolean(),
+      /** The step's own retry settings (null: the service defaults). */
+      retry: retryPolicySchema.partial().nullable(),
+      timeoutMs: z.number().int().nullable(),
     }),
   ),
 });

@@ -1,7 +1,7 @@
 import { tool } from "@openai/agents";
 import { AgentCatalog } from "@workflows/agents";
 import { z } from "zod";
-import { WorkflowRegistry, WorkflowRunner, type WorkflowEvent, type WorkflowSpec } from "../src";
+import { WorkflowRegistry, WorkflowRunner, type WorkflowEvent, type WorkflowRunnerOptions, type WorkflowSpec } from "../src";
 import { FnModel, fnProvider, hasToolResult, lastUserText, InMemoryRunRecorder, type FnModelOptions, type Responder } from "../src/testing";
 
 export const verdictSchema = z.object({ approved: z.boolean(), reason: z.string() });
@@ -30,12 +30,20 @@ export const defaultResponder: Responder = (request) => {
   return { text: `${agent.toLowerCase()}: ${text}` };
 };
 
-export function setup(workflows: WorkflowSpec[], responder: Responder = defaultResponder, modelOpts: FnModelOptions = {}) {
+type RunnerExtras = Partial<Omit<WorkflowRunnerOptions, "registry" | "catalog" | "modelProvider" | "recorder">> & { recorder?: InMemoryRunRecorder };
+
+/** A runner on the test catalog, a scripted model and an in-memory recorder. Retries wait 0-1 ms unless `runnerOpts.retry` says otherwise. */
+export function setup(workflows: WorkflowSpec[], responder: Responder = defaultResponder, modelOpts: FnModelOptions = {}, runnerOpts: RunnerExtras = {}) {
   const model = new FnModel(responder, modelOpts);
-  const recorder = new InMemoryRunRecorder();
+  const recorder = runnerOpts.recorder ?? new InMemoryRunRecorder();
   const registry = WorkflowRegistry.create({ workflows, catalog: testCatalog });
-  const runner = new WorkflowRunner({ registry, catalog: testCatalog, modelProvider: fnProvider(model), recorder });
+  const runner = new WorkflowRunner({ registry, catalog: testCatalog, modelProvider: fnProvider(model), ...runnerOpts, recorder, retry: { initialDelayMs: 1, maxDelayMs: 1, ...runnerOpts.retry } });
   return { model, recorder, registry, runner };
+}
+
+/** An error shaped like the openai client's APIError: an HTTP status and the response headers. */
+export function httpError(status: number, headers: Record<string, string> = {}): Error {
+  return Object.assign(new Error(`${status} status code (no body)`), { status, headers: new Headers(headers) });
 }
 
 /** Every event of a stream, in order (Array.fromAsync needs Node 22). */

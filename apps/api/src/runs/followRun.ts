@@ -1,4 +1,4 @@
-import { NotFoundError, isTerminalEvent, terminalRunStatuses, type WorkflowEvent } from "@workflows/core";
+import { NotFoundError, terminalRunStatuses, type WorkflowEvent } from "@workflows/core";
 import type { RunStore } from "../context";
 
 const PAGE = 500;
@@ -7,8 +7,9 @@ const POLL_MS = 1_000;
 
 /**
  * Every event of a run after `afterSeq`, in order, read from the database: a backfill, then a live
- * tail woken by the recorder's `onStored` notification. Ends after the terminal event, or when the
- * run is finished without one (a run marked `interrupted` after a crash), or when `signal` aborts.
+ * tail woken by the recorder's `onStored` notification. Ends once the run is finished and its last
+ * event was given (a terminal event followed by `run.resumed` is not the end: replay goes on), or when
+ * `signal` aborts.
  */
 export async function* followRun(
   store: RunStore,
@@ -37,7 +38,6 @@ export async function* followRun(
         if (event.seq <= seq) continue;
         seq = event.seq;
         yield event;
-        if (isTerminalEvent(event)) return;
       }
       if (events.length === PAGE) continue;
       if (stored) continue;

@@ -1,7 +1,7 @@
 import { assertInputSize, ShuttingDownError } from "../errors";
 import type { Services } from "../context";
 
-export type StartRunInput = { key: string; input: string; conversationId?: string | null; idempotencyKey?: string | null };
+export type StartRunInput = { key?: string | null | undefined; input: string; conversationId?: string | null; idempotencyKey?: string | null };
 
 /**
  * Starts a workflow run in the background and registers it for cancel and shutdown.
@@ -11,7 +11,8 @@ export async function startRun(services: Services, req: StartRunInput): ReturnTy
   if (!services.activeRuns.accepting) throw new ShuttingDownError();
   assertInputSize("input", req.input, services.info.maxInputBytes);
   const controller = new AbortController();
-  const started = await services.runner.start(req.key, req.input, {
+  const key = req.key ?? services.runner.defaultKey();
+  const started = await services.runner.start(key, req.input, {
     ...(req.conversationId ? { conversationId: req.conversationId } : {}),
     ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
     signal: controller.signal,
@@ -19,7 +20,7 @@ export async function startRun(services: Services, req: StartRunInput): ReturnTy
   if (started.created) {
     services.activeRuns.add(started.workflowRunId, controller, started.done);
     started.done.catch((error: unknown) => services.logger.error({ err: error, workflowRunId: started.workflowRunId }, "run crashed"));
-    services.logger.info({ workflowRunId: started.workflowRunId, workflowKey: req.key }, "run started");
+    services.logger.info({ workflowRunId: started.workflowRunId, workflowKey: key }, "run started");
   }
   return started;
 }

@@ -52,7 +52,8 @@ export class FnModel implements Model {
   async #reply(request: ModelRequest): Promise<Answer> {
     this.requests.push(request);
     if (this.#opts.delayMs) await sleep(this.#opts.delayMs, request.signal);
-    const reply = await this.#respond(request, this.requests.length - 1);
+    // A responder that never answers (a hung model) still gives way when the request is aborted.
+    const reply = await abortable(this.#respond(request, this.requests.length - 1), request.signal);
     if ("error" in reply) throw reply.error;
     return reply;
   }
@@ -90,6 +91,25 @@ function toResponse(reply: Answer, n: number): ModelResponse & { output: OutputI
   }
   const outputTokens = "text" in reply ? Math.ceil(reply.text.length / 4) : 5;
   return { responseId: `resp_${n}`, usage: new Usage({ requests: 1, inputTokens: 10, outputTokens, totalTokens: 10 + outputTokens }), output };
+}
+
+function abortable<T>(work: T | Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return Promise.resolve(work);
+  if (signal.aborted) return Promise.reject(abortError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError());
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(work).then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

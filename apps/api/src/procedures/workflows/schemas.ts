@@ -4,7 +4,8 @@ const id = (what: string) => z.string().min(1, `${what} must not be empty`).max(
 
 /** The request shared by `workflows.run` and `workflows.runStream`. */
 export const startRunInput = z.object({
-  key: z.string().min(1, "key must not be empty"),
+  /** The workflow to run; the one marked `default: true` when left out. */
+  key: z.string().min(1, "key must not be empty").nullish(),
   /** Text, or any JSON value (an object, an array of numbers...), which the workflow receives as JSON text. */
   input: z
     .union([z.string().min(1, "input must not be empty"), z.record(z.string(), z.unknown()), z.array(z.unknown()), z.number(), z.boolean()], {

@@ -1,0 +1,32 @@
+import { runStatusSchema } from "@workflows/core";
+import { z } from "zod";
+import { resumeRun } from "../../runs/resumeRun";
+import { publicProcedure } from "../../trpc";
+
+export const resumeRunInput = z.object({
+  workflowRunId: z.string().min(1, "workflowRunId must not be empty").max(200, "workflowRunId must be at most 200 characters"),
+  /** Continue on the workflow's current version although the run was recorded with another one. */
+  allowNewVersion: z.boolean().optional(),
+});
+export const resumeRunOutput = z.object({
+  workflowRunId: z.string(),
+  /** The step the run continues from: the first one that did not succeed. */
+  fromStepIndex: z.number().int().nonnegative(),
+  status: runStatusSchema,
+});
+
+/**
+ * Continues a `failed`, `interrupted` or `cancelled` run from its first unfinished step, on the same event
+ * log (follow it with `runs.events`). Answers once the run is claimed, which waits for a free slot like a start. CONFLICT for runs that are succeeded, running or pending, or whose
+ * workflow changed since (unless `allowNewVersion`); NOT_FOUND for an unknown id.
+ */
+export const resumeRunProcedure = publicProcedure
+  .input(resumeRunInput)
+  .output(resumeRunOutput)
+  .mutation(async ({ ctx, input }) => {
+    const resumed = await resumeRun(ctx.services, { workflowRunId: input.workflowRunId, resumedBy: "api", ...(input.allowNewVersion ? { allowNewVersion: true } : {}) });
+    // Answer once the run is ours: its run.resumed stored (a free slot may take a while under load).
+    await resumed.claimed;
+    const now = await ctx.services.runs.getRun(input.workflowRunId);
+    return { workflowRunId: resumed.workflowRunId, fromStepIndex: resumed.fromStepIndex, status: now?.run.status ?? "running" };
+  });

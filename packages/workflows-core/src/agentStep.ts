@@ -1,0 +1,142 @@
+import { withTrace, type Runner } from "@openai/agents";
+import type { AgentCatalog } from "@workflows/agents";
+import { runAttempt, type AttemptOutcome } from "./attempt";
+import { StepTimeoutError } from "./errors";
+import type { EventBody, Failure } from "./events";
+import { classifyAttemptFailure, StepFailure } from "./failures";
+import { abortableSleep, backoffDelay, retryPolicyOf } from "./retry";
+import type { RetryPolicy, StepResult, WorkflowStep } from "./specs";
+import { addUsage, type Usage } from "./usage";
+
+/** What the agent step needs from the run executing it. */
+export type StepHost = {
+  sdkRunner: Runner;
+  catalog: AgentCatalog;
+  workflowKey: string;
+  workflowRunId: string;
+  signal: AbortSignal | undefined;
+  streamed: boolean;
+  defaultMaxTurns: number;
+  retryDefaults: RetryPolicy;
+  stepTimeoutMs: number;
+  emit(body: EventBody): void;
+  /** Adds to the run's usage total. */
+  addUsage(usage: Usage): void;
+};
+
+/** Where a step starts counting: attempts and usage recorded before (a resumed step keeps them). */
+export type StepStart = { index: number; input: string; attempts: number; usage: Usage };
+
+export type StepEnd = { kind: "succeeded"; result: StepResult } | { kind: "failed"; error: Failure; goOn: boolean; result: StepResult } | { kind: "cancelled" };
+
+/**
+ * Runs one agent step: attempts of the step's agent (retried with backoff while the failure is transient
+ * and attempts are left), then of its fallback agent when it has one, each under the step's time limit.
+ */
+export async function runAgentStep(host: StepHost, step: WorkflowStep, start: StepStart): Promise<StepEnd> {
+  const { index } = start;
+  const policy = retryPolicyOf(step, host.retryDefaults);
+  const onFailure = step.onFailure ?? "stop";
+  const agentKeys = typeof onFailure === "object" ? [step.agentKey, onFailure.fallbackAgentKey] : [step.agentKey];
+  let attempt = start.attempts;
+  let usage = start.usage;
+  for (const [agentIndex, agentKey] of agentKeys.entries()) {
+    for (let tries = 1; ; tries++) {
+      attempt++;
+      const t0 = performance.now();
+      host.emit({ type: "step.started", stepIndex: index, stepName: step.name, agentKey, input: start.input, attempt });
+      const outcome = await attemptWithTimeout(host, step, agentKey, start);
+      usage = addUsage(usage, outcome.usage);
+      host.addUsage(outcome.usage);
+      if (host.signal?.aborted) return { kind: "cancelled" };
+      let error: unknown;
+      if (outcome.ok) {
+        try {
+          const shaped = shapeOutput(host.catalog, step, agentKey, outcome.finalOutput);
+          const durationMs = performance.now() - t0;
+          host.emit({ type: "step.completed", stepIndex: index, stepName: step.name, agentKey, output: shaped.output, structuredOutput: shaped.structuredOutput, usage, responseId: outcome.responseId, durationMs });
+          return { kind: "succeeded", result: { index, name: step.name, agentKey, status: "succeeded", ...shaped } };
+        } catch (shapeError) {
+          error = shapeError;
+        }
+      } else {
+        error = outcome.error;
+      }
+      const failure = classifyAttemptFailure(error);
+      if (failure.retryable && tries < policy.maxAttempts) {
+        const delayMs = backoffDelay(policy, tries, failure.retryAfterMs);
+        host.emit({ type: "step.retrying", stepIndex: index, stepName: step.name, agentKey, attempt, delayMs, error: { code: failure.code, message: failure.message, retryable: true }, usage });
+        try {
+          await abortableSleep(delayMs, host.signal);
+        } catch {
+          return { kind: "cancelled" };
+        }
+        continue;
+      }
+      const next = agentIndex + 1 < agentKeys.length ? "fallback" : onFailure === "skip" ? "skip" : "stop";
+      const error_ = { code: failure.code, message: failure.message };
+      host.emit({ type: "step.failed", stepIndex: index, stepName: step.name, agentKey, attempt, error: error_, usage, onFailure: next, durationMs: performance.now() - t0 });
+      if (next === "fallback") break;
+      return { kind: "failed", error: error_, goOn: next === "skip", result: { index, name: step.name, agentKey, status: "failed", output: null, structuredOutput: null } };
+    }
+  }
+  throw new Error("unreachable: the last agent of a step ends it");
+}
+
+/** One attempt, aborted when the run is cancelled or when the step's time limit passes. */
+async function attemptWithTimeout(host: StepHost, step: WorkflowStep, agentKey: string, start: StepStart): Promise<AttemptOutcome> {
+  const timeoutMs = step.timeoutMs ?? host.stepTimeoutMs;
+  const controller = new AbortController();
+  const runSignal = host.signal;
+  const onRunAbort = () => controller.abort(runSignal?.reason);
+  if (runSignal?.aborted) onRunAbort();
+  else runSignal?.addEventListener("abort", onRunAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new StepTimeoutError(timeoutMs)), timeoutMs);
+  try {
+    const outcome = await withTrace(
+      `${host.workflowKey}/${step.name}`,
+      () =>
+        runAttempt({
+          runner: host.sdkRunner,
+          agent: host.catalog.agent(agentKey),
+          input: start.input,
+          maxTurns: step.maxTurns ?? host.defaultMaxTurns,
+          signal: controller.signal,
+          streamed: host.streamed,
+          onDelta: (delta) => host.emit({ type: "step.delta", stepIndex: start.index, stepName: step.name, delta }),
+          onItem: (item) => host.emit({ type: "step.item", stepIndex: start.index, stepName: step.name, item }),
+        }),
+      { groupId: host.workflowRunId, metadata: { workflowRunId: host.workflowRunId, stepIndex: String(start.index) } },
+    );
+    // However the SDK surfaced the abort (an abort error, a cancelled stream), the reason is what happened.
+    if (!outcome.ok && controller.signal.aborted) return { ok: false, error: controller.signal.reason, usage: outcome.usage };
+    return outcome;
+  } finally {
+    clearTimeout(timer);
+    runSignal?.removeEventListener("abort", onRunAbort);
+  }
+}
+
+/** The step's text and structured output, validated against the step's outputSchema when it has one. */
+function shapeOutput(catalog: AgentCatalog, step: WorkflowStep, agentKey: string, finalOutput: unknown): { output: string; structuredOutput: unknown } {
+  const structuredAgent = catalog.get(agentKey)?.outputType !== undefined;
+  const output = typeof finalOutput === "string" ? finalOutput : JSON.stringify(finalOutput ?? null);
+  let structuredOutput: unknown = structuredAgent ? finalOutput : null;
+  if (step.outputSchema) {
+    let candidate: unknown = structuredOutput;
+    if (!structuredAgent) {
+      try {
+        candidate = JSON.parse(output);
+      } catch {
+        throw new StepFailure("INVALID_OUTPUT", `Step "${step.name}" must answer with JSON matching its outputSchema; the answer is not JSON.`);
+      }
+    }
+    const parsed = step.outputSchema.safeParse(candidate);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new StepFailure("INVALID_OUTPUT", `Step "${step.name}" output does not match its outputSchema: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid"}.`);
+    }
+    structuredOutput = parsed.data;
+  }
+  return { output, structuredOutput: structuredOutput ?? null };
+}
