@@ -36,6 +36,9 @@ export class RunPrinter {
       case "step.completed":
         this.#line(`✓ ${event.stepName} done in ${seconds(event.durationMs)}, ${event.usage.totalTokens} tokens (${event.usage.inputTokens} in / ${event.usage.outputTokens} out)`);
         return null;
+      case "step.retrying":
+        this.#line(`↻ ${event.stepName} attempt ${event.attempt} failed [${event.error.code}] ${event.error.message}; retrying in ${seconds(event.delayMs)}`);
+        return null;
       case "step.skipped":
         this.#line(`○ ${event.stepName} skipped: ${event.reason}`);
         return null;
@@ -52,6 +55,12 @@ export class RunPrinter {
       case "run.cancelled":
         this.#line(`✗ run ${event.workflowRunId} ${event.interrupted === true ? "interrupted" : "cancelled"}: ${event.reason}`);
         return 1;
+      case "run.interrupted":
+        this.#line(`✗ run ${event.workflowRunId} interrupted: ${event.reason}`);
+        return 1;
+      case "run.resumed":
+        this.#line(`▶ run ${event.workflowRunId} resumed from step ${event.fromStepIndex + 1} (${event.resumedBy}; was ${event.previousStatus})`);
+        return null;
       default:
         event satisfies never;
         return null;
