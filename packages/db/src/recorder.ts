@@ -123,7 +123,8 @@ export class PrismaRunRecorder implements RunRecorder {
 
   /** The run and its steps in index order, after everything appended so far is written. */
   async loadRun(workflowRunId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | null> {
-    await this.flush();
+    // Only a run this recorder is writing can have writes in flight; others are read as they are.
+    if (this.#lastSeq.has(workflowRunId) || this.#events.some((p) => p.item.workflowRunId === workflowRunId)) await this.flush();
     return this.#storage("Reading a run", () => getRun(this.#prisma, workflowRunId));
   }
 

@@ -72,18 +72,21 @@ export class Recovery {
       return;
     }
     const resumed: string[] = [];
-    for (const workflowRunId of orphans) {
-      if (!activeRuns.accepting) return;
-      try {
-        await resumeRun(this.#services, { workflowRunId, resumedBy: "start-up", orphaned: true });
-        resumed.push(workflowRunId);
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        // Not resumable here (its workflow changed or is unknown): say so in its log instead of leaving it running.
-        await this.#services.markInterrupted([workflowRunId], `Not resumed after its server stopped: ${error.message}`);
-        logger.warn({ workflowRunId, err: error }, "orphaned run could not be resumed; marked interrupted");
-      }
-    }
+    // Handed to the runner together: each resume reads its run, then waits for a slot in arrival order.
+    await Promise.all(
+      orphans.map(async (workflowRunId) => {
+        if (!activeRuns.accepting) return;
+        try {
+          await resumeRun(this.#services, { workflowRunId, resumedBy: "start-up", orphaned: true });
+          resumed.push(workflowRunId);
+        } catch (error) {
+          if (!(error instanceof ConflictError)) throw error;
+          // Not resumable here (its workflow changed or is unknown): say so in its log instead of leaving it running.
+          await this.#services.markInterrupted([workflowRunId], `Not resumed after its server stopped: ${error.message}`);
+          logger.warn({ workflowRunId, err: error }, "orphaned run could not be resumed; marked interrupted");
+        }
+      }),
+    );
     if (resumed.length > 0) logger.info({ workflowRunIds: resumed }, "runs of a stopped server resumed");
   }
 }
