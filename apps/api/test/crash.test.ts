@@ -63,8 +63,8 @@ describe.each([
       { key: "analysis_code", input: "Analyse 3, 5, 8, 13 and write a function that prints their mean." },
       {
         onData: ({ data }) => {
-          events.push(data);
-          if (!killed && killWhen(data)) killed = kill9(first);
+          events.push(data as WorkflowEvent);
+          if (!killed && killWhen(data as WorkflowEvent)) killed = kill9(first);
           if (data.type === "run.completed") ended = true;
         },
         onError: () => undefined,
