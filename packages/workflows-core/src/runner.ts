@@ -25,6 +25,11 @@ export type WorkflowRunnerOptions = {
   stepTimeoutMs?: number;
   /** When runs may execute (default: at once). */
   admission?: Admission;
+  /**
+   * Sees every event of every run once it is stored, in each run's seq order (metrics, tracing exporters).
+   * It must not throw and must be cheap: it runs on the run's delivery path.
+   */
+  observe?: (event: WorkflowEvent) => void;
 };
 
 export type ResumeOptions = {
@@ -87,6 +92,19 @@ export class WorkflowRunner {
     };
   }
 
+  /** The run's own listener and the runner's observer, as one `onEvent` (absent when there is neither). */
+  #listeners(onEvent: ((event: WorkflowEvent) => void) | undefined): { onEvent?: (event: WorkflowEvent) => void } {
+    const observe = this.#opts.observe;
+    if (!observe) return onEvent ? { onEvent } : {};
+    if (!onEvent) return { onEvent: observe };
+    return {
+      onEvent: (event) => {
+        observe(event);
+        onEvent(event);
+      },
+    };
+  }
+
   /** The workflow a request without a key runs; NotFoundError when none is marked `default: true`. */
   defaultKey(): string {
     const found = this.#opts.registry.default();
@@ -114,7 +132,7 @@ export class WorkflowRunner {
       input,
       signal: opts.signal,
       streamed: opts.streamed ?? true,
-      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      ...this.#listeners(opts.onEvent),
     });
     return { created: true, workflowRunId: created.run.id, done: execution.execute() };
   }
@@ -145,7 +163,7 @@ export class WorkflowRunner {
       }
       assertSameSteps(workflowRunId, workflow.spec, steps);
     }
-    const execOpts: ExecutionOptions = { workflow, workflowRunId, input: run.input, signal: opts.signal, streamed: opts.streamed ?? true, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) };
+    const execOpts: ExecutionOptions = { workflow, workflowRunId, input: run.input, signal: opts.signal, streamed: opts.streamed ?? true, ...this.#listeners(opts.onEvent) };
     // A run that never started (it waited for a slot when its server died) simply starts.
     if (run.lastSeq === 0) {
       const fresh = new Execution(this.#deps, execOpts);

@@ -238,3 +238,14 @@ describe("idempotency", () => {
   });
 });
 
+
+describe("observers", () => {
+  it("see every stored event of every run, in order, beside each run's own listener", async () => {
+    const observed: WorkflowEvent[] = [];
+    const { runner } = setup([chain([{ name: "a", agentKey: "echo" }])], defaultResponder, {}, { observe: (e) => observed.push(e) });
+    const streamed = await collect(runner.stream("chain", "one"));
+    await runner.run("chain", "two");
+    expect(observed.slice(0, streamed.length)).toEqual(streamed);
+    expect(observed.filter((e) => e.type === "run.completed")).toHaveLength(2);
+  });
+});
