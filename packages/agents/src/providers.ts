@@ -1,4 +1,5 @@
 import { OpenAIProvider, type Model, type ModelProvider } from "@openai/agents";
+import OpenAI from "openai";
 import { OFFLINE_MODEL_NAME, OfflineModelProvider } from "./offline/offlineModel";
 
 export type ModelConfig =
@@ -41,7 +42,8 @@ export function describeModelConfig(config: ModelConfig): string {
 }
 
 /**
- * The SDK's `OpenAIProvider` with our base URL, API choice and default model name.
+ * The SDK's `OpenAIProvider` with our base URL, API choice and default model name, on an OpenAI client that never
+ * retries by itself (`maxRetries: 0`): a failed request rejects the run at once with the client's `APIError`.
  * An agent without a model asks for `""`, which gets `config.model`. The SDK picks default model *settings*
  * (e.g. reasoning effort for its GPT-5 default) before asking the provider, so runs should also set
  * `RunConfig.model = defaultModelName(config)` when `config.model` is a non-reasoning model.
@@ -51,11 +53,10 @@ class OpenAIModelProvider implements ModelProvider {
   readonly #model: string | undefined;
 
   constructor(config: Extract<ModelConfig, { provider: "openai" }>) {
-    this.#inner = new OpenAIProvider({
-      apiKey: config.apiKey,
-      useResponses: config.api === "responses",
-      ...(config.baseURL ? { baseURL: config.baseURL } : {}),
-    });
+    // maxRetries 0: the client would otherwise retry 408/409/429/5xx and connection errors twice, unseen by our
+    // runner, which owns retries so that each attempt is counted, recorded and bounded.
+    const client = new OpenAI({ apiKey: config.apiKey, maxRetries: 0, ...(config.baseURL ? { baseURL: config.baseURL } : {}) });
+    this.#inner = new OpenAIProvider({ openAIClient: client, useResponses: config.api === "responses" });
     this.#model = config.model;
   }
 

@@ -1,18 +1,42 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { z } from "zod";
-import { sampleJsonSchema } from "../offline/jsonSchemaValue";
+import { bodySchema, fakeReplies, type FakeReply, type FakeReplyOptions, type SseEvent } from "./fakeReplies";
 
-/** What the fake knows when it writes its final answer. */
-export type FakeAnswerContext = { api: "responses" | "chat_completions"; toolOutputs: string[]; model: string };
+export type { FakeAnswerContext } from "./fakeReplies";
 
-export type FakeOpenAIOptions = {
-  /** The final text answer; a function can echo the tool outputs it received. Default "Hello from the fake server". */
-  text?: string | ((ctx: FakeAnswerContext) => string);
-  /** Arguments for a tool call, by tool name; otherwise built from the tool's JSON schema (strings "from-fake"). */
-  toolArguments?: Record<string, Record<string, unknown>>;
-  /** Responses API: answer with the fewest fields the SDK accepts (only `response.output_text.delta` + `response.completed` when streaming). */
-  minimal?: boolean;
+/**
+ * A failure the fake plays instead of (or before) its normal answer to one model request.
+ *
+ * - `status`: answers `status` with an OpenAI-shaped JSON error `{ error: { message, type, param: null, code } }` and
+ *   the given extra `headers` (e.g. `{ "retry-after": "2" }`, an HTTP date, or `{ "retry-after-ms": "150" }`).
+ *   Defaults: `type` "server_error" for 5xx, "requests" for 429 (code "rate_limit_exceeded"), else "invalid_request_error";
+ *   `code` null; `message` "fake fault: HTTP <status>".
+ * - `hang`: reads the request and never answers, until the client closes the connection or `close()` is called.
+ * - `cut`: starts the normal answer, then destroys the socket before it is complete. Streamed: sends the events up
+ *   to and including the `afterDeltas`-th text or tool-argument delta (default 1), never the completing event
+ *   (`response.completed`; for Chat Completions the `finish_reason` chunk, usage and `[DONE]`). Not streamed: sends
+ *   the status line, headers and half of the JSON body.
+ * - `reset`: reads the request, then resets the TCP connection (RST) before any byte of answer.
+ * - `wait`: answers normally once `until` settles; lets a test hold requests in flight and release them.
+ */
+export type FakeFault =
+  | { type: "status"; status: number; headers?: Record<string, string>; message?: string; errorType?: string; code?: string | null }
+  | { type: "hang" }
+  | { type: "cut"; afterDeltas?: number }
+  | { type: "reset" }
+  | { type: "wait"; until: Promise<unknown> };
+
+/**
+ * Which fault each model request (a POST to `/responses` or `/chat/completions`) gets; `null` answers normally.
+ * An array is the initial fault queue: each model request takes the next entry, and once the queue is empty requests
+ * are answered normally. A function is asked whenever the queue is empty, with the request's 0-based index among
+ * model requests and the logged request.
+ */
+export type FakeFaultScript = readonly (FakeFault | null)[] | ((index: number, request: FakeOpenAIRequest) => FakeFault | null | undefined);
+
+export type FakeOpenAIOptions = FakeReplyOptions & {
+  /** Faults to inject, one per model request; see `FakeFaultScript`. */
+  faults?: FakeFaultScript;
 };
 
 export type FakeOpenAIRequest = {
@@ -23,57 +47,78 @@ export type FakeOpenAIRequest = {
   keys: string[];
   headers: { authorization: string | undefined; userAgent: string | undefined };
   body: Record<string, unknown>;
+  /** The fault played for this request, `null` when answered normally. */
+  fault: FakeFault | null;
+  /** True once the client closed the connection before the fake had finished answering (e.g. an abort during a hang). */
+  clientClosed: boolean;
 };
 
 export type FakeOpenAI = {
   /** `http://127.0.0.1:<port>/v1`, to pass as `baseURL`. */
   baseURL: string;
-  /** Every request received, in order. */
+  /** Every request whose body was read, in order (requests that hang or fail are logged too). */
   log: FakeOpenAIRequest[];
+  /** HTTP requests received so far, counted on arrival. */
+  readonly received: number;
+  /** Requests received and not yet finished: answered completely, destroyed by a fault, or closed by the client. */
+  readonly inFlight: number;
+  /** The largest `inFlight` seen since the server started. */
+  readonly peakInFlight: number;
+  /** Resolves once `count` requests have been read and logged (their fault, if any, is chosen and under way). */
+  whenLogged: (count: number) => Promise<void>;
+  /** Resolves once nothing is in flight (at once if nothing is). */
+  whenIdle: () => Promise<void>;
+  /** Appends faults to the queue (see `FakeFaultScript`); `null` answers one request normally. */
+  enqueueFaults: (...faults: (FakeFault | null)[]) => void;
   close: () => Promise<void>;
 };
 
-const toolSchema = z.looseObject({
-  type: z.string(),
-  name: z.string().optional(),
-  parameters: z.unknown().optional(),
-  function: z.looseObject({ name: z.string(), parameters: z.unknown().optional() }).optional(),
-});
-
-const bodySchema = z.looseObject({
-  model: z.string().optional(),
-  stream: z.boolean().optional(),
-  instructions: z.string().nullish(),
-  input: z.union([z.string(), z.array(z.looseObject({ type: z.string().optional(), output: z.unknown().optional() }))]).optional(),
-  messages: z.array(z.looseObject({ role: z.string(), content: z.unknown().optional() })).optional(),
-  tools: z.array(toolSchema).optional(),
-});
-type Body = z.infer<typeof bodySchema>;
-type FunctionTool = { name: string; parameters?: unknown };
-
-const chunks = (text: string): string[] => text.match(/[\s\S]{1,5}/g) ?? [];
-const asText = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
-
 /**
- * A local imitation of the OpenAI HTTP API (Responses + Chat Completions, JSON and SSE) on 127.0.0.1, port 0.
+ * A local imitation of the OpenAI HTTP API (Responses + Chat Completions, JSON and SSE) on 127.0.0.1, port 0,
+ * which can fail on demand (`options.faults`, `enqueueFaults`) and counts requests in flight.
  * When the request offers a function tool and holds no tool result yet, it calls the first tool; otherwise it answers text.
  */
 export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const log: FakeOpenAIRequest[] = [];
-  let n = 0;
+  const queued: (FakeFault | null)[] = typeof opts.faults === "function" ? [] : [...(opts.faults ?? [])];
+  const replies = fakeReplies(opts);
+  let modelRequests = 0;
+  let received = 0;
+  let inFlight = 0;
+  let peakInFlight = 0;
+  let closing = false;
+  let waiters: { ready: () => boolean; resolve: () => void }[] = [];
+  const wake = () => {
+    waiters = waiters.filter((w) => (w.ready() ? (w.resolve(), false) : true));
+  };
+  const waitUntil = (ready: () => boolean) =>
+    new Promise<void>((resolve) => {
+      if (ready()) resolve();
+      else waiters.push({ ready, resolve });
+    });
 
-  const answer = (ctx: FakeAnswerContext): string => (typeof opts.text === "function" ? opts.text(ctx) : (opts.text ?? "Hello from the fake server"));
-  const argumentsFor = (tool: FunctionTool): string =>
-    JSON.stringify(opts.toolArguments?.[tool.name] ?? sampleJsonSchema(tool.parameters, { boolean: () => false, string: () => "from-fake" }));
+  const nextFault = (request: FakeOpenAIRequest): FakeFault | null => {
+    const index = modelRequests++;
+    if (queued.length > 0) return queued.shift() ?? null;
+    return typeof opts.faults === "function" ? (opts.faults(index, request) ?? null) : null;
+  };
 
   const server = http.createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
+    received++;
+    peakInFlight = Math.max(peakInFlight, ++inFlight);
+    const seen = { entry: undefined as FakeOpenAIRequest | undefined, destroyedByFake: false };
+    res.on("close", () => {
+      if (seen.entry && !res.writableFinished && !seen.destroyedByFake && !closing) seen.entry.clientClosed = true;
+      inFlight--;
+      wake();
+    });
+    void handle(req, res, seen).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, 500, error instanceof Error ? error.message : String(error));
       else res.end();
     });
   });
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, seen: { entry: FakeOpenAIRequest | undefined; destroyedByFake: boolean }): Promise<void> {
     let raw = "";
     for await (const chunk of req) raw += String(chunk);
     const path = (req.url ?? "").split("?")[0] ?? "";
@@ -86,98 +131,44 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     const parsed = bodySchema.safeParse(json);
     if (!parsed.success) return sendError(res, 400, `unexpected body: ${parsed.error.message}`);
     const body = parsed.data;
-    log.push({
+    const entry: FakeOpenAIRequest = {
       method: req.method ?? "",
       path,
       stream: body.stream === true,
       keys: Object.keys(body).sort(),
       headers: { authorization: req.headers.authorization, userAgent: req.headers["user-agent"] },
       body,
-    });
-    if (req.method === "POST" && path.endsWith("/responses")) return responses(body, res);
-    if (req.method === "POST" && path.endsWith("/chat/completions")) return chat(body, res);
-    sendError(res, 404, `no route ${req.method ?? ""} ${path}`);
-  }
-
-  function responses(body: Body, res: http.ServerResponse): void {
-    const input = Array.isArray(body.input) ? body.input : [];
-    const toolOutputs = input.filter((i) => i.type === "function_call_output").map((i) => asText(i.output));
-    const tool = (body.tools ?? []).find((t) => t.type === "function" && t.name !== undefined);
-    const id = `resp_${++n}`;
-    const model = body.model ?? "fake";
-    const text = answer({ api: "responses", toolOutputs, model });
-    const item =
-      tool?.name !== undefined && toolOutputs.length === 0
-        ? { type: "function_call" as const, id: `fc_${n}`, call_id: `call_${n}`, name: tool.name, arguments: argumentsFor({ name: tool.name, parameters: tool.parameters }), status: "completed" }
-        : { type: "message" as const, id: `msg_${n}`, role: "assistant", status: "completed", content: [{ type: "output_text", text, annotations: [] }] };
-    const usage = { input_tokens: 11, input_tokens_details: { cached_tokens: 0 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 18 };
-    const base = {
-      id, object: "response", created_at: Math.floor(Date.now() / 1000), model, parallel_tool_calls: true, tool_choice: "auto", tools: body.tools ?? [],
-      error: null, incomplete_details: null, instructions: body.instructions ?? null, metadata: {}, temperature: 1, top_p: 1, text: { format: { type: "text" } },
+      fault: null,
+      clientClosed: false,
     };
-    const full = opts.minimal ? { id, output: [item], usage } : { ...base, status: "completed", output: [item], usage };
-
-    if (!body.stream) return sendJson(res, full, { "x-request-id": `req_${n}` });
-    const send = openSse(res);
-    if (opts.minimal) {
-      if (item.type === "message") for (const delta of chunks(text)) send(null, { type: "response.output_text.delta", item_id: item.id, output_index: 0, content_index: 0, delta });
-      send(null, { type: "response.completed", response: full });
-      return void res.end();
+    seen.entry = entry;
+    log.push(entry);
+    wake();
+    const route = req.method !== "POST" ? null : path.endsWith("/responses") ? replies.responses : path.endsWith("/chat/completions") ? replies.chat : null;
+    if (!route) return sendError(res, 404, `no route ${req.method ?? ""} ${path}`);
+    const fault = nextFault(entry);
+    entry.fault = fault;
+    if (fault?.type === "wait") await fault.until.catch(() => undefined);
+    const destroy = (how: "destroy" | "reset") => {
+      seen.destroyedByFake = true;
+      if (how === "reset") res.socket?.resetAndDestroy();
+      else res.destroy();
+    };
+    switch (fault?.type) {
+      case undefined:
+      case "wait":
+        return write(res, route(body));
+      case "status":
+        return sendError(res, fault.status, fault.message ?? `fake fault: HTTP ${fault.status}`, fault);
+      case "hang":
+        return;
+      case "reset":
+        return destroy("reset");
+      case "cut":
+        return cut(res, route(body), fault.afterDeltas ?? 1, () => destroy("destroy"));
+      default:
+        return fault satisfies never;
     }
-    let seq = 0;
-    const event = (type: string, data: Record<string, unknown>) => send(type, { type, sequence_number: seq++, ...data });
-    event("response.created", { response: { ...base, status: "in_progress", output: [], usage: null } });
-    event("response.in_progress", { response: { ...base, status: "in_progress", output: [], usage: null } });
-    if (item.type === "message") {
-      const at = { item_id: item.id, output_index: 0, content_index: 0 };
-      event("response.output_item.added", { output_index: 0, item: { ...item, status: "in_progress", content: [] } });
-      event("response.content_part.added", { ...at, part: { type: "output_text", text: "", annotations: [] } });
-      for (const delta of chunks(text)) event("response.output_text.delta", { ...at, delta, logprobs: [] });
-      event("response.output_text.done", { ...at, text, logprobs: [] });
-      event("response.content_part.done", { ...at, part: { type: "output_text", text, annotations: [] } });
-    } else {
-      event("response.output_item.added", { output_index: 0, item: { ...item, arguments: "", status: "in_progress" } });
-      event("response.function_call_arguments.delta", { item_id: item.id, output_index: 0, delta: item.arguments });
-      event("response.function_call_arguments.done", { item_id: item.id, output_index: 0, arguments: item.arguments });
-    }
-    event("response.output_item.done", { output_index: 0, item });
-    event("response.completed", { response: full });
-    res.end();
-  }
-
-  function chat(body: Body, res: http.ServerResponse): void {
-    const messages = body.messages ?? [];
-    const toolOutputs = messages.filter((m) => m.role === "tool").map((m) => asText(m.content));
-    const tool = (body.tools ?? []).find((t) => t.type === "function" && t.function !== undefined)?.function;
-    const id = `chatcmpl_${++n}`;
-    const created = Math.floor(Date.now() / 1000);
-    const model = body.model ?? "fake";
-    const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
-    const text = answer({ api: "chat_completions", toolOutputs, model });
-    const toolCall = tool && toolOutputs.length === 0 ? { id: `call_${n}`, type: "function", function: { name: tool.name, arguments: argumentsFor(tool) } } : null;
-
-    if (!body.stream) {
-      const message = toolCall ? { role: "assistant", content: null, tool_calls: [toolCall], refusal: null } : { role: "assistant", content: text, refusal: null };
-      return sendJson(res, {
-        id, object: "chat.completion", created, model, usage,
-        choices: [{ index: 0, finish_reason: toolCall ? "tool_calls" : "stop", logprobs: null, message }],
-      });
-    }
-    const send = openSse(res);
-    const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) =>
-      send(null, { id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] });
-    chunk({ role: "assistant", content: "" });
-    if (toolCall) {
-      chunk({ tool_calls: [{ index: 0, id: toolCall.id, type: "function", function: { name: toolCall.function.name, arguments: "" } }] });
-      chunk({ tool_calls: [{ index: 0, function: { arguments: toolCall.function.arguments } }] });
-      chunk({}, "tool_calls");
-    } else {
-      for (const d of chunks(text)) chunk({ content: d });
-      chunk({}, "stop");
-    }
-    send(null, { id, object: "chat.completion.chunk", created, model, choices: [], usage });
-    send(null, "[DONE]");
-    res.end();
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -185,28 +176,64 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     log,
+    get received() {
+      return received;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    get peakInFlight() {
+      return peakInFlight;
+    },
+    whenLogged: (count) => waitUntil(() => log.length >= count),
+    whenIdle: () => waitUntil(() => inFlight === 0),
+    enqueueFaults: (...faults) => void queued.push(...faults),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closing = true;
         server.close((error) => (error ? reject(error) : resolve()));
-        // The OpenAI client keeps connections alive; without this close() waits for them to time out.
+        // The OpenAI client keeps connections alive, and hanging requests never end: without this close() waits for them.
         server.closeAllConnections();
       }),
   };
 }
 
-function sendJson(res: http.ServerResponse, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(200, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
+function write(res: http.ServerResponse, reply: FakeReply): void {
+  if (reply.kind === "json") {
+    res.writeHead(200, { "content-type": "application/json", ...reply.headers });
+    return void res.end(JSON.stringify(reply.body));
+  }
+  openSse(res);
+  res.end(reply.events.map(sse).join(""));
 }
 
-function sendError(res: http.ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify({ error: { message, type: "invalid_request_error" } }));
+/** Writes the start of `reply`, then calls `destroy` once that start has been handed to the socket. */
+function cut(res: http.ServerResponse, reply: FakeReply, afterDeltas: number, destroy: () => void): void {
+  if (reply.kind === "json") {
+    const text = JSON.stringify(reply.body);
+    res.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)), ...reply.headers });
+    return void res.write(text.slice(0, Math.floor(text.length / 2)), destroy);
+  }
+  const sent: SseEvent[] = [];
+  let deltas = 0;
+  for (const event of reply.events) {
+    if (event.terminal || (event.delta && deltas >= afterDeltas)) break;
+    sent.push(event);
+    if (event.delta && ++deltas >= afterDeltas) break;
+  }
+  openSse(res);
+  res.write(sent.map(sse).join(""), destroy);
 }
 
-function openSse(res: http.ServerResponse): (event: string | null, data: unknown) => void {
+function sendError(res: http.ServerResponse, status: number, message: string, fault?: Extract<FakeFault, { type: "status" }>): void {
+  const type = fault?.errorType ?? (status >= 500 ? "server_error" : status === 429 ? "requests" : "invalid_request_error");
+  const code = fault?.code !== undefined ? fault.code : status === 429 ? "rate_limit_exceeded" : null;
+  res.writeHead(status, { "content-type": "application/json", ...fault?.headers });
+  res.end(JSON.stringify({ error: fault ? { message, type, param: null, code } : { message, type } }));
+}
+
+function openSse(res: http.ServerResponse): void {
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-  return (event, data) => {
-    res.write(`${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
-  };
 }
+
+const sse = ({ event, data }: SseEvent): string => `${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;

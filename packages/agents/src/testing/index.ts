@@ -1,2 +1,10 @@
-export { startFakeOpenAI, type FakeAnswerContext, type FakeOpenAI, type FakeOpenAIOptions, type FakeOpenAIRequest } from "./fakeOpenAI";
+export {
+  startFakeOpenAI,
+  type FakeAnswerContext,
+  type FakeFault,
+  type FakeFaultScript,
+  type FakeOpenAI,
+  type FakeOpenAIOptions,
+  type FakeOpenAIRequest,
+} from "./fakeOpenAI";
 export { scriptedProvider } from "./scriptedProvider";
