@@ -37,6 +37,7 @@ export type TestServerOptions = {
   maxInputBytes?: number;
   shutdownGraceMs?: number;
   durability?: Parameters<typeof createServices>[0]["durability"];
+  workflows?: Parameters<typeof createServices>[0]["workflows"];
 };
 
 /** A client of a server at `url`, subscriptions over SSE. */
@@ -56,6 +57,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     maxInputBytes: opts.maxInputBytes ?? 64 * 1024,
     shutdownGraceMs: opts.shutdownGraceMs ?? 2_000,
     ...(opts.durability ? { durability: opts.durability } : {}),
+    ...(opts.workflows ? { workflows: opts.workflows } : {}),
   });
   const server = await createServer(services, { port: 0, host: "127.0.0.1" });
   const wsClient = createWSClient({ url: server.url.replace(/^http/, "ws"), WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });

@@ -87,7 +87,8 @@ function isConnectionFailure(error: unknown): boolean {
     if (typeof current !== "object") return false;
     const { name, code, message } = current as { name?: unknown; code?: unknown; message?: unknown };
     if (typeof code === "string" && connectionCodes.has(code)) return true;
-    if (typeof name === "string" && connectionNames.has(name)) return true;
+    // The openai client's errors keep `name` "Error"; their class says what they are.
+    if ((typeof name === "string" && connectionNames.has(name)) || connectionNames.has(current.constructor.name)) return true;
     if (typeof message === "string" && connectionMessages.test(message)) return true;
     current = (current as { cause?: unknown }).cause;
   }
