@@ -36,6 +36,8 @@ export type TestServerOptions = {
   modelProvider?: ModelProvider;
   maxInputBytes?: number;
   shutdownGraceMs?: number;
+  /** Browser and Host checks: passed to `createServer`. */
+  edge?: Pick<Parameters<typeof createServer>[1], "allowedOrigins" | "allowedHosts">;
 };
 
 /** A client of a server at `url`, subscriptions over SSE. */
@@ -55,7 +57,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     maxInputBytes: opts.maxInputBytes ?? 64 * 1024,
     shutdownGraceMs: opts.shutdownGraceMs ?? 2_000,
   });
-  const server = await createServer(services, { port: 0, host: "127.0.0.1" });
+  const server = await createServer(services, { port: 0, host: "127.0.0.1", ...opts.edge });
   const wsClient = createWSClient({ url: server.url.replace(/^http/, "ws"), WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });
   const http = httpBatchLink({ url: server.url });
   const sse = sseClient(server.url);
