@@ -93,6 +93,11 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     chatRunner: new Runner({ modelProvider, workflowName: "chat" }),
     openSession: (conversationId) => new PrismaSession(db.prisma, conversationId),
     drain,
+    // After `$disconnect` Prisma would reconnect on the next query: a closed database must not look ready.
+    ping: async () => {
+      if (closing) throw new Error("database closed");
+      await db.prisma.$queryRawUnsafe("SELECT 1");
+    },
     close,
   };
 }

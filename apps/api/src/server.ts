@@ -6,6 +6,7 @@ import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
 import { createContextFactory, type Services } from "./context";
 import { guardHttpRequest, guardUpgrade } from "./http/edge";
+import { handleProbe } from "./http/probes";
 import { edgePolicy } from "./http/requestGuard";
 import { appRouter } from "./routers";
 
@@ -24,7 +25,8 @@ export const TRPC_PATH = "/trpc";
 
 /**
  * tRPC over HTTP (queries, mutations, SSE subscriptions) and WebSocket, on one port, behind the browser
- * and Host checks of `http/requestGuard.ts`. Port 0 picks a free one.
+ * and Host checks of `http/requestGuard.ts`; the probes `/healthz` and `/readyz` on the same port.
+ * Port 0 picks a free one.
  */
 export async function createServer(
   services: Services,
@@ -37,6 +39,8 @@ export async function createServer(
     allowedOrigins?: readonly string[];
     /** Host names answered besides the loopback names (`ALLOWED_HOSTS`). Default: none. */
     allowedHosts?: readonly string[];
+    /** How long `/readyz` waits for the database. Default 2000 ms. */
+    readinessTimeoutMs?: number;
   },
 ): Promise<ServerHandle> {
   const router = opts.router ?? appRouter;
@@ -47,6 +51,7 @@ export async function createServer(
   };
   const policy = edgePolicy({ bindHost: opts.host, allowedOrigins: opts.allowedOrigins ?? [], allowedHosts: opts.allowedHosts ?? [] });
   if (policy.hosts.kind === "any") services.logger.info("any Host header is accepted; set ALLOWED_HOSTS to the names clients use");
+  const readinessTimeoutMs = opts.readinessTimeoutMs ?? 2_000;
   const trpcHandler = createHTTPHandler({
     router,
     basePath: `${TRPC_PATH}/`,
@@ -56,6 +61,7 @@ export async function createServer(
     maxBodySize: services.info.maxInputBytes * 4 + 64 * 1024,
   });
   const server = createHttpServer((req, res) => {
+    if (handleProbe(req, res, services, { readinessTimeoutMs })) return;
     if (guardHttpRequest(req, res, policy, services.logger)) trpcHandler(req, res);
   });
   // Any path: clients may connect to ws://host:port or ws://host:port/trpc.

@@ -36,8 +36,8 @@ export type TestServerOptions = {
   modelProvider?: ModelProvider;
   maxInputBytes?: number;
   shutdownGraceMs?: number;
-  /** Browser and Host checks: passed to `createServer`. */
-  edge?: Pick<Parameters<typeof createServer>[1], "allowedOrigins" | "allowedHosts">;
+  /** Browser and Host checks, probes: passed to `createServer`. */
+  edge?: Pick<Parameters<typeof createServer>[1], "allowedOrigins" | "allowedHosts" | "readinessTimeoutMs">;
 };
 
 /** A client of a server at `url`, subscriptions over SSE. */
