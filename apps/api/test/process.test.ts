@@ -72,7 +72,7 @@ describe("the server process", () => {
     expect(stderr).toContain("PORT");
   });
 
-  it("on SIGTERM /readyz answers 503 draining while runs finish, /healthz stays 200, then the process exits 0", async () => {
+  it("on SIGTERM /readyz answers 503 draining while runs finish, /healthz stays 200, then the process exits 0", { timeout: 90_000 }, async () => {
     // A long grace period: draining lasts until the test cancels the run, so nothing here races the clock.
     const { url } = await startProcess({ DATABASE_URL: `${tmp.dbUrl}.readyz`, OFFLINE_DELAY_MS: "40", SHUTDOWN_GRACE_MS: "600000", LOG_LEVEL: "info" });
     const origin = new URL(url).origin;
