@@ -27,7 +27,7 @@ async function startProcess(env: Record<string, string>): Promise<{ url: string;
       if (parsed.msg === "listening") url = parsed.url;
     }
   });
-  await waitFor(() => url !== undefined || proc.exitCode !== null, 30_000);
+  await waitFor(() => url !== undefined || proc.exitCode !== null, 80_000);
   if (!url) throw new Error(`server did not start: ${lines.join("\n")}`);
   return { url, logs: () => lines };
 }
