@@ -122,6 +122,11 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     openSession: (conversationId) => new PrismaSession(db.prisma, conversationId),
     markInterrupted: (ids, reason) => recorder.markInterrupted(ids, reason),
     drain,
+    // After `$disconnect` Prisma would reconnect on the next query: a closed database must not look ready.
+    ping: async () => {
+      if (closing) throw new Error("database closed");
+      await db.prisma.$queryRawUnsafe("SELECT 1");
+    },
     close,
   };
   const recovery = new Recovery(services, { liveness: instances, resume: durability.resumeOnStart, intervalMs: durability.heartbeatIntervalMs });

@@ -68,6 +68,8 @@ export type Services = {
    * marks whatever is still unfinished `interrupted`. Idempotent.
    */
   drain(): Promise<void>;
+  /** Resolves when the database answers a trivial query; rejects when it does not, or once `close` began (readiness). */
+  ping(): Promise<void>;
   /** Drains, then flushes the recorder and closes the database. Idempotent. */
   close(): Promise<void>;
 };

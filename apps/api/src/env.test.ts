@@ -26,6 +26,29 @@ describe("parseEnv", () => {
     expect(parseEnv({ OPENAI_API_KEY: "sk-test", MODEL_PROVIDER: "offline" }).model).toEqual({ provider: "offline" });
   });
 
+  it("allows no browser origin and no extra host by default", () => {
+    expect(parseEnv({})).toMatchObject({ allowedOrigins: [], allowedHosts: [] });
+  });
+
+  it("reads ALLOWED_ORIGINS and ALLOWED_HOSTS as comma-separated lists, normalised as browsers send them", () => {
+    const env = parseEnv({ ALLOWED_ORIGINS: " HTTPS://UI.Example.com , http://localhost:5173,https://x.example:443", ALLOWED_HOSTS: "Workflows.Example.com, api.example.com:8443," });
+    expect(env.allowedOrigins).toEqual(["https://ui.example.com", "http://localhost:5173", "https://x.example"]);
+    expect(env.allowedHosts).toEqual(["workflows.example.com", "api.example.com:8443"]);
+    expect(parseEnv({ ALLOWED_HOSTS: "*" }).allowedHosts).toEqual(["*"]);
+  });
+
+  it.each([
+    [{ ALLOWED_ORIGINS: "null" }, "ALLOWED_ORIGINS"],
+    [{ ALLOWED_ORIGINS: "*" }, "ALLOWED_ORIGINS"],
+    [{ ALLOWED_ORIGINS: "https://ui.example.com/" }, "ALLOWED_ORIGINS"],
+    [{ ALLOWED_ORIGINS: "https://ui.example.com/app" }, "ALLOWED_ORIGINS"],
+    [{ ALLOWED_ORIGINS: "ui.example.com" }, "ALLOWED_ORIGINS"],
+    [{ ALLOWED_HOSTS: "https://api.example.com" }, "ALLOWED_HOSTS"],
+    [{ ALLOWED_HOSTS: "api.example.com/x" }, "ALLOWED_HOSTS"],
+  ])("rejects %o naming %s", (source, variable) => {
+    expect(() => parseEnv(source)).toThrow(variable);
+  });
+
   it.each([
     [{ PORT: "eighty" }, "PORT"],
     [{ PORT: "70000" }, "PORT"],

@@ -7,6 +7,30 @@ const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === 
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** A comma-separated list; blanks around entries and empty entries are dropped. */
+const list = <T extends z.ZodType<string>>(entry: T) =>
+  z.preprocess(
+    (v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s !== "") : []),
+    z.array(entry),
+  );
+
+/** An exact origin as browsers send it (`https://ui.example.com`, `http://localhost:5173`), normalised. */
+const origin = z.string().transform((value, ctx) => {
+  const url = URL.canParse(value) ? new URL(value) : null;
+  const plain = url && (url.protocol === "http:" || url.protocol === "https:") && url.pathname === "/" && !url.search && !url.hash && !url.username && !value.endsWith("/");
+  if (!url || !plain) {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not an origin: scheme://host[:port], no path or trailing slash` });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+/** A host name as in a Host header, optionally with a port (`api.example.com`, `api.example.com:8443`, `[::1]`), or `*`. */
+const hostName = z
+  .string()
+  .transform((v) => v.toLowerCase())
+  .refine((v) => v === "*" || /^([a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?$/.test(v), { message: "expected host names such as api.example.com or api.example.com:8443, or *" });
+
 const rawEnvSchema = z.object({
   HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
   PORT: z.preprocess(emptyAsUndefined, int(0, 65_535).default(3000)),
@@ -38,6 +62,10 @@ const rawEnvSchema = z.object({
   HEARTBEAT_INTERVAL_MS: z.preprocess(emptyAsUndefined, int(100, 600_000).default(5_000)),
   /** A server whose heartbeat is older than this is dead; its runs are taken over. */
   OWNER_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(500, 3_600_000).default(30_000)),
+  /** Origins of web pages allowed to call the API (HTTP with CORS, WebSocket). Default: none. */
+  ALLOWED_ORIGINS: list(origin),
+  /** Host names the server answers to besides the loopback names; `*` for any. See docs/security.md. */
+  ALLOWED_HOSTS: list(hostName),
 });
 
 export type Env = {
@@ -49,6 +77,8 @@ export type Env = {
   maxInputBytes: number;
   shutdownGraceMs: number;
   durability: DurabilityConfig;
+  allowedOrigins: string[];
+  allowedHosts: string[];
 };
 
 /** Retries, time limits, admission and recovery (docs/adr/0002-durable-execution.md). */
@@ -111,6 +141,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
       ownerTimeoutMs: e.OWNER_TIMEOUT_MS,
     },
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    allowedHosts: e.ALLOWED_HOSTS,
   };
 }
 

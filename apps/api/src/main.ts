@@ -28,7 +28,7 @@ const services = await createServices({
   logger.fatal({ err: error }, "start-up failed");
   process.exit(1);
 });
-const server = await createServer(services, { port: env.port, host: env.host }).catch(async (error: unknown) => {
+const server = await createServer(services, { port: env.port, host: env.host, allowedOrigins: env.allowedOrigins, allowedHosts: env.allowedHosts }).catch(async (error: unknown) => {
   logger.fatal({ err: error, host: env.host, port: env.port }, "cannot listen");
   await services.close();
   process.exit(1);

@@ -1,9 +1,13 @@
+import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { AnyRouter } from "@trpc/server";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
 import { createContextFactory, type Services } from "./context";
+import { guardHttpRequest, guardUpgrade } from "./http/edge";
+import { handleProbe } from "./http/probes";
+import { edgePolicy } from "./http/requestGuard";
 import { appRouter } from "./routers";
 
 export type ServerHandle = {
@@ -19,7 +23,11 @@ export type ServerHandle = {
 
 export const TRPC_PATH = "/trpc";
 
-/** tRPC over HTTP (queries, mutations, SSE subscriptions) and WebSocket, on one port. Port 0 picks a free one. */
+/**
+ * tRPC over HTTP (queries, mutations, SSE subscriptions) and WebSocket, on one port, behind the browser
+ * and Host checks of `http/requestGuard.ts`; the probes `/healthz` and `/readyz` on the same port.
+ * Port 0 picks a free one.
+ */
 export async function createServer(
   services: Services,
   opts: {
@@ -27,6 +35,12 @@ export async function createServer(
     host: string;
     /** Serve this router instead of `appRouter` (benchmarks add procedures with `mergeRouters`). */
     router?: AnyRouter;
+    /** Origins of web pages allowed to call the API (`ALLOWED_ORIGINS`). Default: none. */
+    allowedOrigins?: readonly string[];
+    /** Host names answered besides the loopback names (`ALLOWED_HOSTS`). Default: none. */
+    allowedHosts?: readonly string[];
+    /** How long `/readyz` waits for the database. Default 2000 ms. */
+    readinessTimeoutMs?: number;
   },
 ): Promise<ServerHandle> {
   const router = opts.router ?? appRouter;
@@ -35,7 +49,10 @@ export async function createServer(
     if (error.code === "INTERNAL_SERVER_ERROR") services.logger.error({ err: error.cause ?? error, path }, "procedure failed");
     else services.logger.debug({ code: error.code, path }, "procedure rejected");
   };
-  const server = createHTTPServer({
+  const policy = edgePolicy({ bindHost: opts.host, allowedOrigins: opts.allowedOrigins ?? [], allowedHosts: opts.allowedHosts ?? [] });
+  if (policy.hosts.kind === "any") services.logger.info("any Host header is accepted; set ALLOWED_HOSTS to the names clients use");
+  const readinessTimeoutMs = opts.readinessTimeoutMs ?? 2_000;
+  const trpcHandler = createHTTPHandler({
     router,
     basePath: `${TRPC_PATH}/`,
     createContext,
@@ -43,8 +60,16 @@ export async function createServer(
     // Bodies much larger than any accepted input are cut before parsing; the precise check is per field.
     maxBodySize: services.info.maxInputBytes * 4 + 64 * 1024,
   });
+  const server = createHttpServer((req, res) => {
+    if (handleProbe(req, res, services, { readinessTimeoutMs })) return;
+    if (guardHttpRequest(req, res, policy, services.logger)) trpcHandler(req, res);
+  });
   // Any path: clients may connect to ws://host:port or ws://host:port/trpc.
-  const wss = new WebSocketServer({ server, maxPayload: services.info.maxInputBytes * 4 + 64 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: services.info.maxInputBytes * 4 + 64 * 1024 });
+  server.on("upgrade", (req, socket, head) => {
+    if (!guardUpgrade(req, socket, policy, services.logger)) return;
+    wss.handleUpgrade(req, socket, head, (client) => wss.emit("connection", client, req));
+  });
   const handler = applyWSSHandler({ wss, router, createContext, onError });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -38,6 +38,8 @@ export type TestServerOptions = {
   shutdownGraceMs?: number;
   durability?: Parameters<typeof createServices>[0]["durability"];
   workflows?: Parameters<typeof createServices>[0]["workflows"];
+  /** Browser and Host checks, probes: passed to `createServer`. */
+  edge?: Pick<Parameters<typeof createServer>[1], "allowedOrigins" | "allowedHosts" | "readinessTimeoutMs">;
 };
 
 /** A client of a server at `url`, subscriptions over SSE. */
@@ -59,7 +61,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     ...(opts.durability ? { durability: opts.durability } : {}),
     ...(opts.workflows ? { workflows: opts.workflows } : {}),
   });
-  const server = await createServer(services, { port: 0, host: "127.0.0.1" });
+  const server = await createServer(services, { port: 0, host: "127.0.0.1", ...opts.edge });
   const wsClient = createWSClient({ url: server.url.replace(/^http/, "ws"), WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });
   const http = httpBatchLink({ url: server.url });
   const sse = sseClient(server.url);

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { getRun, openDatabase } from "@workflows/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { sseClient, tempDir, waitFor } from "./harness";
+import { rawRequest } from "./raw";
 
 const apiDir = fileURLToPath(new URL("..", import.meta.url));
 const tmp = tempDir();
@@ -26,12 +27,12 @@ async function startProcess(env: Record<string, string>): Promise<{ url: string;
       if (parsed.msg === "listening") url = parsed.url;
     }
   });
-  await waitFor(() => url !== undefined || proc.exitCode !== null, 30_000);
+  await waitFor(() => url !== undefined || proc.exitCode !== null, 80_000);
   if (!url) throw new Error(`server did not start: ${lines.join("\n")}`);
   return { url, logs: () => lines };
 }
 
-describe("the server process", () => {
+describe("the server process", { timeout: 90_000 }, () => {
   it("on SIGTERM with a run in flight: refuses new runs, interrupts the run after the grace period, records it, exits 0", async () => {
     const dbUrl = `${tmp.dbUrl}.sigterm`;
     const { url, logs } = await startProcess({ DATABASE_URL: dbUrl, OFFLINE_DELAY_MS: "40", SHUTDOWN_GRACE_MS: "300", LOG_LEVEL: "info" });
@@ -69,5 +70,32 @@ describe("the server process", () => {
     const [code] = (await once(proc, "exit")) as [number | null];
     expect(code).toBe(1);
     expect(stderr).toContain("PORT");
+  });
+
+  it("on SIGTERM /readyz answers 503 draining while runs finish, /healthz stays 200, then the process exits 0", async () => {
+    // A long grace period: draining lasts until the test cancels the run, so nothing here races the clock.
+    const { url } = await startProcess({ DATABASE_URL: `${tmp.dbUrl}.readyz`, OFFLINE_DELAY_MS: "40", SHUTDOWN_GRACE_MS: "600000", LOG_LEVEL: "info" });
+    const origin = new URL(url).origin;
+    expect((await rawRequest(`${origin}/readyz`)).status).toBe(200);
+    const client = sseClient(url);
+    let runId = "";
+    const sub = client.workflows.runStream.subscribe({ key: "analysis_code", input: "mean of 4, 8, 15" }, { onData: ({ data }) => (runId ||= data.workflowRunId), onError: () => undefined });
+    await waitFor(() => runId !== "", 20_000);
+    const exited = once(child!, "exit");
+    child!.kill("SIGTERM");
+    await waitFor(async () => (await rawRequest(`${origin}/readyz`)).status === 503, 20_000);
+    expect(JSON.parse((await rawRequest(`${origin}/readyz`)).body)).toMatchObject({ status: "not_ready", reason: "draining" });
+    expect((await rawRequest(`${origin}/healthz`)).status).toBe(200);
+    // The last run ending lets shutdown close every connection, this request's own included: its answer may be cut.
+    await client.runs.cancel.mutate({ workflowRunId: runId }).catch(() => undefined);
+    const [code] = (await exited) as [number | null];
+    sub.unsubscribe();
+    expect(code).toBe(0);
+    const db = await openDatabase({ url: `${tmp.dbUrl}.readyz` });
+    try {
+      expect((await getRun(db.prisma, runId))?.run.status).toBe("cancelled");
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Logger } from "../logger";
+import { checkRequest, type EdgeDecision, type EdgePolicy, type RefusalReason } from "./requestGuard";
+
+type Refusal = Extract<EdgeDecision, { allowed: false }>;
+
+const refusalBody = (refusal: Refusal) => JSON.stringify({ error: { code: "FORBIDDEN", reason: refusal.reason, message: refusal.message } });
+
+/** What a refusal log line says of the request: headers a browser sets, never the query (it holds inputs). */
+function describe(req: IncomingMessage, transport: "http" | "websocket", reason: RefusalReason) {
+  const short = (v: string | string[] | undefined) => (typeof v === "string" ? v.slice(0, 200) : v);
+  return {
+    reason,
+    transport,
+    method: req.method,
+    path: (req.url ?? "").split("?")[0]?.slice(0, 200),
+    host: short(req.headers.host),
+    origin: short(req.headers.origin),
+    secFetchSite: short(req.headers["sec-fetch-site"]),
+  };
+}
+
+/**
+ * Applies the policy to an HTTP request. Answers refusals (403) and CORS preflights itself and returns
+ * false; otherwise adds CORS headers for an allowed origin and returns true: pass the request on.
+ */
+export function guardHttpRequest(req: IncomingMessage, res: ServerResponse, policy: EdgePolicy, logger: Logger): boolean {
+  const decision = checkRequest(req, policy);
+  if (!decision.allowed) {
+    logger.warn(describe(req, "http", decision.reason), "request refused");
+    const body = refusalBody(decision);
+    res.writeHead(403, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+    res.end(body);
+    return false;
+  }
+  if (decision.corsOrigin !== null) {
+    res.setHeader("access-control-allow-origin", decision.corsOrigin);
+    res.setHeader("vary", "Origin");
+  }
+  if (decision.preflight) {
+    const requested = req.headers["access-control-request-headers"];
+    res.writeHead(204, {
+      "access-control-allow-methods": "GET, POST, OPTIONS",
+      ...(typeof requested === "string" ? { "access-control-allow-headers": requested } : {}),
+      "access-control-max-age": "600",
+    });
+    res.end();
+    return false;
+  }
+  return true;
+}
+
+/** Applies the policy to a WebSocket upgrade. On refusal answers 403 on the raw socket, closes it and returns false. */
+export function guardUpgrade(req: IncomingMessage, socket: Duplex, policy: EdgePolicy, logger: Logger): boolean {
+  const decision = checkRequest(req, policy);
+  if (decision.allowed) return true;
+  logger.warn(describe(req, "websocket", decision.reason), "WebSocket upgrade refused");
+  socket.on("error", () => socket.destroy());
+  const body = refusalBody(decision);
+  socket.once("finish", () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n\r\n${body}`,
+  );
+  return false;
+}
