@@ -1,7 +1,7 @@
-#!/usr/bin/env tsx
+#!/usr/bin/env node
 import { TRPCClientError } from "@trpc/client";
-import { createWorkflowsClient, type RunEvent, type WorkflowsClient } from "./index";
-import { RunPrinter } from "./render";
+import { createWorkflowsClient, type RunEvent, type WorkflowsClient } from "./index.js";
+import { RunPrinter } from "./render.js";
 
 // The CLI is a script: its one setting comes from the environment.
 // eslint-disable-next-line no-restricted-properties

@@ -1,4 +1,4 @@
-import type { RunEvent } from "./index";
+import type { RunEvent } from "./index.js";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
