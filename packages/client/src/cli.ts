@@ -1,19 +1,28 @@
-#!/usr/bin/env tsx
+#!/usr/bin/env node
 import { TRPCClientError } from "@trpc/client";
-import { createWorkflowsClient, type RunEvent, type WorkflowsClient } from "./index";
-import { RunPrinter } from "./render";
+import { createWorkflowsClient, type RunEvent, type WorkflowsClient } from "./index.js";
+import { formatRun, RunPrinter } from "./render.js";
 
-// The CLI is a script: its one setting comes from the environment.
+// The CLI is a script: its settings come from the environment.
 // eslint-disable-next-line no-restricted-properties
-const url = process.env.WORKFLOWS_URL ?? "http://127.0.0.1:3000/trpc";
+const { WORKFLOWS_URL, WORKFLOWS_API_KEY } = process.env;
+const url = WORKFLOWS_URL ?? "http://127.0.0.1:3000/trpc";
+const apiKey = WORKFLOWS_API_KEY || undefined;
 const usage = `usage: wf <command>
   wf list                      workflows you can run
   wf run <key> <input...>      run a workflow, showing each step live
   wf watch <workflowRunId>     follow a run (replays what already happened)
   wf runs [workflowKey]        recent runs
-env: WORKFLOWS_URL (default http://127.0.0.1:3000/trpc)`;
+  wf get <workflowRunId>       a run: status, steps (status, attempts, tokens), error or output
+  wf cancel <workflowRunId>    stop a running run
+env: WORKFLOWS_URL (default http://127.0.0.1:3000/trpc), WORKFLOWS_API_KEY (sent as a Bearer token)
+Ctrl-C while following a run stops watching (exit 130); the run goes on.`;
 
 const write = (text: string) => process.stdout.write(text);
+
+/** What Ctrl-C does now: exit 130 (128 + SIGINT), as a shell reports a process ended by it. */
+let onInterrupt: () => void = () => process.exit(130);
+process.on("SIGINT", () => onInterrupt());
 
 /** Follows a subscription of run events until the run ends; resolves with the exit code. */
 function follow(subscribe: (handlers: { onData(v: { id: string; data: RunEvent }): void; onError(e: unknown): void; onComplete(): void }) => { unsubscribe(): void }): Promise<number> {
@@ -26,18 +35,20 @@ function follow(subscribe: (handlers: { onData(v: { id: string; data: RunEvent }
         runId ??= data.workflowRunId;
         code = printer.print(data);
         if (code !== null) {
-          sub.unsubscribe();
           resolve(code);
+          sub.unsubscribe();
         }
       },
       onError: reject,
       onComplete: () => resolve(code ?? 1),
     });
-    process.once("SIGINT", () => {
+    onInterrupt = () => {
+      // Settle before unsubscribing: unsubscribe() completes the subscription at once, and
+      // onComplete would settle with 1 first (that was the exit code of Ctrl-C).
+      resolve(130);
       sub.unsubscribe();
       write(`\n(stopped watching; the run goes on${runId ? `: wf watch ${runId}` : ""})\n`);
-      resolve(130);
-    });
+    };
   });
 }
 
@@ -70,6 +81,19 @@ async function main(client: WorkflowsClient, argv: string[]): Promise<number> {
       for (const r of items) write(`${r.createdAt}  ${r.status.padEnd(11)} ${r.workflowKey.padEnd(18)} ${r.id}  ${r.usage.totalTokens} tokens\n`);
       return 0;
     }
+    case "get": {
+      const [workflowRunId] = args;
+      if (!workflowRunId) throw new UsageError("wf get <workflowRunId>");
+      write(formatRun(await client.runs.get.query({ workflowRunId })));
+      return 0;
+    }
+    case "cancel": {
+      const [workflowRunId] = args;
+      if (!workflowRunId) throw new UsageError("wf cancel <workflowRunId>");
+      const { status } = await client.runs.cancel.mutate({ workflowRunId });
+      write(`run ${workflowRunId}: ${status}\n`);
+      return 0;
+    }
     case undefined:
     case "help":
     case "--help":
@@ -94,7 +118,7 @@ async function reachable(client: WorkflowsClient): Promise<void> {
   await client.health.query();
 }
 
-const client = createWorkflowsClient({ url });
+const client = createWorkflowsClient({ url, ...(apiKey ? { apiKey } : {}) });
 main(client, process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -1,4 +1,4 @@
-import type { RunEvent } from "./index";
+import type { RunDetails, RunEvent } from "./index.js";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
@@ -6,12 +6,19 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 export class RunPrinter {
   #midLine = false;
   #stepCount = 0;
+  /** Text streamed so far per step index, so the final output is not printed a second time. */
+  readonly #streamed = new Map<number, string>();
   constructor(private readonly out: (text: string) => void) {}
 
   #line(text: string) {
     if (this.#midLine) this.out("\n");
     this.#midLine = false;
     this.out(`${text}\n`);
+  }
+
+  #wasStreamed(output: string): boolean {
+    const wanted = output.trim();
+    return [...this.#streamed.values()].some((text) => text.trim() === wanted);
   }
 
   /** Prints one event; returns the exit code once the run has ended, else null. */
@@ -22,12 +29,14 @@ export class RunPrinter {
         this.#line(`▶ ${event.workflowKey} run ${event.workflowRunId} (${event.steps.length} steps)`);
         return null;
       case "step.started":
+        this.#streamed.delete(event.stepIndex);
         this.#line(`● [${event.stepIndex + 1}/${this.#stepCount || "?"}] ${event.stepName} (${event.agentKey})${event.attempt > 1 ? ` attempt ${event.attempt}` : ""}`);
         return null;
       case "step.delta":
         if (!this.#midLine) this.out("  ");
         this.out(event.delta.replace(/\n/g, "\n  "));
         this.#midLine = true;
+        this.#streamed.set(event.stepIndex, (this.#streamed.get(event.stepIndex) ?? "") + event.delta);
         return null;
       case "step.item":
         if (event.item.kind === "tool_called") this.#line(`  ↳ tool ${event.item.toolName}(${event.item.arguments})`);
@@ -47,7 +56,8 @@ export class RunPrinter {
         return null;
       case "run.completed":
         this.#line(`✓ run ${event.workflowRunId} succeeded in ${seconds(event.durationMs)}, ${event.usage.totalTokens} tokens`);
-        this.#line(`\n${event.finalOutput}`);
+        // Streamed runs have shown the output live already; replays without deltas and whole-response runs have not.
+        if (!this.#wasStreamed(event.finalOutput)) this.#line(`\n${event.finalOutput}`);
         return 0;
       case "run.failed":
         this.#line(`✗ run ${event.workflowRunId} failed [${event.error.code}]: ${event.error.message}`);
@@ -66,4 +76,26 @@ export class RunPrinter {
         return null;
     }
   }
+}
+
+type Usage = RunDetails["run"]["usage"];
+
+const tokens = (u: Usage) => `${u.totalTokens} tokens (${u.inputTokens} in / ${u.outputTokens} out)`;
+
+/** A recorded run as lines: status, each step with its status, attempts and usage, then the error or output. */
+export function formatRun({ run, steps }: Pick<RunDetails, "run" | "steps">): string {
+  const took = run.startedAt && run.endedAt ? ` in ${seconds(Date.parse(run.endedAt) - Date.parse(run.startedAt))}` : "";
+  const lines = [
+    `run ${run.workflowRunId} (${run.workflowKey}): ${run.status}${took}, ${tokens(run.usage)}`,
+    `created ${run.createdAt}`,
+    `input: ${run.input}`,
+    steps.length === 0 ? "no steps started" : "steps:",
+    ...steps.map((s) => {
+      const detail = s.error ? ` [${s.error.code}] ${s.error.message}` : s.skipReason ? `: ${s.skipReason}` : "";
+      return `  ${s.index + 1}. ${s.name} (${s.agentKey}) ${s.status}${detail}, ${s.attempts} attempt${s.attempts === 1 ? "" : "s"}, ${tokens(s.usage)}`;
+    }),
+  ];
+  if (run.error) lines.push(`error [${run.error.code}]: ${run.error.message}`);
+  if (run.finalOutput !== null) lines.push("", run.finalOutput);
+  return `${lines.join("\n")}\n`;
 }

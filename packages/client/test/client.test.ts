@@ -1,11 +1,14 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, createServer, createServices, type ServerHandle, type Services } from "@workflows/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeWorkflowsClient, createWorkflowsClient, type RunEvent } from "../src/index";
+import { WebSocketServer } from "ws";
+import { closeWorkflowsClient, createWorkflowsClient, type RunEvent } from "../src/index.js";
 
 const pkgDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dir = mkdtempSync(path.join(tmpdir(), "wf-client-test-"));
@@ -67,6 +70,9 @@ describe("wf CLI", () => {
     const watched = await cli(["watch", id ?? ""]);
     expect(watched.code).toBe(0);
     expect(watched.stdout).toContain(`✓ run ${id} succeeded`);
+    // Regression: the final output was printed twice, streamed and again after the success line.
+    const firstOutputLine = "[offline] Deterministic code for";
+    expect(r.stdout.split(firstOutputLine)).toHaveLength(2);
     const runs = await cli(["runs"]);
     expect(runs.stdout).toContain(id);
   });
@@ -85,3 +91,133 @@ describe("wf CLI", () => {
     }
   });
 });
+
+describe("createWorkflowsClient with an apiKey", () => {
+  it("sends it as a Bearer header over HTTP and SSE, and as connectionParams on SSE and WebSocket subscriptions", async () => {
+    // A server that only records what arrives; every call fails, which is fine here.
+    const seen: { headers: IncomingHttpHeaders; url: string }[] = [];
+    const wsMessages: string[] = [];
+    const http = createHttpServer((req, res) => {
+      seen.push({ headers: req.headers, url: req.url ?? "" });
+      res.writeHead(500).end();
+    });
+    const wss = new WebSocketServer({ server: http });
+    wss.on("connection", (socket) => socket.on("message", (data: Buffer) => wsMessages.push(data.toString())));
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/trpc`;
+    const subscribeOnce = (transport: "sse" | "ws") => {
+      const client = createWorkflowsClient({ url, transport, apiKey: "k-123" });
+      const sub = client.runs.events.subscribe({ workflowRunId: "r1" }, { onError: () => undefined });
+      return { client, sub };
+    };
+    try {
+      await expect(createWorkflowsClient({ url, apiKey: "k-123" }).health.query()).rejects.toThrow();
+      const sse = subscribeOnce("sse");
+      const ws = subscribeOnce("ws");
+      await waitFor(() => seen.some((s) => s.url.includes("runs.events")) && wsMessages.some((m) => m.includes("connectionParams")));
+      sse.sub.unsubscribe();
+      ws.sub.unsubscribe();
+      await closeWorkflowsClient(ws.client);
+
+      const query = seen.find((s) => s.url.includes("health"));
+      expect(query?.headers.authorization).toBe("Bearer k-123");
+      const stream = seen.find((s) => s.url.includes("runs.events"));
+      expect(stream?.headers.authorization).toBe("Bearer k-123");
+      const params = new URL(stream?.url ?? "", url).searchParams.get("connectionParams");
+      expect(JSON.parse(params ?? "null")).toEqual({ authorization: "Bearer k-123" });
+      const first = JSON.parse(wsMessages[0] ?? "null") as { method?: string; data?: unknown };
+      expect(first).toEqual({ method: "connectionParams", data: { authorization: "Bearer k-123" } });
+    } finally {
+      for (const socket of wss.clients) socket.terminate();
+      wss.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+
+  it("sends no Authorization header without one", async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const http = createHttpServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/trpc`;
+      await expect(createWorkflowsClient({ url }).health.query()).rejects.toThrow();
+      expect(seen[0]?.authorization).toBeUndefined();
+    } finally {
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+});
+
+describe("wf CLI on a slow run", () => {
+  // The offline model pausing between streamed words: a run lasts long enough to interrupt and cancel.
+  let slowServices: Services;
+  let slow: ServerHandle;
+  beforeAll(async () => {
+    slowServices = await createServices({
+      logger: createLogger({ level: "silent" }),
+      databaseUrl: `file:${path.join(dir, "slow.db")}`,
+      model: { provider: "offline", delayMs: 200 },
+      maxInputBytes: 64 * 1024,
+      shutdownGraceMs: 1_000,
+    });
+    slow = await createServer(slowServices, { port: 0, host: "127.0.0.1" });
+  });
+  afterAll(async () => {
+    await slow?.close();
+    await slowServices?.close();
+  });
+
+  it("exits 130 on Ctrl-C while following a run, which goes on and can then be fetched and cancelled", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "run", "analysis_code", "mean of 1, 2, 3"], {
+      cwd: pkgDir,
+      env: { ...process.env, WORKFLOWS_URL: slow.url },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+    await waitFor(() => stdout.includes("● [1/2] analyse"), 60_000);
+    child.kill("SIGINT");
+    const { code, signal } = await exited;
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    const id = /▶ analysis_code run (\S+)/.exec(stdout)?.[1] ?? "";
+    expect(stdout).toContain(`(stopped watching; the run goes on: wf watch ${id})`);
+
+    const running = await cli(["get", id], slow.url);
+    expect(running.code).toBe(0);
+    expect(running.stdout).toContain(`run ${id} (analysis_code): running`);
+    expect(running.stdout).toMatch(/1\. analyse \(data_analyst\) running, 1 attempt, \d+ tokens/);
+
+    const cancelled = await cli(["cancel", id], slow.url);
+    expect(cancelled).toMatchObject({ code: 0, stdout: `run ${id}: cancelled\n` });
+    const after = await cli(["get", id], slow.url);
+    expect(after.stdout).toContain(`run ${id} (analysis_code): cancelled`);
+    expect(after.stdout).toMatch(/error \[CANCELLED\]|cancelled/);
+
+    const again = await cli(["cancel", id], slow.url);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("error CONFLICT");
+  });
+
+  it("wf get and wf cancel explain an unknown run and a missing id", async () => {
+    const unknown = await cli(["get", "no-such-run"], slow.url);
+    expect(unknown).toMatchObject({ code: 1 });
+    expect(unknown.stderr).toContain("error NOT_FOUND");
+    expect((await cli(["cancel", "no-such-run"], slow.url)).stderr).toContain("error NOT_FOUND");
+    const usage = await cli(["get"], slow.url);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("wf get <workflowRunId>");
+  });
+});
+
+async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
