@@ -11,12 +11,17 @@ const apiKey = WORKFLOWS_API_KEY || undefined;
 const usage = `usage: wf <command>
   wf list                      workflows you can run
   wf run <key> <input...>      run a workflow, showing each step live
+  wf run "<input>"             run the default workflow (one quoted argument)
   wf watch <workflowRunId>     follow a run (replays what already happened)
   wf runs [workflowKey]        recent runs
   wf get <workflowRunId>       a run: status, steps (status, attempts, tokens), error or output
-  wf cancel <workflowRunId>    stop a running run
+  wf cancel <workflowRunId>    stop a running or pending run
+  wf resume <workflowRunId> [--allow-new-version]
+                               continue a failed, interrupted or cancelled run from its first unfinished step
 env: WORKFLOWS_URL (default http://127.0.0.1:3000/trpc), WORKFLOWS_API_KEY (sent as a Bearer token)
-Ctrl-C while following a run stops watching (exit 130); the run goes on.`;
+Ctrl-C while following a run stops watching (exit 130); the run goes on. If the server goes away
+while following, wf says so and follows the run again when the server is back (it resumes runs
+that a crash cut off).`;
 
 const write = (text: string) => process.stdout.write(text);
 
@@ -24,12 +29,23 @@ const write = (text: string) => process.stdout.write(text);
 let onInterrupt: () => void = () => process.exit(130);
 process.on("SIGINT", () => onInterrupt());
 
-/** Follows a subscription of run events until the run ends; resolves with the exit code. */
-function follow(subscribe: (handlers: { onData(v: { id: string; data: RunEvent }): void; onError(e: unknown): void; onComplete(): void }) => { unsubscribe(): void }): Promise<number> {
+type Handlers = {
+  onData(v: { id: string; data: RunEvent }): void;
+  onError(e: unknown): void;
+  onComplete(): void;
+  onConnectionStateChange(state: { state: string; error: unknown }): void;
+};
+
+/**
+ * Follows a subscription of run events until the run ends; resolves with the exit code. The tRPC client
+ * reconnects by itself with the last event id; we only say when the connection is lost and back.
+ */
+function follow(subscribe: (handlers: Handlers) => { unsubscribe(): void }): Promise<number> {
   const printer = new RunPrinter(write);
   let runId: string | undefined;
   return new Promise<number>((resolve, reject) => {
     let code: number | null = null;
+    let lost = false;
     const sub = subscribe({
       onData({ data }) {
         runId ??= data.workflowRunId;
@@ -41,6 +57,16 @@ function follow(subscribe: (handlers: { onData(v: { id: string; data: RunEvent }
       },
       onError: reject,
       onComplete: () => resolve(code ?? 1),
+      onConnectionStateChange({ state, error }) {
+        if (state === "connecting" && error) {
+          if (lost) return;
+          lost = true;
+          printer.note(`(lost the connection to the server: ${error instanceof Error ? rootCause(error) : "connection error"}; following the run again when it is back)`);
+        } else if (state === "pending" && lost) {
+          lost = false;
+          printer.note("(connected again)");
+        }
+      },
     });
     onInterrupt = () => {
       // Settle before unsubscribing: unsubscribe() completes the subscription at once, and
@@ -62,11 +88,13 @@ async function main(client: WorkflowsClient, argv: string[]): Promise<number> {
       return 0;
     }
     case "run": {
-      const [key, ...words] = args;
-      if (!key || words.length === 0) throw new UsageError("wf run <key> <input...>");
-      const input = words.join(" ");
+      if (args.length === 0) throw new UsageError("wf run [key] <input...>");
       await reachable(client);
-      return follow((h) => client.workflows.runStream.subscribe({ key, input }, h));
+      // One argument is the input of the default workflow (quote it); with more, the first is the workflow's key.
+      const named = args.length > 1;
+      const [first = "", ...rest] = args;
+      const input = named ? rest.join(" ") : first;
+      return follow((h) => client.workflows.runStream.subscribe(named ? { key: first, input } : { input }, h));
     }
     case "watch": {
       const [workflowRunId] = args;
@@ -93,6 +121,16 @@ async function main(client: WorkflowsClient, argv: string[]): Promise<number> {
       const { status } = await client.runs.cancel.mutate({ workflowRunId });
       write(`run ${workflowRunId}: ${status}\n`);
       return 0;
+    }
+    case "resume": {
+      const [workflowRunId, ...flags] = args;
+      if (!workflowRunId) throw new UsageError("wf resume <workflowRunId> [--allow-new-version]");
+      const unknown = flags.filter((f) => f !== "--allow-new-version");
+      if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.join(" ")}`);
+      const before = await client.runs.get.query({ workflowRunId });
+      const resumed = await client.runs.resume.mutate({ workflowRunId, ...(flags.length > 0 ? { allowNewVersion: true } : {}) });
+      write(`run ${workflowRunId} (${before.run.status}) resumed from step ${resumed.fromStepIndex + 1}\n`);
+      return follow((h) => client.runs.events.subscribe({ workflowRunId, lastEventId: `${workflowRunId}:${before.run.lastSeq}` }, h));
     }
     case undefined:
     case "help":

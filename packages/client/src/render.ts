@@ -21,6 +21,11 @@ export class RunPrinter {
     return [...this.#streamed.values()].some((text) => text.trim() === wanted);
   }
 
+  /** A line of our own (not an event), on a line of its own. */
+  note(text: string): void {
+    this.#line(text);
+  }
+
   /** Prints one event; returns the exit code once the run has ended, else null. */
   print(event: RunEvent): number | null {
     switch (event.type) {

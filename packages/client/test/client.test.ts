@@ -82,6 +82,7 @@ describe("wf CLI", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("NOT_FOUND");
     const usage = await cli(["run"]);
+    expect((await cli(["run", "nope x y"])).code).toBe(0);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("usage: wf");
     for (const args of [["list"], ["run", "analysis_code", "x"], ["watch", "some-run"]]) {
