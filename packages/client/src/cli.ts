@@ -156,15 +156,25 @@ async function reachable(client: WorkflowsClient): Promise<void> {
   await client.health.query();
 }
 
+/** Exits once everything written so far has reached stdout and stderr (process.exit alone may cut a piped tail). */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write("", done);
+  process.stderr.write("", done);
+}
+
 const client = createWorkflowsClient({ url, ...(apiKey ? { apiKey } : {}) });
 main(client, process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (error: unknown) => {
     if (error instanceof UsageError) process.stderr.write(`${error.message}\n\n${usage}\n`);
     else if (error instanceof TRPCClientError) {
       const code = (error.data as { code?: string } | undefined)?.code;
       process.stderr.write(code ? `error ${code}: ${error.message}\n` : `cannot reach the Workflows API at ${url}: ${rootCause(error)}\n`);
     } else process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof UsageError ? 2 : 1);
+    exitAfterFlush(error instanceof UsageError ? 2 : 1);
   },
 );
