@@ -2,11 +2,15 @@ import { readFileSync } from "node:fs";
 import { Runner, type ModelProvider } from "@openai/agents";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
 import { discoverWorkflows, InProcessAdmission, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { getRun, listEvents, listRuns, listSpans, openDatabase, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
+import { ApiKeyStore, getRun, listEvents, listRuns, listSpans, openDatabase, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
+import { ApiKeys } from "./auth/apiKeys";
+import { Gate, type AuthConfig } from "./auth/gate";
 import type { RunStore, Services } from "./context";
 import type { DurabilityConfig } from "./env";
 import type { Logger } from "./logger";
 import { ActiveRuns } from "./runs/activeRuns";
+import { redactingRecorder, redactingSession } from "./redaction/redactingStorage";
+import { Redactor } from "./redaction/redactor";
 import { Recovery } from "./runs/recovery";
 
 export type ServicesOptions = {
@@ -24,6 +28,10 @@ export type ServicesOptions = {
   catalog?: AgentCatalog;
   /** Default: as `parseEnv({})` gives (3 attempts, 10 min step limit, 16 runs at once, resume on). */
   durability?: Partial<DurabilityConfig>;
+  /** Default: no keys (every caller is `local`), no rate limit; open subscriptions re-check their key every 2 s. */
+  auth?: Partial<AuthConfig>;
+  /** Replaces secrets in what is stored. Default: the built-in patterns only. */
+  redactor?: Redactor;
 };
 
 const defaultDurability: DurabilityConfig = {
@@ -48,6 +56,9 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const instances = new ServerInstances(db.prisma, { staleAfterMs: durability.ownerTimeoutMs });
   await instances.register();
   const recorder = new PrismaRunRecorder(db.prisma, { owner: instances.id });
+  const redactor = opts.redactor ?? new Redactor();
+  const keys = new ApiKeys(new ApiKeyStore(db.prisma));
+  const gate = new Gate(keys, { mode: "none", rateLimitPerMin: null, revocationCheckMs: 2_000, ...opts.auth });
 
   const catalog = opts.catalog ?? createDefaultCatalog({ defaultModel: opts.modelProvider ? undefined : defaultModelName(opts.model) });
   const registry = WorkflowRegistry.create({ workflows: opts.workflows ?? (await discoverWorkflows()), catalog });
@@ -56,7 +67,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     registry,
     catalog,
     modelProvider,
-    recorder,
+    recorder: redactingRecorder(recorder, redactor),
     admission: new InProcessAdmission(durability.maxConcurrentRuns),
     retry: { maxAttempts: durability.stepMaxAttempts, initialDelayMs: durability.stepRetryBaseDelayMs },
     stepTimeoutMs: durability.stepTimeoutMs,
@@ -117,9 +128,12 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     runner,
     runs,
     activeRuns,
+    keys,
+    gate,
+    redactor,
     modelProvider,
     chatRunner: new Runner({ modelProvider, workflowName: "chat" }),
-    openSession: (conversationId) => new PrismaSession(db.prisma, conversationId),
+    openSession: (conversationId) => redactingSession(new PrismaSession(db.prisma, conversationId), redactor),
     markInterrupted: (ids, reason) => recorder.markInterrupted(ids, reason),
     drain,
     // After `$disconnect` Prisma would reconnect on the next query: a closed database must not look ready.

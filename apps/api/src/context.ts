@@ -1,7 +1,11 @@
 import type { ModelProvider, Runner, Session } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
 import type { ResumeOptions, ResumedRun, RunRecord, RunStatus, SpanRecord, StepRecord, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
+import type { ApiKeys } from "./auth/apiKeys";
+import type { Gate } from "./auth/gate";
+import type { Caller } from "./auth/roles";
 import type { Logger } from "./logger";
+import type { Redactor } from "./redaction/redactor";
 import type { ActiveRuns } from "./runs/activeRuns";
 
 /** What the API needs from the workflow registry. */
@@ -14,14 +18,14 @@ export interface RunStarter {
   start(
     key: string,
     input: string,
-    opts?: { conversationId?: string | null; idempotencyKey?: string | null; signal?: AbortSignal },
+    opts?: { conversationId?: string | null; idempotencyKey?: string | null; createdBy?: string | null; signal?: AbortSignal },
   ): Promise<{ created: true; workflowRunId: string; done: Promise<unknown> } | { created: false; workflowRunId: string }>;
   resume(workflowRunId: string, opts: ResumeOptions): Promise<ResumedRun>;
   /** The key of the workflow marked `default: true`; NotFoundError when there is none. */
   defaultKey(): string;
 }
 
-export type RunListQuery = { workflowKey?: string; status?: RunStatus; limit?: number; cursor?: string };
+export type RunListQuery = { workflowKey?: string; status?: RunStatus; createdBy?: string; limit?: number; cursor?: string };
 
 /** Reads of recorded runs, and the recorder's "events stored" notification. */
 export interface RunStore {
@@ -55,6 +59,12 @@ export type Services = {
   runner: RunStarter;
   runs: RunStore;
   activeRuns: ActiveRuns;
+  /** API keys in the database. */
+  keys: ApiKeys;
+  /** Who may call what: authentication, roles, rate limits. */
+  gate: Gate;
+  /** Replaces secrets in what is stored and logged. */
+  redactor: Redactor;
   /** The model provider chat uses (the same one the runner uses). */
   modelProvider: ModelProvider;
   /** The SDK runner chat uses; agents name their model themselves (the catalog's default model). */
@@ -74,6 +84,26 @@ export type Services = {
   close(): Promise<void>;
 };
 
-export type Context = { services: Services };
+/** A call's context: the services, and the credentials it presented (checked per procedure by the gate). */
+export type Context = { services: Services; authorization: string | null };
 
-export const createContextFactory = (services: Services) => (): Context => ({ services });
+/** The context of a procedure that passed the gate. */
+export type CallerContext = Context & { caller: Caller };
+
+type ContextSource = {
+  req?: { headers: Record<string, string | string[] | undefined> };
+  info?: { connectionParams: Record<string, string | undefined> | null };
+};
+
+/**
+ * The `Authorization` header (HTTP, SSE, a WebSocket's upgrade request) wins over the `authorization`
+ * connection param (WebSocket, or an SSE client that cannot set headers).
+ */
+export const createContextFactory =
+  (services: Services) =>
+  ({ req, info }: ContextSource = {}): Context => {
+    const header = req?.headers.authorization;
+    const param = info?.connectionParams?.authorization;
+    const authorization = typeof header === "string" ? header : typeof param === "string" ? param : null;
+    return { services, authorization };
+  };

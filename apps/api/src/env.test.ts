@@ -66,4 +66,19 @@ describe("parseEnv", () => {
     expect(() => parseEnv(source)).toThrow(EnvError);
     expect(() => parseEnv(source)).toThrow(variable);
   });
+
+  it("needs no key and sets no rate limit on a loopback HOST, and needs keys with 600 calls/min elsewhere", () => {
+    expect(parseEnv({}).auth).toEqual({ mode: "none", rateLimitPerMin: null, openToNetwork: false });
+    expect(parseEnv({ HOST: "0.0.0.0" }).auth).toEqual({ mode: "keys", rateLimitPerMin: 600, openToNetwork: false });
+    expect(parseEnv({ HOST: "0.0.0.0", AUTH_MODE: "none", RATE_LIMIT_PER_MIN: "0" }).auth).toEqual({ mode: "none", rateLimitPerMin: null, openToNetwork: true });
+    expect(parseEnv({ AUTH_MODE: "keys", RATE_LIMIT_PER_MIN: "30" }).auth).toEqual({ mode: "keys", rateLimitPerMin: 30, openToNetwork: false });
+    expect(() => parseEnv({ AUTH_MODE: "maybe" })).toThrow(/AUTH_MODE/);
+  });
+
+  it("reads REDACT_PATTERNS as a JSON array of regular expressions and names a bad one", () => {
+    expect(parseEnv({ REDACT_PATTERNS: '["ghp_[A-Za-z0-9]{36}", "xox[bp]-[0-9a-z-]+"]' }).redactPatterns).toEqual(["ghp_[A-Za-z0-9]{36}", "xox[bp]-[0-9a-z-]+"]);
+    expect(parseEnv({}).redactPatterns).toEqual([]);
+    expect(() => parseEnv({ REDACT_PATTERNS: '["("]' })).toThrow(/REDACT_PATTERNS/);
+    expect(() => parseEnv({ REDACT_PATTERNS: "ghp_.*" })).toThrow(/REDACT_PATTERNS/);
+  });
 });

@@ -1,5 +1,6 @@
 import type { ModelConfig } from "@workflows/agents";
 import { z } from "zod";
+import { isLoopbackAddress } from "./http/requestGuard";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -30,6 +31,32 @@ const hostName = z
   .string()
   .transform((v) => v.toLowerCase())
   .refine((v) => v === "*" || /^([a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?$/.test(v), { message: "expected host names such as api.example.com or api.example.com:8443, or *" });
+
+/** A JSON array of regular expression sources, each checked to compile. */
+const patternList = z.preprocess(
+  (v) => {
+    if (typeof v !== "string" || v.trim() === "") return [];
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
+  },
+  z.array(
+    z.string().refine(
+      (p) => {
+        try {
+          new RegExp(p, "g");
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: "not a valid regular expression" },
+    ),
+    { error: 'expected a JSON array of regular expressions, e.g. ["ghp_[A-Za-z0-9]{36}"]' },
+  ),
+);
 
 const rawEnvSchema = z.object({
   HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
@@ -66,6 +93,12 @@ const rawEnvSchema = z.object({
   ALLOWED_ORIGINS: list(origin),
   /** Host names the server answers to besides the loopback names; `*` for any. See docs/security.md. */
   ALLOWED_HOSTS: list(hostName),
+  /** `keys`: calls need an API key. Default: `none` when HOST is a loopback address, `keys` otherwise. */
+  AUTH_MODE: z.preprocess(emptyAsUndefined, z.enum(["none", "keys"]).optional()),
+  /** Calls per minute per key; 0 turns the limit off. Default: off on a loopback HOST, 600 otherwise. */
+  RATE_LIMIT_PER_MIN: z.preprocess(emptyAsUndefined, int(0, 1_000_000).optional()),
+  /** Extra secret patterns to redact from what is stored and logged, as a JSON array of regular expressions. */
+  REDACT_PATTERNS: patternList,
 });
 
 export type Env = {
@@ -79,6 +112,14 @@ export type Env = {
   durability: DurabilityConfig;
   allowedOrigins: string[];
   allowedHosts: string[];
+  auth: {
+    mode: "none" | "keys";
+    /** null: no limit. */
+    rateLimitPerMin: number | null;
+    /** True when the API is reachable from other machines without keys: start-up warns loudly. */
+    openToNetwork: boolean;
+  };
+  redactPatterns: string[];
 };
 
 /** Retries, time limits, admission and recovery (docs/adr/0002-durable-execution.md). */
@@ -124,6 +165,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   } else {
     model = e.OFFLINE_DELAY_MS > 0 ? { provider: "offline", delayMs: e.OFFLINE_DELAY_MS } : { provider: "offline" };
   }
+  const loopback = isLoopbackAddress(e.HOST);
+  const authMode = e.AUTH_MODE ?? (loopback ? "none" : "keys");
+  const rateLimit = e.RATE_LIMIT_PER_MIN ?? (loopback ? 0 : 600);
   return {
     host: e.HOST,
     port: e.PORT,
@@ -143,6 +187,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     },
     allowedOrigins: e.ALLOWED_ORIGINS,
     allowedHosts: e.ALLOWED_HOSTS,
+    auth: { mode: authMode, rateLimitPerMin: rateLimit === 0 ? null : rateLimit, openToNetwork: authMode === "none" && !loopback },
+    redactPatterns: e.REDACT_PATTERNS,
   };
 }
 

@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { ConflictError, InvalidInputError, NotFoundError, WorkflowError } from "@workflows/core";
+import { KeyNameTakenError, KeyNotFoundError } from "./auth/apiKeys";
 
 /** Input larger than MAX_INPUT_BYTES. */
 export class PayloadTooLargeError extends Error {
@@ -42,6 +43,8 @@ function mapDomainError(error: unknown): TRPCError | undefined {
   if (error instanceof InvalidInputError) return new TRPCError({ code: "BAD_REQUEST", message: error.message, cause: error });
   if (error instanceof ConflictError) return new TRPCError({ code: "CONFLICT", message: error.message, cause: error });
   if (error instanceof PayloadTooLargeError) return new TRPCError({ code: "PAYLOAD_TOO_LARGE", message: error.message, cause: error });
+  if (error instanceof KeyNameTakenError) return new TRPCError({ code: "CONFLICT", message: error.message, cause: error });
+  if (error instanceof KeyNotFoundError) return new TRPCError({ code: "NOT_FOUND", message: error.message, cause: error });
   if (error instanceof ShuttingDownError) return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message, cause: error });
   if (error instanceof WorkflowError && error.fault === "user") return new TRPCError({ code: "BAD_REQUEST", message: error.message, cause: error });
   return undefined;

@@ -1,6 +1,7 @@
 import { createServices } from "./app";
 import { EnvError, loadEnv, type Env } from "./env";
 import { createLogger } from "./logger";
+import { Redactor } from "./redaction/redactor";
 import { createServer } from "./server";
 
 // If whoever reads our output goes away (a closed pipe), logging must not stop the service or its shutdown.
@@ -16,8 +17,17 @@ try {
   process.exit(1);
 }
 
-const logger = createLogger({ level: env.logLevel });
+const redactor = new Redactor(env.redactPatterns);
+const logger = createLogger({ level: env.logLevel, redactor });
+if (env.auth.openToNetwork) {
+  logger.warn(
+    { host: env.host, authMode: "none" },
+    "!!! AUTH_MODE=none on a non-loopback HOST: ANYONE WHO CAN REACH THIS PORT CAN RUN WORKFLOWS, READ EVERY RUN AND MANAGE KEYS. Use AUTH_MODE=keys (docs/security.md). !!!",
+  );
+}
 const services = await createServices({
+  redactor,
+  auth: { mode: env.auth.mode, rateLimitPerMin: env.auth.rateLimitPerMin },
   logger,
   databaseUrl: env.databaseUrl,
   model: env.model,
@@ -33,7 +43,7 @@ const server = await createServer(services, { port: env.port, host: env.host, al
   await services.close();
   process.exit(1);
 });
-logger.info({ url: server.url, database: services.info.databaseKind, model: services.info.model }, "listening");
+logger.info({ url: server.url, database: services.info.databaseKind, model: services.info.model, authMode: env.auth.mode, rateLimitPerMin: env.auth.rateLimitPerMin }, "listening");
 
 let stopping = false;
 async function shutdown(signal: NodeJS.Signals): Promise<void> {

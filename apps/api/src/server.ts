@@ -4,6 +4,7 @@ import type { AnyRouter } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
+import { RateLimitedError } from "./auth/gate";
 import { createContextFactory, type Services } from "./context";
 import { guardHttpRequest, guardUpgrade } from "./http/edge";
 import { handleProbe } from "./http/probes";
@@ -57,6 +58,12 @@ export async function createServer(
     basePath: `${TRPC_PATH}/`,
     createContext,
     onError,
+    // A rate-limited call says when to come back, as HTTP clients and proxies expect.
+    responseMeta({ errors }) {
+      const waits = errors.map((e) => (e.cause instanceof RateLimitedError ? e.cause.retryAfterMs : 0));
+      const wait = Math.max(0, ...waits);
+      return wait > 0 ? { headers: { "retry-after": String(Math.ceil(wait / 1000)) } } : {};
+    },
     // Bodies much larger than any accepted input are cut before parsing; the precise check is per field.
     maxBodySize: services.info.maxInputBytes * 4 + 64 * 1024,
   });

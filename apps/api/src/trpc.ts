@@ -1,31 +1,60 @@
 import { initTRPC } from "@trpc/server";
+import { RateLimitedError } from "./auth/gate";
+import type { Access } from "./auth/roles";
 import type { Context } from "./context";
 import { INTERNAL_MESSAGE, toTRPCError, validationIssues } from "./errors";
 
-const t = initTRPC.context<Context>().create({
-  // Never send stack traces, whatever NODE_ENV says.
-  isDev: false,
-  sse: {
-    ping: { enabled: true, intervalMs: 5_000 },
-    client: { reconnectAfterInactivityMs: 15_000 },
-  },
-  errorFormatter({ shape, error }) {
-    const { stack: _stack, ...data } = shape.data;
-    const zodIssues = error.code === "BAD_REQUEST" ? validationIssues(error.cause) : null;
-    const first = zodIssues?.[0];
-    let message = shape.message;
-    if (error.code === "INTERNAL_SERVER_ERROR") message = INTERNAL_MESSAGE;
-    else if (first) message = first.path.length ? `${first.path.join(".")}: ${first.message}` : first.message;
-    return { ...shape, message, data: { ...data, zodIssues } };
-  },
-});
+/** What each procedure states next to its definition: who may call it. */
+export type ProcedureMeta = { access: Access };
+
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    // Never send stack traces, whatever NODE_ENV says.
+    isDev: false,
+    sse: {
+      ping: { enabled: true, intervalMs: 5_000 },
+      client: { reconnectAfterInactivityMs: 15_000 },
+    },
+    errorFormatter({ shape, error }) {
+      const { stack: _stack, ...data } = shape.data;
+      const zodIssues = error.code === "BAD_REQUEST" ? validationIssues(error.cause) : null;
+      const first = zodIssues?.[0];
+      let message = shape.message;
+      if (error.code === "INTERNAL_SERVER_ERROR") message = INTERNAL_MESSAGE;
+      else if (first) message = first.path.length ? `${first.path.join(".")}: ${first.message}` : first.message;
+      const retryAfterMs = error.cause instanceof RateLimitedError ? error.cause.retryAfterMs : null;
+      return { ...shape, message, data: { ...data, zodIssues, ...(retryAfterMs !== null ? { retryAfterMs } : {}) } };
+    },
+  });
 
 export const router = t.router;
 export const mergeRouters = t.mergeRouters;
 
-/** Every procedure maps domain errors through `toTRPCError`, once, here. */
-export const publicProcedure = t.procedure.use(async ({ next }) => {
-  const result = await next();
+/**
+ * The base of every procedure. It asks the gate (auth/gate.ts) whether the caller may run a procedure
+ * of its `meta.access` (a procedure without one needs `admin`: new procedures fail closed), ends the
+ * subscriptions of keys revoked meanwhile, and maps domain errors through `toTRPCError`, once, here.
+ * State the access with `.meta({ access: "viewer" })` next to each definition.
+ */
+export const publicProcedure = t.procedure.use(async ({ ctx, meta, type, next }) => {
+  const caller = await ctx.services.gate.admit(ctx.authorization, meta?.access ?? "admin");
+  const result = await next({ ctx: { caller } });
   if (!result.ok) throw toTRPCError(result.error);
+  if (type === "subscription" && isAsyncIterable(result.data)) return { ...result, data: ctx.services.gate.endWhenRevoked(result.data, caller) };
   return result;
 });
+
+/** A procedure open to every caller, key or not (`health`). */
+export const openProcedure = publicProcedure.meta({ access: "public" });
+/** Reads: agents, workflows, runs and their events. */
+export const viewerProcedure = publicProcedure.meta({ access: "viewer" });
+/** Viewer rights plus starting, streaming, cancelling and resuming runs, and chat. */
+export const operatorProcedure = publicProcedure.meta({ access: "operator" });
+/** Operator rights plus managing API keys. */
+export const adminProcedure = publicProcedure.meta({ access: "admin" });
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  typeof value === "object" && value !== null && Symbol.asyncIterator in value;
+

@@ -1,3 +1,4 @@
+export { ApiKeyStore, type ApiKeyRow } from "./apiKeys";
 export { openDatabase, type Database, type OpenDatabaseOptions } from "./database";
 export { DatabaseMigrationError, UnsupportedDatabaseUrlError, type DatabaseMigrationProblem } from "./errors";
 export { exclusive } from "./exclusive";

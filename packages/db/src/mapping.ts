@@ -18,7 +18,7 @@ import { z } from "zod";
 import type { TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./generated/client";
 
 /** Column values of a run update; absent keys stay untouched. Plain values, written by the SQL in sql.ts. */
-export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "idempotencyFingerprint" | "createdAt">>;
+export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "idempotencyFingerprint" | "createdBy" | "createdAt">>;
 export type StepColumns = Partial<Omit<WorkflowRunStep, "runId" | "index">>;
 export type StepRow = WorkflowRunStep;
 export type EventRow = WorkflowRunEvent;
@@ -137,6 +137,7 @@ export function runRecordOf(row: WorkflowRun): RunRecord {
     error: errorOf(row),
     conversationId: row.conversationId,
     idempotencyKey: row.idempotencyKey,
+    createdBy: row.createdBy,
     usage: usageOf(row),
     createdAt: row.createdAt.toISOString(),
     startedAt: toIso(row.startedAt),

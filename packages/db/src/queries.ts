@@ -7,6 +7,8 @@ import { eventOf, runRecordOf, spanRecordOf, stepRecordOf } from "./mapping";
 export type ListRunsOptions = {
   workflowKey?: string;
   status?: RunStatus;
+  /** Only runs started by this API key name (or `local`). */
+  createdBy?: string;
   /** Default 20, at most 100. */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -32,6 +34,7 @@ export async function listRuns(prisma: PrismaClient, options: ListRunsOptions = 
   const limit = Math.min(100, Math.max(1, Math.trunc(options.limit ?? 20)));
   const where: Prisma.WorkflowRunWhereInput = {};
   if (options.workflowKey !== undefined) where.workflowKey = options.workflowKey;
+  if (options.createdBy !== undefined) where.createdBy = options.createdBy;
   if (options.status !== undefined) where.status = runStatusSchema.parse(options.status);
   if (options.cursor) {
     const after = decodeCursor(options.cursor);

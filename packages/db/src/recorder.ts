@@ -166,6 +166,7 @@ export class PrismaRunRecorder implements RunRecorder {
           idempotencyKey: key,
           idempotencyFingerprint: key !== null ? (input.fingerprint ?? null) : null,
           owner: this.#owner,
+          createdBy: input.createdBy ?? null,
           createdAt: new Date(),
         },
       });

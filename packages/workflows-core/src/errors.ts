@@ -69,6 +69,17 @@ export class RunInterruptedError extends WorkflowError {
   }
 }
 
+/** The abort reason of a run cancelled on request; `by` (who asked) is recorded in its `run.cancelled` event. */
+export class RunCancelledError extends WorkflowError {
+  readonly fault = "user";
+  constructor(
+    readonly by: string,
+    message = `Cancelled by ${by}.`,
+  ) {
+    super(message);
+  }
+}
+
 /** The abort reason of an attempt that ran past its step's `timeoutMs`. */
 export class StepTimeoutError extends WorkflowError {
   readonly fault = "system";

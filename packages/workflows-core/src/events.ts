@@ -92,6 +92,8 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     durationMs: z.number().nonnegative(),
     /** True when the service stopped the run at shutdown (status `interrupted`) rather than a cancel request. */
     interrupted: z.boolean().optional(),
+    /** Who cancelled it through the API (an API key's name, or `local`). */
+    by: z.string().optional(),
   }),
   /** The run was found unfinished by a server that could not resume it (its owner died, resume off or impossible). */
   z.object({ ...base, type: z.literal("run.interrupted"), reason: z.string(), stepIndex: z.number().int().nonnegative().nullable(), usage: usageSchema }),
@@ -101,6 +103,8 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     type: z.literal("run.resumed"),
     fromStepIndex: z.number().int().nonnegative(),
     resumedBy: z.enum(["start-up", "api"]),
+    /** Who asked for it through the API (an API key's name, or `local`). */
+    by: z.string().optional(),
     /** The status the run had before. */
     previousStatus: z.string(),
     /** The workflow version the run continues with (differs from the run's when resumed with allowNewVersion). */

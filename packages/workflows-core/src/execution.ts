@@ -3,7 +3,7 @@ import type { AgentCatalog } from "@workflows/agents";
 import type { Admission } from "./admission";
 import { runAgentStep, type StepEnd, type StepHost } from "./agentStep";
 import { buildContext } from "./context";
-import { ConflictError, RunInterruptedError, SystemFaultError } from "./errors";
+import { ConflictError, RunCancelledError, RunInterruptedError, SystemFaultError } from "./errors";
 import type { EventBody, EventOf, Failure, WorkflowEvent } from "./events";
 import { classifyFailure, StepFailure } from "./failures";
 import { applyToSteps, projectEvent } from "./projection";
@@ -47,6 +47,7 @@ export type ExecutionStart =
       steps: StepRecord[];
       fromStepIndex: number;
       resumedBy: EventOf<"run.resumed">["resumedBy"];
+      by?: string;
       previousStatus: string;
     };
 
@@ -152,7 +153,7 @@ export class Execution {
   /** Appends `run.resumed` and waits for it: its seq guard makes exactly one resumer win. */
   async #claimRun(start: Extract<ExecutionStart, { kind: "resume" }>): Promise<void> {
     const { workflow } = this.#opts;
-    const stored = this.#store({ type: "run.resumed", fromStepIndex: start.fromStepIndex, resumedBy: start.resumedBy, previousStatus: start.previousStatus, versionHash: workflow.versionHash });
+    const stored = this.#store({ type: "run.resumed", fromStepIndex: start.fromStepIndex, resumedBy: start.resumedBy, ...(start.by !== undefined ? { by: start.by } : {}), previousStatus: start.previousStatus, versionHash: workflow.versionHash });
     try {
       await stored;
     } catch (error) {
@@ -242,6 +243,12 @@ export class Execution {
     return this.#finish(interrupted ? "interrupted" : "cancelled", failure, stepIndex);
   }
 
+  /** Who cancelled the run, when a cancel request (not shutdown or a dead server) aborted it. */
+  #cancelledBy(): { by?: string } {
+    const reason: unknown = this.#opts.signal?.reason;
+    return reason instanceof RunCancelledError ? { by: reason.by } : {};
+  }
+
   #finish(status: WorkflowRunResult["status"], error: Failure | null, stepIndex: number | null): WorkflowRunResult {
     const durationMs = performance.now() - this.#startedAt;
     const { finalOutput, structuredOutput } = this.#finalOutput();
@@ -249,7 +256,7 @@ export class Execution {
     else if (status === "failed") this.#emit({ type: "run.failed", error: error ?? { code: "INTERNAL", message: "failed" }, stepIndex, usage: this.#usage, durationMs });
     else if (status === "interrupted") this.#emit({ type: "run.cancelled", reason: error?.message ?? "Interrupted.", stepIndex, usage: this.#usage, durationMs, interrupted: true });
     else {
-      this.#emit({ type: "run.cancelled", reason: error?.message ?? "Cancelled.", stepIndex, usage: this.#usage, durationMs });
+      this.#emit({ type: "run.cancelled", reason: error?.message ?? "Cancelled.", stepIndex, usage: this.#usage, durationMs, ...this.#cancelledBy() });
     }
     return this.#result(status, error);
   }

@@ -31,6 +31,7 @@ export class InMemoryRunRecorder implements RunRecorder {
       error: null,
       conversationId: input.conversationId ?? null,
       idempotencyKey: input.idempotencyKey ?? null,
+      createdBy: input.createdBy ?? null,
       usage: zeroUsage(),
       createdAt: new Date().toISOString(),
       startedAt: null,

@@ -16,6 +16,8 @@ export const runRecordSchema = z.object({
   error: failureSchema.nullable(),
   conversationId: z.string().nullable(),
   idempotencyKey: z.string().nullable(),
+  /** Who started the run: an API key's name, `local` without keys; null for runs recorded before audit existed. */
+  createdBy: z.string().nullable(),
   usage: usageSchema,
   createdAt: z.string(),
   startedAt: z.string().nullable(),
@@ -70,6 +72,7 @@ export type NewRun = {
   input: string;
   conversationId?: string | null;
   idempotencyKey?: string | null;
+  createdBy?: string | null;
   /** `fingerprintOf(workflowKey, input)`: a reused idempotency key must come with the same workflow and input. */
   fingerprint?: string | null;
 };

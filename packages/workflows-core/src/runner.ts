@@ -34,6 +34,8 @@ export type WorkflowRunnerOptions = {
 
 export type ResumeOptions = {
   resumedBy: EventOf<"run.resumed">["resumedBy"];
+  /** Who asked for the resume (audit): recorded as the `run.resumed` event's `by`. */
+  by?: string;
   /** Continue a run recorded with another version of its workflow on the current one. */
   allowNewVersion?: boolean;
   /**
@@ -62,6 +64,8 @@ export type StartOptions = {
   conversationId?: string | null;
   /** A second start with the same key returns the first run instead of starting another. */
   idempotencyKey?: string | null;
+  /** Who starts the run (audit): recorded as the run's `createdBy`. */
+  createdBy?: string | null;
   workflowRunId?: string;
   /** Ask the model for streamed responses (live `step.delta` events). Default: true for start/stream, false for run. */
   streamed?: boolean;
@@ -123,6 +127,7 @@ export class WorkflowRunner {
       input,
       conversationId: opts.conversationId ?? null,
       idempotencyKey: opts.idempotencyKey ?? null,
+      createdBy: opts.createdBy ?? null,
       fingerprint: opts.idempotencyKey ? fingerprintOf(key, input) : null,
     });
     if (created.status === "existing") return { created: false, workflowRunId: created.run.id, run: created.run };
@@ -172,7 +177,7 @@ export class WorkflowRunner {
     const fromStepIndex = resumePoint(workflow.spec, steps);
     const execution = new Execution(this.#deps, {
       ...execOpts,
-      start: { kind: "resume", lastSeq: run.lastSeq, steps, fromStepIndex, resumedBy: opts.resumedBy, previousStatus: run.status },
+      start: { kind: "resume", lastSeq: run.lastSeq, steps, fromStepIndex, resumedBy: opts.resumedBy, ...(opts.by !== undefined ? { by: opts.by } : {}), previousStatus: run.status },
     });
     return { workflowRunId, fromStepIndex, claimed: execution.claimed, done: execution.execute() };
   }

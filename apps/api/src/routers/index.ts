@@ -2,6 +2,7 @@ import { router } from "../trpc";
 import { agentsRouter } from "./agents";
 import { chatRouter } from "./chat";
 import { healthProcedure } from "./health";
+import { keysRouter } from "./keys";
 import { runsRouter } from "./runs";
 import { workflowsRouter } from "./workflows";
 
@@ -11,4 +12,5 @@ export const appRouter = router({
   chat: chatRouter,
   workflows: workflowsRouter,
   runs: runsRouter,
+  keys: keysRouter,
 });

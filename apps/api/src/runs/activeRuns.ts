@@ -43,10 +43,10 @@ export class ActiveRuns {
   }
 
   /** Aborts the run; resolves when its runner has finished. False when the run is not executing here. */
-  async abort(workflowRunId: string, reason: string): Promise<boolean> {
+  async abort(workflowRunId: string, reason: Error): Promise<boolean> {
     const active = this.#runs.get(workflowRunId);
     if (!active) return false;
-    active.controller.abort(new Error(reason));
+    active.controller.abort(reason);
     await active.done;
     return true;
   }

@@ -2,7 +2,14 @@ import type { ResumedRun } from "@workflows/core";
 import { ShuttingDownError } from "../errors";
 import type { Services } from "../context";
 
-export type ResumeRunInput = { workflowRunId: string; allowNewVersion?: boolean; resumedBy: "api" | "start-up"; orphaned?: boolean };
+export type ResumeRunInput = {
+  workflowRunId: string;
+  allowNewVersion?: boolean;
+  resumedBy: "api" | "start-up";
+  /** Who asked, for `resumedBy: "api"` (an API key's name or `local`). */
+  by?: string;
+  orphaned?: boolean;
+};
 
 /**
  * Resumes a run in the background and registers it for cancel and shutdown. Resolves once the runner
@@ -13,12 +20,13 @@ export async function resumeRun(services: Services, req: ResumeRunInput): Promis
   const controller = new AbortController();
   const resumed = await services.runner.resume(req.workflowRunId, {
     resumedBy: req.resumedBy,
+    ...(req.by !== undefined ? { by: req.by } : {}),
     signal: controller.signal,
     ...(req.allowNewVersion ? { allowNewVersion: true } : {}),
     ...(req.orphaned ? { orphaned: true } : {}),
   });
   services.activeRuns.add(resumed.workflowRunId, controller, resumed.done);
   resumed.done.catch((error: unknown) => services.logger.warn({ err: error, workflowRunId: resumed.workflowRunId }, "resumed run ended with an error"));
-  services.logger.info({ workflowRunId: resumed.workflowRunId, fromStepIndex: resumed.fromStepIndex, resumedBy: req.resumedBy }, "run resumed");
+  services.logger.info({ workflowRunId: resumed.workflowRunId, fromStepIndex: resumed.fromStepIndex, resumedBy: req.resumedBy, by: req.by }, "run resumed");
   return resumed;
 }

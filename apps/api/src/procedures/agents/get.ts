@@ -1,12 +1,12 @@
 import { NotFoundError } from "@workflows/core";
 import { z } from "zod";
-import { publicProcedure } from "../../trpc";
+import { viewerProcedure } from "../../trpc";
 import { agentDescriptorSchema } from "./schemas";
 
 export const getAgentInput = z.object({ key: z.string().min(1) });
 export const getAgentOutput = agentDescriptorSchema;
 
-export const getAgent = publicProcedure
+export const getAgent = viewerProcedure
   .input(getAgentInput)
   .output(getAgentOutput)
   .query(({ ctx, input }) => {

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { publicProcedure } from "../../trpc";
+import { viewerProcedure } from "../../trpc";
 import { agentDescriptorSchema } from "./schemas";
 
 export const listAgentsOutput = z.array(agentDescriptorSchema);
 
-export const listAgents = publicProcedure.output(listAgentsOutput).query(({ ctx }) => ctx.services.catalog.list());
+export const listAgents = viewerProcedure.output(listAgentsOutput).query(({ ctx }) => ctx.services.catalog.list());

@@ -1,11 +1,11 @@
 import { chatAnswerSchema, chatInput, chatOnce } from "../../chat/converse";
-import { publicProcedure } from "../../trpc";
+import { operatorProcedure } from "../../trpc";
 
 export const sendChatInput = chatInput;
 export const sendChatOutput = chatAnswerSchema;
 
 /** Talks to an agent (default `triage`); history is kept per `conversationId`. */
-export const sendChat = publicProcedure
+export const sendChat = operatorProcedure
   .input(sendChatInput)
   .output(sendChatOutput)
   .mutation(({ ctx, input, signal }) => chatOnce(ctx.services, input, signal));

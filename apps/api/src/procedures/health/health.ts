@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { publicProcedure } from "../../trpc";
+import { openProcedure } from "../../trpc";
 
 export const healthOutput = z.object({
   ok: z.literal(true),
@@ -13,7 +13,7 @@ export const healthOutput = z.object({
   accepting: z.boolean(),
 });
 
-export const health = publicProcedure.output(healthOutput).query(({ ctx }) => {
+export const health = openProcedure.output(healthOutput).query(({ ctx }) => {
   const { info, activeRuns } = ctx.services;
   return {
     ok: true as const,

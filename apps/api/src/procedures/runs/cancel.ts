@@ -1,13 +1,13 @@
-import { ConflictError, NotFoundError, runStatusSchema, terminalRunStatuses } from "@workflows/core";
+import { ConflictError, NotFoundError, RunCancelledError, runStatusSchema, terminalRunStatuses } from "@workflows/core";
 import { z } from "zod";
 import { waitForRunEnd } from "../../runs/waitForRun";
-import { publicProcedure } from "../../trpc";
+import { operatorProcedure } from "../../trpc";
 
 export const cancelRunInput = z.object({ workflowRunId: z.string().min(1) });
 export const cancelRunOutput = z.object({ workflowRunId: z.string(), status: runStatusSchema });
 
 /** Aborts a running run (its model call included) and answers once it is recorded as finished. */
-export const cancelRun = publicProcedure
+export const cancelRun = operatorProcedure
   .input(cancelRunInput)
   .output(cancelRunOutput)
   .mutation(async ({ ctx, input }) => {
@@ -16,7 +16,7 @@ export const cancelRun = publicProcedure
     const recorded = await runs.getRun(id);
     if (!recorded) throw new NotFoundError("run", id);
     if (terminalRunStatuses.has(recorded.run.status)) throw new ConflictError(`Run "${id}" is already ${recorded.run.status}.`);
-    if (!(await activeRuns.abort(id, "cancelled by request"))) {
+    if (!(await activeRuns.abort(id, new RunCancelledError(ctx.caller.name)))) {
       const now = (await runs.getRun(id))?.run.status ?? recorded.run.status;
       if (terminalRunStatuses.has(now)) throw new ConflictError(`Run "${id}" is already ${now}.`);
       throw new ConflictError(`Run "${id}" is ${now} but not executing in this server.`);

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Services } from "../../context";
 import { mapStreamErrors } from "../../errors";
 import { eventId, followRun, parseEventId } from "../../runs/followRun";
-import { publicProcedure } from "../../trpc";
+import { viewerProcedure } from "../../trpc";
 
 export const runEventsInput = z.object({ workflowRunId: z.string().min(1), lastEventId: z.string().nullish() });
 type Input = z.infer<typeof runEventsInput>;
@@ -24,6 +24,6 @@ async function* streamEvents(services: Services, input: Input, signal: AbortSign
 }
 
 /** Replays a run's recorded events, then tails it live; ends after its final event. */
-export const runEvents = publicProcedure
+export const runEvents = viewerProcedure
   .input(runEventsInput)
   .subscription(({ ctx, input, signal }) => mapStreamErrors(streamEvents(ctx.services, input, signal)));

@@ -1,13 +1,13 @@
 import { NotFoundError, spanRecordSchema, stepRecordSchema } from "@workflows/core";
 import { z } from "zod";
 import { runViewSchema, toRunView } from "../../runs/runView";
-import { publicProcedure } from "../../trpc";
+import { viewerProcedure } from "../../trpc";
 
 export const getRunInput = z.object({ workflowRunId: z.string().min(1) });
 export const getRunOutput = z.object({ run: runViewSchema, steps: z.array(stepRecordSchema), spans: z.array(spanRecordSchema) });
 
 /** A run, its steps and the trace spans recorded for it. */
-export const getRun = publicProcedure
+export const getRun = viewerProcedure
   .input(getRunInput)
   .output(getRunOutput)
   .query(async ({ ctx, input }) => {

@@ -1,12 +1,14 @@
 import { runStatusSchema } from "@workflows/core";
 import { z } from "zod";
 import { runViewSchema, toRunView } from "../../runs/runView";
-import { publicProcedure } from "../../trpc";
+import { viewerProcedure } from "../../trpc";
 
 export const listRunsInput = z
   .object({
     workflowKey: z.string().min(1).nullish(),
     status: runStatusSchema.nullish(),
+    /** Only runs started by this caller: an API key's name, or `local`. */
+    createdBy: z.string().min(1).max(64).nullish(),
     limit: z.number().int().min(1).max(100).default(20),
     cursor: z.string().min(1).nullish(),
   })
@@ -14,7 +16,7 @@ export const listRunsInput = z
 export const listRunsOutput = z.object({ items: z.array(runViewSchema), nextCursor: z.string().nullable() });
 
 /** Newest first, paged by `nextCursor`. */
-export const listRuns = publicProcedure
+export const listRuns = viewerProcedure
   .input(listRunsInput)
   .output(listRunsOutput)
   .query(async ({ ctx, input }) => {
@@ -22,6 +24,7 @@ export const listRuns = publicProcedure
       limit: input.limit,
       ...(input.workflowKey ? { workflowKey: input.workflowKey } : {}),
       ...(input.status ? { status: input.status } : {}),
+      ...(input.createdBy ? { createdBy: input.createdBy } : {}),
       ...(input.cursor ? { cursor: input.cursor } : {}),
     });
     return { items: page.items.map(toRunView), nextCursor: page.nextCursor };

@@ -1,7 +1,7 @@
 import { runStatusSchema } from "@workflows/core";
 import { z } from "zod";
 import { resumeRun } from "../../runs/resumeRun";
-import { publicProcedure } from "../../trpc";
+import { operatorProcedure } from "../../trpc";
 
 export const resumeRunInput = z.object({
   workflowRunId: z.string().min(1, "workflowRunId must not be empty").max(200, "workflowRunId must be at most 200 characters"),
@@ -20,11 +20,11 @@ export const resumeRunOutput = z.object({
  * log (follow it with `runs.events`). Answers once the run is claimed, which waits for a free slot like a start. CONFLICT for runs that are succeeded, running or pending, or whose
  * workflow changed since (unless `allowNewVersion`); NOT_FOUND for an unknown id.
  */
-export const resumeRunProcedure = publicProcedure
+export const resumeRunProcedure = operatorProcedure
   .input(resumeRunInput)
   .output(resumeRunOutput)
   .mutation(async ({ ctx, input }) => {
-    const resumed = await resumeRun(ctx.services, { workflowRunId: input.workflowRunId, resumedBy: "api", ...(input.allowNewVersion ? { allowNewVersion: true } : {}) });
+    const resumed = await resumeRun(ctx.services, { workflowRunId: input.workflowRunId, resumedBy: "api", by: ctx.caller.name, ...(input.allowNewVersion ? { allowNewVersion: true } : {}) });
     // Answer once the run is ours: its run.resumed stored (a free slot may take a while under load).
     await resumed.claimed;
     const now = await ctx.services.runs.getRun(input.workflowRunId);

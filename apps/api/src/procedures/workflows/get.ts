@@ -1,11 +1,11 @@
 import { NotFoundError, workflowDescriptorSchema } from "@workflows/core";
 import { z } from "zod";
-import { publicProcedure } from "../../trpc";
+import { viewerProcedure } from "../../trpc";
 
 export const getWorkflowInput = z.object({ key: z.string().min(1) });
 export const getWorkflowOutput = workflowDescriptorSchema;
 
-export const getWorkflow = publicProcedure
+export const getWorkflow = viewerProcedure
   .input(getWorkflowInput)
   .output(getWorkflowOutput)
   .query(({ ctx, input }) => {

@@ -1,7 +1,7 @@
 import { workflowDescriptorSchema } from "@workflows/core";
 import { z } from "zod";
-import { publicProcedure } from "../../trpc";
+import { viewerProcedure } from "../../trpc";
 
 export const listWorkflowsOutput = z.array(workflowDescriptorSchema);
 
-export const listWorkflows = publicProcedure.output(listWorkflowsOutput).query(({ ctx }) => ctx.services.workflows.list());
+export const listWorkflows = viewerProcedure.output(listWorkflowsOutput).query(({ ctx }) => ctx.services.workflows.list());

@@ -1,5 +1,5 @@
 import { NotFoundError } from "@workflows/core";
-import { publicProcedure } from "../../trpc";
+import { operatorProcedure } from "../../trpc";
 import { runResultSchema, toRunResult } from "../../runs/runResult";
 import { startRun } from "../../runs/startRun";
 import { waitForRunEnd } from "../../runs/waitForRun";
@@ -9,12 +9,12 @@ export const runWorkflowInput = startRunInput;
 export const runWorkflowOutput = runResultSchema;
 
 /** Runs a workflow to the end. A repeated idempotency key answers with the first run, once it has finished. */
-export const runWorkflow = publicProcedure
+export const runWorkflow = operatorProcedure
   .input(runWorkflowInput)
   .output(runWorkflowOutput)
   .mutation(async ({ ctx, input }) => {
     const { runs } = ctx.services;
-    const started = await startRun(ctx.services, input);
+    const started = await startRun(ctx.services, { ...input, createdBy: ctx.caller.name });
     // The database is the truth either way: a crashed `done` still leaves a recorded outcome.
     if (started.created) await started.done.catch(() => undefined);
     // An existing run (same idempotency key) may still be executing in another request: wait for its end.

@@ -5,7 +5,7 @@ import type { Services } from "../../context";
 import { mapStreamErrors } from "../../errors";
 import { eventId, followRun, parseEventId } from "../../runs/followRun";
 import { startRun } from "../../runs/startRun";
-import { publicProcedure } from "../../trpc";
+import { operatorProcedure } from "../../trpc";
 import { startRunInput } from "./schemas";
 
 export const runWorkflowStreamInput = startRunInput.extend({
@@ -14,7 +14,7 @@ export const runWorkflowStreamInput = startRunInput.extend({
 });
 type Input = z.infer<typeof runWorkflowStreamInput>;
 
-async function* streamRun(services: Services, input: Input, signal: AbortSignal | undefined) {
+async function* streamRun(services: Services, input: Input & { createdBy: string }, signal: AbortSignal | undefined) {
   let workflowRunId: string;
   let afterSeq = 0;
   if (input.lastEventId) {
@@ -35,6 +35,6 @@ async function* streamRun(services: Services, input: Input, signal: AbortSignal 
  * Starts a run and streams its events from the database. Disconnecting does not cancel the run;
  * reconnecting with `lastEventId` resumes the same run after that event.
  */
-export const runWorkflowStream = publicProcedure
+export const runWorkflowStream = operatorProcedure
   .input(runWorkflowStreamInput)
-  .subscription(({ ctx, input, signal }) => mapStreamErrors(streamRun(ctx.services, input, signal)));
+  .subscription(({ ctx, input, signal }) => mapStreamErrors(streamRun(ctx.services, { ...input, createdBy: ctx.caller.name }, signal)));
