@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ModelProvider } from "@openai/agents";
-import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
+import { createTRPCClient, createTRPCUntypedClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
 import type { ModelConfig } from "@workflows/agents";
 import { isTerminalEvent, type WorkflowEvent } from "@workflows/core";
 import { EventSource } from "eventsource";
@@ -38,6 +38,9 @@ export type TestServerOptions = {
   shutdownGraceMs?: number;
   durability?: Parameters<typeof createServices>[0]["durability"];
   workflows?: Parameters<typeof createServices>[0]["workflows"];
+  /** Keys, rate limit: passed to `createServices`. Default: no keys. */
+  auth?: Parameters<typeof createServices>[0]["auth"];
+  redactor?: Parameters<typeof createServices>[0]["redactor"];
   /** Browser and Host checks, probes: passed to `createServer`. */
   edge?: Pick<Parameters<typeof createServer>[1], "allowedOrigins" | "allowedHosts" | "readinessTimeoutMs">;
 };
@@ -47,6 +50,35 @@ export function sseClient(url: string): Client {
   return createTRPCClient<AppRouter>({
     links: [splitLink({ condition: (op) => op.type === "subscription", true: httpSubscriptionLink({ url, EventSource }), false: httpBatchLink({ url }) })],
   });
+}
+
+/**
+ * Clients of a server at `url` that present `authorization` (e.g. `Bearer wfk_...`): over HTTP as a header;
+ * on subscriptions as the `authorization` connection param (SSE puts it in the query; WebSocket sends it
+ * first), or as the header on SSE with `sseAuth: "header"`. Close `wsClient` when done.
+ */
+export function clientsWith(url: string, authorization: string | null, opts: { sseAuth?: "header" | "connectionParams" } = {}) {
+  const headers: Record<string, string> = authorization === null ? {} : { authorization };
+  const connectionParams = authorization === null ? null : { authorization };
+  const eventSourceOptions = { fetch: (input: string | URL, init: RequestInit) => fetch(input, { ...init, headers: { ...(init.headers as Record<string, string>), ...headers } }) };
+  const sseLink =
+    opts.sseAuth === "header"
+      ? httpSubscriptionLink({ url, EventSource, eventSourceOptions })
+      : httpSubscriptionLink({ url, EventSource, ...(connectionParams ? { connectionParams } : {}) });
+  const wsClient = createWSClient({
+    url: url.replace(/^http/, "ws"),
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    retryDelayMs: () => 50,
+    ...(connectionParams ? { connectionParams } : {}),
+  });
+  const http = httpBatchLink({ url, headers });
+  return {
+    http: createTRPCUntypedClient<AppRouter>({ links: [splitLink({ condition: (op) => op.type === "subscription", true: sseLink, false: http })] }),
+    ws: createTRPCUntypedClient<AppRouter>({ links: [wsLink({ client: wsClient })] }),
+    typedSse: createTRPCClient<AppRouter>({ links: [splitLink({ condition: (op) => op.type === "subscription", true: sseLink, false: http })] }),
+    typedWs: createTRPCClient<AppRouter>({ links: [splitLink({ condition: (op) => op.type === "subscription", true: wsLink({ client: wsClient }), false: http })] }),
+    wsClient,
+  };
 }
 
 /** The real server on port 0 over a real SQLite file, with both transports' clients. */
@@ -60,6 +92,8 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     shutdownGraceMs: opts.shutdownGraceMs ?? 2_000,
     ...(opts.durability ? { durability: opts.durability } : {}),
     ...(opts.workflows ? { workflows: opts.workflows } : {}),
+    ...(opts.auth ? { auth: opts.auth } : {}),
+    ...(opts.redactor ? { redactor: opts.redactor } : {}),
   });
   const server = await createServer(services, { port: 0, host: "127.0.0.1", ...opts.edge });
   const wsClient = createWSClient({ url: server.url.replace(/^http/, "ws"), WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });

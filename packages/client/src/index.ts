@@ -34,8 +34,9 @@ export type WorkflowsClientOptions = {
   /** e.g. `http://127.0.0.1:3000/trpc` */
   url: string;
   /**
-   * Sent as `Authorization: Bearer <apiKey>` on every HTTP request (SSE included) and as
-   * `connectionParams: { authorization: "Bearer <apiKey>" }` on subscriptions (SSE and WebSocket).
+   * Sent as `Authorization: Bearer <apiKey>` on every HTTP request, SSE subscriptions included, and
+   * as `connectionParams: { authorization: "Bearer <apiKey>" }` on the WebSocket. Never in a URL:
+   * the SSE link would put connection params in the query string, where logs and proxies keep them.
    */
   apiKey?: string;
   /** How subscriptions travel: Server-Sent Events over HTTP (default) or a WebSocket. */
@@ -75,7 +76,6 @@ export function createWorkflowsClient<TRouter extends AnyRouter = AppRouter>(opt
       : httpSubscriptionLink({
           url,
           EventSource,
-          ...(connectionParams ? { connectionParams } : {}),
           ...(authorization ? { eventSourceOptions: { fetch: withHeaders(headers) } satisfies EventSourceInit } : {}),
         });
   const client = createTRPCClient<TRouter>({
