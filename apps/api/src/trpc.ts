@@ -1,8 +1,9 @@
-import { initTRPC } from "@trpc/server";
+import { initTRPC, TRPCError } from "@trpc/server";
 import { RateLimitedError } from "./auth/gate";
 import type { Access } from "./auth/roles";
 import type { Context } from "./context";
-import { INTERNAL_MESSAGE, toTRPCError, validationIssues } from "./errors";
+import { INTERNAL_MESSAGE, PayloadTooLargeError, toTRPCError, validationIssues } from "./errors";
+import { findOversize, limits } from "./limits";
 
 /** What each procedure states next to its definition: who may call it. */
 export type ProcedureMeta = { access: Access };
@@ -38,8 +39,9 @@ export const mergeRouters = t.mergeRouters;
  * subscriptions of keys revoked meanwhile, and maps domain errors through `toTRPCError`, once, here.
  * State the access with `.meta({ access: "viewer" })` next to each definition.
  */
-export const publicProcedure = t.procedure.use(async ({ ctx, meta, type, next }) => {
+export const publicProcedure = t.procedure.use(async ({ ctx, meta, type, next, getRawInput }) => {
   const caller = await ctx.services.gate.admit(ctx.authorization, meta?.access ?? "admin");
+  assertInputBounds(await getRawInput(), ctx.services.info.maxInputBytes);
   const result = await next({ ctx: { caller } });
   if (!result.ok) throw toTRPCError(result.error);
   if (type === "subscription" && isAsyncIterable(result.data)) return { ...result, data: ctx.services.gate.endWhenRevoked(result.data, caller) };
@@ -54,6 +56,13 @@ export const viewerProcedure = publicProcedure.meta({ access: "viewer" });
 export const operatorProcedure = publicProcedure.meta({ access: "operator" });
 /** Operator rights plus managing API keys. */
 export const adminProcedure = publicProcedure.meta({ access: "admin" });
+
+/** MAX_INPUT_BYTES for every string a caller sends, and a nesting limit, before any schema looks at the input. */
+function assertInputBounds(raw: unknown, maxBytes: number): void {
+  const found = findOversize(raw, maxBytes);
+  if (found?.problem === "too_large") throw toTRPCError(new PayloadTooLargeError(found.path, maxBytes));
+  if (found) throw new TRPCError({ code: "BAD_REQUEST", message: `"${found.path}" is nested deeper than ${limits.inputDepth} levels.` });
+}
 
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
   typeof value === "object" && value !== null && Symbol.asyncIterator in value;

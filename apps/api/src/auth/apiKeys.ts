@@ -1,6 +1,7 @@
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import type { ApiKeyStore } from "@workflows/db";
 import { z } from "zod";
+import { limits } from "../limits";
 import { roleSchema, type Role } from "./roles";
 
 export const KEY_PREFIX = "wfk_";
@@ -17,7 +18,7 @@ const SCRYPT = { N: 16_384, r: 8, p: 1, keylen: 32 } as const;
 export const keyNameSchema = z
   .string()
   .min(1, "name must not be empty")
-  .max(64, "name must be at most 64 characters")
+  .max(limits.keyNameChars, `name must be at most ${limits.keyNameChars} characters`)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, "name may hold letters, digits and . _ @ - (starting with a letter or digit)")
   .refine((n) => n !== "local", { message: '"local" is reserved for calls without keys' });
 

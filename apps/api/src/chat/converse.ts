@@ -4,13 +4,14 @@ import { NotFoundError, toStepItem, usageOf, usageSchema } from "@workflows/core
 import { z } from "zod";
 import type { Services } from "../context";
 import { assertInputSize } from "../errors";
+import { idString } from "../limits";
 
 export const DEFAULT_CHAT_AGENT = "triage";
 
 export const chatInput = z.object({
   message: z.string().min(1, "message must not be empty"),
-  agentKey: z.string().min(1).nullish(),
-  conversationId: z.string().min(1).max(200).nullish(),
+  agentKey: idString("agentKey").nullish(),
+  conversationId: idString("conversationId").nullish(),
 });
 export type ChatInput = z.infer<typeof chatInput>;
 

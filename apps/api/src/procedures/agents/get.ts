@@ -1,9 +1,10 @@
 import { NotFoundError } from "@workflows/core";
 import { z } from "zod";
+import { idString } from "../../limits";
 import { viewerProcedure } from "../../trpc";
 import { agentDescriptorSchema } from "./schemas";
 
-export const getAgentInput = z.object({ key: z.string().min(1) });
+export const getAgentInput = z.object({ key: idString("key") });
 export const getAgentOutput = agentDescriptorSchema;
 
 export const getAgent = viewerProcedure

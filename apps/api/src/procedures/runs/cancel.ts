@@ -1,9 +1,10 @@
 import { ConflictError, NotFoundError, RunCancelledError, runStatusSchema, terminalRunStatuses } from "@workflows/core";
 import { z } from "zod";
+import { idString } from "../../limits";
 import { waitForRunEnd } from "../../runs/waitForRun";
 import { operatorProcedure } from "../../trpc";
 
-export const cancelRunInput = z.object({ workflowRunId: z.string().min(1) });
+export const cancelRunInput = z.object({ workflowRunId: idString("workflowRunId") });
 export const cancelRunOutput = z.object({ workflowRunId: z.string(), status: runStatusSchema });
 
 /** Aborts a running run (its model call included) and answers once it is recorded as finished. */

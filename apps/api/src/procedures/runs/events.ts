@@ -3,10 +3,11 @@ import { InvalidInputError } from "@workflows/core";
 import { z } from "zod";
 import type { Services } from "../../context";
 import { mapStreamErrors } from "../../errors";
+import { eventIdString, idString } from "../../limits";
 import { eventId, followRun, parseEventId } from "../../runs/followRun";
 import { viewerProcedure } from "../../trpc";
 
-export const runEventsInput = z.object({ workflowRunId: z.string().min(1), lastEventId: z.string().nullish() });
+export const runEventsInput = z.object({ workflowRunId: idString("workflowRunId"), lastEventId: eventIdString.nullish() });
 type Input = z.infer<typeof runEventsInput>;
 
 async function* streamEvents(services: Services, input: Input, signal: AbortSignal | undefined) {

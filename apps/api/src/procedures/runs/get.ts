@@ -1,9 +1,10 @@
 import { NotFoundError, spanRecordSchema, stepRecordSchema } from "@workflows/core";
 import { z } from "zod";
+import { idString } from "../../limits";
 import { runViewSchema, toRunView } from "../../runs/runView";
 import { viewerProcedure } from "../../trpc";
 
-export const getRunInput = z.object({ workflowRunId: z.string().min(1) });
+export const getRunInput = z.object({ workflowRunId: idString("workflowRunId") });
 export const getRunOutput = z.object({ run: runViewSchema, steps: z.array(stepRecordSchema), spans: z.array(spanRecordSchema) });
 
 /** A run, its steps and the trace spans recorded for it. */

@@ -1,16 +1,17 @@
 import { runStatusSchema } from "@workflows/core";
 import { z } from "zod";
+import { idString, limits } from "../../limits";
 import { runViewSchema, toRunView } from "../../runs/runView";
 import { viewerProcedure } from "../../trpc";
 
 export const listRunsInput = z
   .object({
-    workflowKey: z.string().min(1).nullish(),
+    workflowKey: idString("workflowKey").nullish(),
     status: runStatusSchema.nullish(),
     /** Only runs started by this caller: an API key's name, or `local`. */
-    createdBy: z.string().min(1).max(64).nullish(),
+    createdBy: z.string().min(1).max(limits.keyNameChars, `createdBy must be at most ${limits.keyNameChars} characters`).nullish(),
     limit: z.number().int().min(1).max(100).default(20),
-    cursor: z.string().min(1).nullish(),
+    cursor: z.string().min(1).max(limits.cursorChars, `cursor must be at most ${limits.cursorChars} characters`).nullish(),
   })
   .default({ limit: 20 });
 export const listRunsOutput = z.object({ items: z.array(runViewSchema), nextCursor: z.string().nullable() });

@@ -1,10 +1,11 @@
 import { runStatusSchema } from "@workflows/core";
 import { z } from "zod";
+import { idString } from "../../limits";
 import { resumeRun } from "../../runs/resumeRun";
 import { operatorProcedure } from "../../trpc";
 
 export const resumeRunInput = z.object({
-  workflowRunId: z.string().min(1, "workflowRunId must not be empty").max(200, "workflowRunId must be at most 200 characters"),
+  workflowRunId: idString("workflowRunId"),
   /** Continue on the workflow's current version although the run was recorded with another one. */
   allowNewVersion: z.boolean().optional(),
 });

@@ -1,8 +1,9 @@
 import { NotFoundError, workflowDescriptorSchema } from "@workflows/core";
 import { z } from "zod";
+import { idString } from "../../limits";
 import { viewerProcedure } from "../../trpc";
 
-export const getWorkflowInput = z.object({ key: z.string().min(1) });
+export const getWorkflowInput = z.object({ key: idString("key") });
 export const getWorkflowOutput = workflowDescriptorSchema;
 
 export const getWorkflow = viewerProcedure

@@ -1,8 +1,9 @@
 import { tracked } from "@trpc/server";
 import { InvalidInputError } from "@workflows/core";
-import { z } from "zod";
+import type { z } from "zod";
 import type { Services } from "../../context";
 import { mapStreamErrors } from "../../errors";
+import { eventIdString } from "../../limits";
 import { eventId, followRun, parseEventId } from "../../runs/followRun";
 import { startRun } from "../../runs/startRun";
 import { operatorProcedure } from "../../trpc";
@@ -10,7 +11,7 @@ import { startRunInput } from "./schemas";
 
 export const runWorkflowStreamInput = startRunInput.extend({
   /** Set by the tRPC client when it reconnects: `${workflowRunId}:${seq}` of the last event it got. */
-  lastEventId: z.string().nullish(),
+  lastEventId: eventIdString.nullish(),
 });
 type Input = z.infer<typeof runWorkflowStreamInput>;
 

@@ -1,11 +1,11 @@
 import { z } from "zod";
+import { idString } from "../../limits";
 
-const id = (what: string) => z.string().min(1, `${what} must not be empty`).max(200, `${what} must be at most 200 characters`);
 
 /** The request shared by `workflows.run` and `workflows.runStream`. */
 export const startRunInput = z.object({
   /** The workflow to run; the one marked `default: true` when left out. */
-  key: z.string().min(1, "key must not be empty").nullish(),
+  key: idString("key").nullish(),
   /** Text, or any JSON value (an object, an array of numbers...), which the workflow receives as JSON text. */
   input: z
     .union([z.string().min(1, "input must not be empty"), z.record(z.string(), z.unknown()), z.array(z.unknown()), z.number(), z.boolean()], {
@@ -13,6 +13,6 @@ export const startRunInput = z.object({
         issue.input === undefined ? "input is required: text or a JSON value" : issue.input === "" ? "input must not be empty" : "input must be text or a JSON value (object, array, number, boolean)",
     })
     .transform((value) => (typeof value === "string" ? value : JSON.stringify(value))),
-  conversationId: id("conversationId").nullish(),
-  idempotencyKey: id("idempotencyKey").nullish(),
+  conversationId: idString("conversationId").nullish(),
+  idempotencyKey: idString("idempotencyKey").nullish(),
 });
