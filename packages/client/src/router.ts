@@ -16,7 +16,14 @@ export type ValidationIssue = { path: (string | number)[]; message: string; code
 export type ErrorShape = {
   message: string;
   code: TRPC_ERROR_CODE_NUMBER;
-  data: { zodIssues: ValidationIssue[] | null; code: TRPC_ERROR_CODE_KEY; httpStatus: number; path?: string };
+  data: {
+    zodIssues: ValidationIssue[] | null;
+    code: TRPC_ERROR_CODE_KEY;
+    httpStatus: number;
+    path?: string;
+    /** With TOO_MANY_REQUESTS: when the next call will pass. */
+    retryAfterMs?: number;
+  };
 };
 
 type ServerErrorShape = ServerRouter["_def"]["_config"]["$types"]["errorShape"];
@@ -25,22 +32,22 @@ type Agrees<T extends true> = T;
 type _ErrorShapeAgrees = Agrees<[ServerErrorShape] extends [ErrorShape] ? ([ErrorShape] extends [ServerErrorShape] ? true : false) : false>;
 
 /**
- * A router record with every procedure kept (input, output, meta) and the error shape replaced by
- * `ErrorShape`. Written without a helper alias around the server's types on purpose: declaration
+ * A router record with every procedure kept (input, output) and the error shape replaced by
+ * `ErrorShape`; procedure meta (the server's access rules) is left out: clients never see it. Written without a helper alias around the server's types on purpose: declaration
  * files then spell each procedure out instead of naming a server module.
  */
 type ClientEntry<T> =
   T extends TRPCQueryProcedure<infer D>
-    ? TRPCQueryProcedure<{ input: D["input"]; output: D["output"]; meta: D["meta"]; errorShape: ErrorShape }>
+    ? TRPCQueryProcedure<{ input: D["input"]; output: D["output"]; meta: object; errorShape: ErrorShape }>
     : T extends TRPCMutationProcedure<infer D>
-      ? TRPCMutationProcedure<{ input: D["input"]; output: D["output"]; meta: D["meta"]; errorShape: ErrorShape }>
+      ? TRPCMutationProcedure<{ input: D["input"]; output: D["output"]; meta: object; errorShape: ErrorShape }>
       : T extends TRPCSubscriptionProcedure<infer D>
-        ? TRPCSubscriptionProcedure<{ input: D["input"]; output: D["output"]; meta: D["meta"]; errorShape: ErrorShape }>
+        ? TRPCSubscriptionProcedure<{ input: D["input"]; output: D["output"]; meta: object; errorShape: ErrorShape }>
         : { [K in keyof T]: ClientEntry<T[K]> };
 
 /** Returns nothing at run time: only its return type matters, the router as a client sees it. */
 function clientRouterOf<R extends AnyRouter>(): TRPCBuiltRouter<
-  { ctx: object; meta: R["_def"]["_config"]["$types"]["meta"]; errorShape: ErrorShape; transformer: R["_def"]["_config"]["$types"]["transformer"] },
+  { ctx: object; meta: object; errorShape: ErrorShape; transformer: R["_def"]["_config"]["$types"]["transformer"] },
   { [K in keyof R["_def"]["record"]]: ClientEntry<R["_def"]["record"][K]> }
 > {
   return undefined as never;
