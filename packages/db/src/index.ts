@@ -1,12 +1,12 @@
-export { openDatabase, type Database, type OpenDatabaseOptions } from "./database";
+export { openDatabase, type Database, type DatabaseKind, type OpenDatabaseOptions } from "./database";
 export { DatabaseMigrationError, UnsupportedDatabaseUrlError, type DatabaseMigrationProblem } from "./errors";
 export { exclusive } from "./exclusive";
-export { createMigration, migrateDatabase, type CreateMigrationResult, type MigrateOptions, type MigrateResult } from "./migrate/migrate";
-export { defaultDatabasePath, migrationsDir } from "./paths";
+export { createMigration, migrateDatabase, shippedSchemaOf, type CreateMigrationResult, type MigrateOptions, type MigrateResult } from "./migrate/migrate";
+export { defaultDatabasePath, migrationsDir, postgresMigrationsDir } from "./paths";
 export { findRunByIdempotencyKey, getRun, listEvents, listRuns, listSpans, type ListEventsOptions, type ListRunsOptions, type RunPage } from "./queries";
 export { PrismaRunRecorder, type PrismaRunRecorderOptions, type RecorderStats, type StoredListener } from "./recorder";
 export { PrismaSession } from "./session";
 export { ServerInstances, type ServerInstancesOptions } from "./instances";
 export { resolveSqliteUrl } from "./url";
-export type { PrismaClient } from "./generated/client";
-export { Prisma } from "./generated/client";
+export type { PrismaClient } from "./client";
+export { Prisma } from "./client";

@@ -1,19 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { newRun, tempDir } from "../test/fixtures";
+import { newRun } from "../test/fixtures";
+import { createTestDatabase, type TestDatabase } from "../test/databases";
 import { openDatabase, type Database } from "./database";
 import { ServerInstances } from "./instances";
 import { PrismaRunRecorder } from "./recorder";
 
-let tmp: ReturnType<typeof tempDir>;
+let testDb: TestDatabase;
 let db: Database;
 
 beforeEach(async () => {
-  tmp = tempDir();
-  db = await openDatabase({ url: tmp.url() });
+  testDb = await createTestDatabase();
+  db = await openDatabase({ url: testDb.url });
 });
 afterEach(async () => {
   await db.close();
-  tmp.remove();
+  await testDb.drop();
 });
 
 const t0 = new Date("2026-11-28T10:00:00Z");

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import { exclusive } from "./exclusive";
-import type { PrismaClient } from "./generated/client";
+import type { PrismaClient } from "./client";
 
 export type ServerInstancesOptions = {
   /** Default: a random id for this process. */

@@ -15,7 +15,7 @@ import {
   type WorkflowEvent,
 } from "@workflows/core";
 import { z } from "zod";
-import type { TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./generated/client";
+import type { TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./client";
 
 /** Column values of a run update; absent keys stay untouched. Plain values, written by the SQL in sql.ts. */
 export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "idempotencyFingerprint" | "createdAt">>;

@@ -15,7 +15,7 @@ import {
 } from "@workflows/core";
 import { planBatch, type BatchPlan } from "./batch";
 import { exclusive } from "./exclusive";
-import { Prisma, type PrismaClient } from "./generated/client";
+import { Prisma, type PrismaClient } from "./client";
 import { runRecordOf } from "./mapping";
 import { getRun } from "./queries";
 import { isGuardFailure } from "./sql";

@@ -2,7 +2,7 @@
 // Prisma.sql; identifiers double-quoted and standard SQL only, so SQLite and PostgreSQL both accept it.
 // Values are plain (string, number, Date, null): Prisma hands a Date to the driver adapter as a DateTime,
 // which stores it exactly as the ORM does (SQLite: ISO text "…+00:00"), so ORM reads parse it.
-import { Prisma } from "./generated/client";
+import { Prisma } from "./client";
 import type { EventRow, RunColumns, SpanRow, StepColumns, StepRow } from "./mapping";
 
 type Value = string | number | Date | null;
@@ -121,8 +121,12 @@ export function isGuardFailure(error: unknown): boolean {
   const cause = field(field(error.meta, "driverAdapterError"), "cause");
   const kind = field(cause, "kind");
   if (kind === "ForeignKeyConstraintViolation") return true;
+  if (kind !== "NullConstraintViolation") return false;
+  // SQLite's adapter names the column; PostgreSQL's keeps it in the server's message only.
   const fields = field(field(cause, "constraint"), "fields");
-  return kind === "NullConstraintViolation" && Array.isArray(fields) && fields.includes("lastSeq");
+  if (Array.isArray(fields)) return fields.includes("lastSeq");
+  const message = field(cause, "originalMessage");
+  return typeof message === "string" && message.includes('"lastSeq"');
 }
 
 function field(value: unknown, key: string): unknown {
