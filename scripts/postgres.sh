@@ -43,6 +43,7 @@ bin=$(find_bin)
 case "$command" in
   start)
     mkdir -p "$dir"
+    chmod 755 "$dir"
     if [ "$(id -u)" = "0" ]; then
       id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
       chown postgres "$dir"

@@ -11,8 +11,10 @@ import { Recovery } from "./runs/recovery";
 
 export type ServicesOptions = {
   logger: Logger;
-  /** SQLite `file:` URL; the embedded database when absent. */
+  /** `postgres://…` URL, or SQLite `file:` URL; the embedded SQLite database when absent. */
   databaseUrl?: string | undefined;
+  /** PostgreSQL: connections in this server's pool (default 10). */
+  databasePoolSize?: number;
   model: ModelConfig;
   /** Replaces the provider built from `model` (tests and benchmarks: scripted models). */
   modelProvider?: ModelProvider;
@@ -44,7 +46,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   // Importing the SDK installs an exporter that would send traces to OpenAI; the runner installs ours.
   disableDefaultTraceExport();
   const durability = { ...defaultDurability, ...opts.durability };
-  const db = await openDatabase({ url: opts.databaseUrl ?? null });
+  const db = await openDatabase({ url: opts.databaseUrl ?? null, ...(opts.databasePoolSize ? { poolSize: opts.databasePoolSize } : {}) });
   const instances = new ServerInstances(db.prisma, { staleAfterMs: durability.ownerTimeoutMs });
   await instances.register();
   const recorder = new PrismaRunRecorder(db.prisma, { owner: instances.id });

@@ -26,6 +26,13 @@ describe("parseEnv", () => {
     expect(parseEnv({ OPENAI_API_KEY: "sk-test", MODEL_PROVIDER: "offline" }).model).toEqual({ provider: "offline" });
   });
 
+  it("takes a PostgreSQL or SQLite DATABASE_URL with a pool size, and names DATABASE_URL for any other scheme", () => {
+    expect(parseEnv({ DATABASE_URL: "postgres://u:p@db:5432/wf", DATABASE_POOL_SIZE: "25" })).toMatchObject({ databaseUrl: "postgres://u:p@db:5432/wf", databasePoolSize: 25 });
+    expect(parseEnv({ DATABASE_URL: "file:./x.db" })).toMatchObject({ databaseUrl: "file:./x.db", databasePoolSize: 10 });
+    expect(() => parseEnv({ DATABASE_URL: "mysql://u@db/wf" })).toThrow(/DATABASE_URL: expected postgres/);
+    expect(() => parseEnv({ DATABASE_POOL_SIZE: "0" })).toThrow(/DATABASE_POOL_SIZE/);
+  });
+
   it("allows no browser origin and no extra host by default", () => {
     expect(parseEnv({})).toMatchObject({ allowedOrigins: [], allowedHosts: [] });
   });

@@ -34,8 +34,16 @@ const hostName = z
 const rawEnvSchema = z.object({
   HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
   PORT: z.preprocess(emptyAsUndefined, int(0, 65_535).default(3000)),
-  /** `file:/path/to.db` (SQLite); the embedded default file when absent. */
-  DATABASE_URL: optionalString,
+  /** `postgres://user:password@host:port/db` (PostgreSQL) or `file:/path/to.db` (SQLite); the embedded SQLite file when absent. */
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((v) => /^(postgres(ql)?:\/\/|file:)/i.test(v) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(v), { message: "expected postgres://…, postgresql://… or a SQLite file: URL" })
+      .optional(),
+  ),
+  /** PostgreSQL: most connections this server opens (Prisma's pool; the job queue and LISTEN use a few more). */
+  DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, int(1, 1_000).default(10)),
   MODEL_PROVIDER: z.preprocess(emptyAsUndefined, z.enum(["offline", "openai"]).optional()),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
@@ -72,6 +80,7 @@ export type Env = {
   host: string;
   port: number;
   databaseUrl: string | undefined;
+  databasePoolSize: number;
   model: ModelConfig;
   logLevel: (typeof logLevels)[number];
   maxInputBytes: number;
@@ -128,6 +137,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     host: e.HOST,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     model,
     logLevel: e.LOG_LEVEL,
     maxInputBytes: e.MAX_INPUT_BYTES,

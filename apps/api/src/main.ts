@@ -20,6 +20,7 @@ const logger = createLogger({ level: env.logLevel });
 const services = await createServices({
   logger,
   databaseUrl: env.databaseUrl,
+  databasePoolSize: env.databasePoolSize,
   model: env.model,
   maxInputBytes: env.maxInputBytes,
   shutdownGraceMs: env.shutdownGraceMs,

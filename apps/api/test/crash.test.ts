@@ -53,7 +53,7 @@ describe.each([
 ] as const)("kill -9 %s", (_name, killWhen, fromStepIndex) => {
   it("the restarted server resumes the run; the reconnecting client sees every later event once, up to run.completed", { timeout: 180_000 }, async () => {
     const port = await freePort();
-    const env = { PORT: String(port), DATABASE_URL: `${tmp.dbUrl}.kill-${fromStepIndex}`, OFFLINE_DELAY_MS: "40" };
+    const env = { PORT: String(port), DATABASE_URL: await tmp.ensure(`${tmp.dbUrl}.kill-${fromStepIndex}`), OFFLINE_DELAY_MS: "40" };
     const first = await startProcess(env);
     const client = sseClient(`http://127.0.0.1:${port}/trpc`);
     const events: WorkflowEvent[] = [];

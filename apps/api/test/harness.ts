@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { ModelProvider } from "@openai/agents";
 import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
 import type { ModelConfig } from "@workflows/agents";
 import { isTerminalEvent, type WorkflowEvent } from "@workflows/core";
+import { testDatabaseFamily } from "@workflows/db/testing";
 import { EventSource } from "eventsource";
 import WebSocket from "ws";
 import { createServices } from "../src/app";
@@ -15,9 +13,34 @@ import { createServer, type ServerHandle } from "../src/server";
 
 export type Client = TRPCClient<AppRouter>;
 
-export function tempDir(): { dir: string; dbUrl: string; remove(): void } {
-  const dir = mkdtempSync(path.join(tmpdir(), "wf-api-test-"));
-  return { dir, dbUrl: `file:${path.join(dir, "test.db")}`, remove: () => rmSync(dir, { recursive: true, force: true }) };
+export type TestDatabases = {
+  /** A database of the suite's kind (SQLite, or PostgreSQL in the postgres project); `${dbUrl}.x` names another. */
+  dbUrl: string;
+  /** Creates the database a URL of this family names, if needed: call before handing the URL to another process or to `openDatabase`. */
+  ensure(url: string): Promise<string>;
+  remove(): Promise<void>;
+};
+
+/** Every family `tempDir` made in this test file, so that `startTestServer` can create a URL's database first. */
+const families: TestDatabases[] = [];
+
+/** The databases of one test file: files in a temp folder on SQLite, `wf_test_…` databases on PostgreSQL. */
+export function tempDir(): TestDatabases {
+  const family = testDatabaseFamily();
+  const databases: TestDatabases = {
+    dbUrl: family.url,
+    ensure: async (url) => {
+      await family.ensure(url);
+      return url;
+    },
+    remove: () => family.remove(),
+  };
+  families.push(databases);
+  return databases;
+}
+
+async function ensureDatabase(url: string): Promise<void> {
+  for (const family of families) if (url.startsWith(family.dbUrl)) await family.ensure(url);
 }
 
 export type TestServer = {
@@ -49,8 +72,9 @@ export function sseClient(url: string): Client {
   });
 }
 
-/** The real server on port 0 over a real SQLite file, with both transports' clients. */
+/** The real server on port 0 over a real database (SQLite file, or PostgreSQL), with both transports' clients. */
 export async function startTestServer(opts: TestServerOptions): Promise<TestServer> {
+  await ensureDatabase(opts.dbUrl);
   const services = await createServices({
     logger: createLogger({ level: "silent" }),
     databaseUrl: opts.dbUrl,

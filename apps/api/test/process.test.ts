@@ -34,7 +34,7 @@ async function startProcess(env: Record<string, string>): Promise<{ url: string;
 
 describe("the server process", { timeout: 90_000 }, () => {
   it("on SIGTERM with a run in flight: refuses new runs, interrupts the run after the grace period, records it, exits 0", async () => {
-    const dbUrl = `${tmp.dbUrl}.sigterm`;
+    const dbUrl = await tmp.ensure(`${tmp.dbUrl}.sigterm`);
     const { url, logs } = await startProcess({ DATABASE_URL: dbUrl, OFFLINE_DELAY_MS: "40", SHUTDOWN_GRACE_MS: "300", LOG_LEVEL: "info" });
     const client = sseClient(url);
     const seen: string[] = [];
@@ -74,7 +74,7 @@ describe("the server process", { timeout: 90_000 }, () => {
 
   it("on SIGTERM /readyz answers 503 draining while runs finish, /healthz stays 200, then the process exits 0", async () => {
     // A long grace period: draining lasts until the test cancels the run, so nothing here races the clock.
-    const { url } = await startProcess({ DATABASE_URL: `${tmp.dbUrl}.readyz`, OFFLINE_DELAY_MS: "40", SHUTDOWN_GRACE_MS: "600000", LOG_LEVEL: "info" });
+    const { url } = await startProcess({ DATABASE_URL: await tmp.ensure(`${tmp.dbUrl}.readyz`), OFFLINE_DELAY_MS: "40", SHUTDOWN_GRACE_MS: "600000", LOG_LEVEL: "info" });
     const origin = new URL(url).origin;
     expect((await rawRequest(`${origin}/readyz`)).status).toBe(200);
     const client = sseClient(url);

@@ -45,3 +45,60 @@ async function admin(server: string, sql: string): Promise<void> {
     await client.end();
   }
 }
+
+export type TestDatabaseFamily = {
+  /** A database URL of the suite's kind; `${url}.anything` names another database of the family. */
+  url: string;
+  /** Creates the family's database `url` names if it does not exist yet (SQLite: nothing to do; the file is created on open). */
+  ensure(url: string): Promise<void>;
+  /** Deletes every database of the family. */
+  remove(): Promise<void>;
+};
+
+/**
+ * A family of test databases for a test file that needs several (`${url}.restart`, `${url}.crash`, ...):
+ * files in one temp folder on SQLite, databases named `wf_test_<id>…` on PostgreSQL.
+ */
+export function testDatabaseFamily(kind: TestDatabaseKind = testDatabaseKind()): TestDatabaseFamily {
+  if (kind === "sqlite") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-test-db-"));
+    return { url: `file:${path.join(dir, "test.db")}`, ensure: () => Promise.resolve(), remove: () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true })) };
+  }
+  const server = testPostgresServer();
+  if (!server) throw new Error("TEST_DATABASE=postgres needs TEST_PG_URL: the URL of a PostgreSQL server to create test databases on (scripts/postgres.sh starts one).");
+  const prefix = `wf_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const base = new URL(server);
+  base.pathname = `/${prefix}`;
+  const nameOf = (url: string): string => {
+    const name = decodeURIComponent(new URL(url).pathname.slice(1));
+    if (!name.startsWith(prefix)) throw new Error(`${url} is not a database of this test family (${prefix}…)`);
+    return name.replaceAll('"', "");
+  };
+  return {
+    url: base.toString(),
+    ensure: async (url) => {
+      const name = nameOf(url);
+      const client = new pg.Client({ connectionString: server });
+      await client.connect();
+      try {
+        const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+        if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`).catch((error: unknown) => {
+          // 42P04: created meanwhile by another caller.
+          if ((error as { code?: unknown }).code !== "42P04") throw error;
+        });
+      } finally {
+        await client.end();
+      }
+    },
+    remove: async () => {
+      const client = new pg.Client({ connectionString: server });
+      await client.connect();
+      try {
+        const rows = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [prefix]);
+        for (const { datname } of rows.rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
