@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Runner, type ModelProvider } from "@openai/agents";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
 import { discoverWorkflows, InProcessAdmission, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { getRun, listEvents, listRuns, listSpans, openDatabase, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
+import { getRun, listEvents, listRuns, listSpans, openDatabase, PgNotifications, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
 import type { RunStore, Services } from "./context";
 import type { DurabilityConfig } from "./env";
 import type { Logger } from "./logger";
@@ -49,7 +49,10 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const db = await openDatabase({ url: opts.databaseUrl ?? null, ...(opts.databasePoolSize ? { poolSize: opts.databasePoolSize } : {}) });
   const instances = new ServerInstances(db.prisma, { staleAfterMs: durability.ownerTimeoutMs });
   await instances.register();
-  const recorder = new PrismaRunRecorder(db.prisma, { owner: instances.id });
+  // PostgreSQL: several instances share the database; each hears the others' commits and cancel requests.
+  const shared = db.kind === "postgres" && db.pool !== null && opts.databaseUrl ? { pool: db.pool, notifications: new PgNotifications({ url: opts.databaseUrl, instanceId: instances.id, onError: (err) => logger.warn({ err }, "LISTEN connection lost; reconnecting") }) } : null;
+  await shared?.notifications.start();
+  const recorder = new PrismaRunRecorder(db.prisma, { owner: instances.id, ...(shared ? { announceAs: instances.id } : {}) });
 
   const catalog = opts.catalog ?? createDefaultCatalog({ defaultModel: opts.modelProvider ? undefined : defaultModelName(opts.model) });
   const registry = WorkflowRegistry.create({ workflows: opts.workflows ?? (await discoverWorkflows()), catalog });
@@ -70,8 +73,16 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     listRuns: (query) => listRuns(db.prisma, query),
     listEvents: (id, o) => listEvents(db.prisma, id, o),
     listSpans: (id) => listSpans(db.prisma, id),
-    onStored: (listener) => recorder.onStored(listener),
+    onStored: (listener) => {
+      const local = recorder.onStored(listener);
+      const remote = shared?.notifications.onStored(listener);
+      return () => {
+        local();
+        remote?.();
+      };
+    },
   };
+  shared?.notifications.onCancel((id, reason) => void activeRuns.abort(id, reason));
 
   let draining: Promise<void> | undefined;
   const drain = () =>
@@ -101,6 +112,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       await recorder.close();
       // Runs this server still owns (none after a clean drain) become orphans for the others at once.
       await instances.deregister();
+      await shared?.notifications.close();
       await db.close();
     })());
 
@@ -123,6 +135,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     chatRunner: new Runner({ modelProvider, workflowName: "chat" }),
     openSession: (conversationId) => new PrismaSession(db.prisma, conversationId),
     markInterrupted: (ids, reason) => recorder.markInterrupted(ids, reason),
+    ...(shared ? { requestCancel: (id: string, reason: string) => shared.notifications.requestCancel(shared.pool, id, reason) } : {}),
     drain,
     // After `$disconnect` Prisma would reconnect on the next query: a closed database must not look ready.
     ping: async () => {

@@ -61,6 +61,8 @@ export type Services = {
   chatRunner: Runner;
   /** Conversation history for chat, stored in the database. */
   openSession(conversationId: string): Session;
+  /** Several instances (PostgreSQL): asks the instance executing a run to cancel it. Absent on SQLite. */
+  requestCancel?(workflowRunId: string, reason: string): Promise<void>;
   /** Records runs interrupted from outside their execution (a `run.interrupted` event each); returns those it changed. */
   markInterrupted(workflowRunIds: readonly string[], reason: string): Promise<string[]>;
   /**

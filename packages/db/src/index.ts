@@ -7,6 +7,7 @@ export { findRunByIdempotencyKey, getRun, listEvents, listRuns, listSpans, type 
 export { PrismaRunRecorder, type PrismaRunRecorderOptions, type RecorderStats, type StoredListener } from "./recorder";
 export { PrismaSession } from "./session";
 export { ServerInstances, type ServerInstancesOptions } from "./instances";
+export { PgNotifications, type NotificationsOptions } from "./notifications";
 export { resolveSqliteUrl } from "./url";
 export type { PrismaClient } from "./client";
 export { Prisma } from "./client";

@@ -17,6 +17,7 @@ import { planBatch, type BatchPlan } from "./batch";
 import { exclusive } from "./exclusive";
 import { Prisma, type PrismaClient } from "./client";
 import { runRecordOf } from "./mapping";
+import { storedNotifications } from "./notifications";
 import { getRun } from "./queries";
 import { isGuardFailure } from "./sql";
 
@@ -31,6 +32,11 @@ export type PrismaRunRecorderOptions = {
   maxBatchSize?: number;
   /** The `ServerInstance` id written as the owner of the runs this recorder creates, starts or resumes. */
   owner?: string | null;
+  /**
+   * PostgreSQL: announce every commit to the other instances (NOTIFY inside the batch's transaction, so the
+   * notification arrives exactly when the events are visible), signed with this sender id.
+   */
+  announceAs?: string;
 };
 
 type Pending<T> = { item: T; resolve: () => void; reject: (error: unknown) => void };
@@ -76,11 +82,13 @@ export class PrismaRunRecorder implements RunRecorder {
   readonly #stats: RecorderStats = { transactions: 0, statements: 0, events: 0, spans: 0 };
 
   readonly #owner: string | null;
+  readonly #announceAs: string | null;
 
   constructor(prisma: PrismaClient, options: PrismaRunRecorderOptions = {}) {
     this.#prisma = prisma;
     this.#maxBatch = Math.max(1, options.maxBatchSize ?? 500);
     this.#owner = options.owner ?? null;
+    this.#announceAs = options.announceAs ?? null;
   }
 
   async createRun(input: NewRun): Promise<CreateRunResult> {
@@ -303,7 +311,8 @@ export class PrismaRunRecorder implements RunRecorder {
     // this loop between them (measured cheaper than an interactive transaction). The run updates come
     // first: a write takes SQLite's write lock at once, and their guard stops the transaction when
     // another writer moved a run.
-    const queries = [...plan.runUpdates.map((u) => u.sql), ...plan.statements].map((q) => this.#prisma.$executeRaw(q));
+    const announce = this.#announceAs === null ? [] : storedNotifications(this.#announceAs, plan.lastSeq);
+    const queries = [...plan.runUpdates.map((u) => u.sql), ...plan.statements, ...announce].map((q) => this.#prisma.$executeRaw(q));
     try {
       await this.#prisma.$transaction(queries);
     } catch (error) {
