@@ -2,11 +2,12 @@ import { readFileSync } from "node:fs";
 import { Runner, type ModelProvider } from "@openai/agents";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
 import { discoverWorkflows, InProcessAdmission, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { getRun, listEvents, listRuns, listSpans, openDatabase, PgNotifications, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
+import { getRun, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
 import type { RunStore, Services } from "./context";
 import type { DurabilityConfig } from "./env";
 import type { Logger } from "./logger";
 import { ActiveRuns } from "./runs/activeRuns";
+import { executeQueuedRun } from "./runs/queuedRun";
 import { Recovery } from "./runs/recovery";
 
 export type ServicesOptions = {
@@ -49,9 +50,18 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const db = await openDatabase({ url: opts.databaseUrl ?? null, ...(opts.databasePoolSize ? { poolSize: opts.databasePoolSize } : {}) });
   const instances = new ServerInstances(db.prisma, { staleAfterMs: durability.ownerTimeoutMs });
   await instances.register();
-  // PostgreSQL: several instances share the database; each hears the others' commits and cancel requests.
-  const shared = db.kind === "postgres" && db.pool !== null && opts.databaseUrl ? { pool: db.pool, notifications: new PgNotifications({ url: opts.databaseUrl, instanceId: instances.id, onError: (err) => logger.warn({ err }, "LISTEN connection lost; reconnecting") }) } : null;
+  // PostgreSQL: several instances share the database; each hears the others' commits and cancel requests,
+  // and new runs go through a queue to whichever instance has a free slot.
+  const shared =
+    db.kind === "postgres" && db.pool !== null && opts.databaseUrl
+      ? {
+          pool: db.pool,
+          notifications: new PgNotifications({ url: opts.databaseUrl, instanceId: instances.id, onError: (err) => logger.warn({ err }, "LISTEN connection lost; reconnecting") }),
+          queue: new PgBossRunQueue({ url: opts.databaseUrl, onError: (err) => logger.warn({ err }, "run queue error") }),
+        }
+      : null;
   await shared?.notifications.start();
+  await shared?.queue.start();
   const recorder = new PrismaRunRecorder(db.prisma, { owner: instances.id, ...(shared ? { announceAs: instances.id } : {}) });
 
   const catalog = opts.catalog ?? createDefaultCatalog({ defaultModel: opts.modelProvider ? undefined : defaultModelName(opts.model) });
@@ -85,9 +95,12 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   shared?.notifications.onCancel((id, reason) => void activeRuns.abort(id, reason));
 
   let draining: Promise<void> | undefined;
+  let queueStopped: Promise<void> | undefined;
   const drain = () =>
     (draining ??= (async () => {
       activeRuns.stopAccepting();
+      // Take no more runs from the queue; runs in progress end below (finished or interrupted).
+      queueStopped = shared?.queue.stop(opts.shutdownGraceMs + 10_000).catch((err: unknown) => logger.warn({ err }, "run queue did not stop cleanly"));
       // `recovery` is declared below; drain only runs once createServices has built it.
       await recovery.stop();
       if (activeRuns.size === 0) return;
@@ -108,6 +121,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const close = () =>
     (closing ??= (async () => {
       await drain();
+      await queueStopped;
       await recorder.flush();
       await recorder.close();
       // Runs this server still owns (none after a clean drain) become orphans for the others at once.
@@ -129,13 +143,19 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     catalog,
     workflows: registry,
     runner,
+    ...(shared ? { queue: shared.queue } : {}),
     runs,
     activeRuns,
     modelProvider,
     chatRunner: new Runner({ modelProvider, workflowName: "chat" }),
     openSession: (conversationId) => new PrismaSession(db.prisma, conversationId),
     markInterrupted: (ids, reason) => recorder.markInterrupted(ids, reason),
-    ...(shared ? { requestCancel: (id: string, reason: string) => shared.notifications.requestCancel(shared.pool, id, reason) } : {}),
+    ...(shared
+      ? {
+          requestCancel: (id: string, reason: string) => shared.notifications.requestCancel(shared.pool, id, reason),
+          cancelQueued: (id: string, reason: string) => recorder.cancelNotStarted(id, reason),
+        }
+      : {}),
     drain,
     // After `$disconnect` Prisma would reconnect on the next query: a closed database must not look ready.
     ping: async () => {
@@ -147,6 +167,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const recovery = new Recovery(services, { liveness: instances, resume: durability.resumeOnStart, intervalMs: durability.heartbeatIntervalMs });
   try {
     await recovery.start();
+    await shared?.queue.work(durability.maxConcurrentRuns, (id) => executeQueuedRun(services, (runId) => instances.isOrphaned(runId), id));
   } catch (error) {
     await close();
     throw error;

@@ -1,6 +1,6 @@
 import type { ModelProvider, Runner, Session } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
-import type { ResumeOptions, ResumedRun, RunRecord, RunStatus, SpanRecord, StepRecord, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
+import type { CreatedRun, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { Logger } from "./logger";
 import type { ActiveRuns } from "./runs/activeRuns";
 
@@ -9,8 +9,9 @@ export interface WorkflowCatalogPort {
   list(): WorkflowDescriptor[];
 }
 
-/** What the API needs from the runner: start or resume a run in the background. */
+/** What the API needs from the runner: record a run, start or resume one in the background. */
 export interface RunStarter {
+  create(key: string, input: string, opts?: { conversationId?: string | null; idempotencyKey?: string | null }): Promise<CreatedRun>;
   start(
     key: string,
     input: string,
@@ -53,6 +54,8 @@ export type Services = {
   catalog: AgentCatalog;
   workflows: WorkflowCatalogPort;
   runner: RunStarter;
+  /** Several instances (PostgreSQL): new runs go through this queue to whichever instance has a free slot. Absent on SQLite. */
+  queue?: RunQueue;
   runs: RunStore;
   activeRuns: ActiveRuns;
   /** The model provider chat uses (the same one the runner uses). */
@@ -63,6 +66,8 @@ export type Services = {
   openSession(conversationId: string): Session;
   /** Several instances (PostgreSQL): asks the instance executing a run to cancel it. Absent on SQLite. */
   requestCancel?(workflowRunId: string, reason: string): Promise<void>;
+  /** With a queue: records a run still waiting in it as cancelled; false when an instance already started it. */
+  cancelQueued?(workflowRunId: string, reason: string): Promise<boolean>;
   /** Records runs interrupted from outside their execution (a `run.interrupted` event each); returns those it changed. */
   markInterrupted(workflowRunIds: readonly string[], reason: string): Promise<string[]>;
   /**

@@ -59,16 +59,21 @@ describe("two instances on one PostgreSQL database", { timeout: 180_000 }, () =>
     }
   });
 
-  it("kill -9 of A mid-run: B continues the run from its first unfinished step, the finished one is not run again", async () => {
-    const [a, b] = [await instance(dbUrl), await instance(dbUrl)];
+  it("kill -9 of the instance executing a run: the other continues it from its first unfinished step, the finished one is not run again", async () => {
+    // A slower model: step 2 streams for seconds, so the kill surely lands while it runs.
+    const pair = [await instance(dbUrl, { OFFLINE_DELAY_MS: "150" }), await instance(dbUrl, { OFFLINE_DELAY_MS: "150" })];
     let runId = "";
-    const sub = a.client.workflows.runStream.subscribe({ key: "analysis_code", input }, { onData: ({ data }) => (runId ||= data.workflowRunId), onError: () => undefined });
+    const sub = pair[0]!.client.workflows.runStream.subscribe({ key: "analysis_code", input }, { onData: ({ data }) => (runId ||= data.workflowRunId), onError: () => undefined });
     await waitFor(() => runId !== "", 60_000);
-    const events = b.client.runs.events.subscribe({ workflowRunId: runId });
-    const seen = collect(events, { until: (e) => e.data.type === "run.completed", timeoutMs: 150_000 });
-    // Kill A once step 1 (index 0) succeeded and step 2 started.
-    await waitFor(async () => (await b.client.runs.get.query({ workflowRunId: runId })).steps.some((s) => s.index === 1 && s.status === "running"), 60_000);
-    await a.stop();
+    // Either instance may have taken the run from the queue: the executor logs it.
+    const executes = (i: (typeof pair)[number]) => i.proc.output().split("\n").some((line) => line.includes('"msg":"run resumed"') && line.includes(runId));
+    await waitFor(() => pair.some(executes), 60_000);
+    const victim = pair.find(executes)!;
+    const survivor = pair.find((i) => i !== victim)!;
+    const seen = collect(survivor.client.runs.events.subscribe({ workflowRunId: runId }), { until: (e) => e.data.type === "run.completed", timeoutMs: 150_000 });
+    // Kill the executor once step 1 (index 0) succeeded, or at the latest while step 2 runs.
+    await waitFor(async () => (await survivor.client.runs.get.query({ workflowRunId: runId })).steps.some((s) => s.index === 0 && s.status === "succeeded"), 60_000);
+    await victim.stop();
     sub.unsubscribe();
     const all = (await seen).map((e) => e.data);
     const resumed = all.findIndex((e) => e.type === "run.resumed");
@@ -76,7 +81,7 @@ describe("two instances on one PostgreSQL database", { timeout: 180_000 }, () =>
     const startedAfter = all.slice(resumed).flatMap((e) => (e.type === "step.started" ? [e.stepIndex] : []));
     expect(startedAfter).toEqual([1]);
     expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
-    const { run } = await b.client.runs.get.query({ workflowRunId: runId });
+    const { run } = await survivor.client.runs.get.query({ workflowRunId: runId });
     expect(run.status).toBe("succeeded");
   });
 
@@ -87,5 +92,20 @@ describe("two instances on one PostgreSQL database", { timeout: 180_000 }, () =>
     expect(ra.workflowRunId).toBe(rb.workflowRunId);
     const runs = await a.client.runs.list.query({ workflowKey: "analysis_code", limit: 100 });
     expect(runs.items.filter((r) => r.idempotencyKey === request.idempotencyKey)).toHaveLength(1);
+  });
+
+  it("runs queued on A are shared by both when each runs one at a time (MAX_CONCURRENT_RUNS=1); a queued run cancels from B", async () => {
+    const [a, b] = [await instance(dbUrl, { MAX_CONCURRENT_RUNS: "1" }), await instance(dbUrl, { MAX_CONCURRENT_RUNS: "1" })];
+    const inputs = Array.from({ length: 5 }, (_, i) => `mean of ${i}, ${i + 1}, ${i + 2}`);
+    const runs = inputs.map((text) => a.client.workflows.run.mutate({ key: "analysis_code", input: text }));
+    // A alone could execute one run at a time: two running at once means B took one from the queue.
+    await waitFor(async () => (await b.client.runs.list.query({ workflowKey: "analysis_code", status: "running", limit: 100 })).items.filter((r) => inputs.includes(r.input)).length === 2, 120_000);
+    const pending = (await b.client.runs.list.query({ workflowKey: "analysis_code", status: "pending", limit: 100 })).items.filter((r) => inputs.includes(r.input));
+    expect(pending.length).toBeGreaterThan(0);
+    const victim = pending[0]!;
+    expect(await b.client.runs.cancel.mutate({ workflowRunId: victim.id })).toEqual({ workflowRunId: victim.id, status: "cancelled" });
+    const results = await Promise.all(runs);
+    expect(results.filter((r) => r.workflowRunId === victim.id).map((r) => r.status)).toEqual(["cancelled"]);
+    expect(results.filter((r) => r.workflowRunId !== victim.id).every((r) => r.status === "succeeded")).toBe(true);
   });
 });

@@ -21,8 +21,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+export type ServerProcess = ChildProcess & { /** Everything it wrote so far (JSON log lines). */ output(): string };
+
 /** The real server process on the port `env.PORT` names, once it logged "listening". */
-export async function startProcess(env: Record<string, string>): Promise<ChildProcess> {
+export async function startProcess(env: Record<string, string>): Promise<ServerProcess> {
   const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: apiDir, env: { ...process.env, HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.push(proc);
   let listening = false;
@@ -34,7 +36,7 @@ export async function startProcess(env: Record<string, string>): Promise<ChildPr
   proc.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   await waitFor(() => listening || proc.exitCode !== null, 60_000);
   if (!listening) throw new Error(`server did not start:\n${output}`);
-  return proc;
+  return Object.assign(proc, { output: () => output });
 }
 
 export async function kill9(proc: ChildProcess): Promise<void> {

@@ -8,6 +8,7 @@ export { PrismaRunRecorder, type PrismaRunRecorderOptions, type RecorderStats, t
 export { PrismaSession } from "./session";
 export { ServerInstances, type ServerInstancesOptions } from "./instances";
 export { PgNotifications, type NotificationsOptions } from "./notifications";
+export { PgBossRunQueue, runQueueName, type PgBossRunQueueOptions } from "./queue";
 export { resolveSqliteUrl } from "./url";
 export type { PrismaClient } from "./client";
 export { Prisma } from "./client";

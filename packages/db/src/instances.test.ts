@@ -39,6 +39,10 @@ describe("ServerInstances", () => {
     await other.heartbeat(later(20_000));
     expect(await me.orphanedRuns(later(45_000))).toEqual([]);
     expect(await me.orphanedRuns(later(51_000))).toEqual(["theirs"]);
+    // The same rule for one run (a queued job redelivered after its worker stopped):
+    expect(await me.isOrphaned("theirs", later(45_000))).toBe(false);
+    expect(await me.isOrphaned("theirs", later(51_000))).toBe(true);
+    expect(await me.isOrphaned("no-such-run", later(51_000))).toBe(false);
   });
 
   it("on its own host, counts an owner dead at once when its process is gone", async () => {

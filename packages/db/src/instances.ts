@@ -85,6 +85,17 @@ export class ServerInstances {
     });
   }
 
+  /** Whether a run still `pending` or `running` has a dead owner (false for finished runs and unknown ids). */
+  async isOrphaned(workflowRunId: string, now: Date = new Date()): Promise<boolean> {
+    return exclusive(this.#prisma, async () => {
+      const run = await this.#prisma.workflowRun.findUnique({ where: { id: workflowRunId }, select: { status: true, owner: true } });
+      if (!run || (run.status !== "pending" && run.status !== "running")) return false;
+      if (run.owner === null) return true;
+      const row = await this.#prisma.serverInstance.findUnique({ where: { id: run.owner }, select: { id: true, host: true, pid: true, heartbeatAt: true } });
+      return !this.#alive(row ?? undefined, now);
+    });
+  }
+
   #alive(row: InstanceRow | undefined, now: Date): boolean {
     if (!row) return false;
     if (row.id === this.id || (row.pid === process.pid && inThisProcess.has(row.id))) return true;

@@ -131,6 +131,21 @@ describe("append", () => {
   });
 });
 
+describe("cancelNotStarted", () => {
+  it("records a queued run that never started as cancelled at seq 1, and leaves started or finished runs alone", async () => {
+    await recorder.createRun(newRun("queued"));
+    expect(await recorder.cancelNotStarted("queued", "cancelled by request")).toBe(true);
+    expect((await getRun(db.prisma, "queued"))!.run).toMatchObject({ status: "cancelled", lastSeq: 1 });
+    expect((await listEvents(db.prisma, "queued")).map((e) => [e.seq, e.type])).toEqual([[1, "run.cancelled"]]);
+    expect(await recorder.cancelNotStarted("queued", "again")).toBe(false);
+    const started = newRun("started");
+    await recorder.createRun(started);
+    await recorder.append(succeededRun(started)[0]!);
+    expect(await recorder.cancelNotStarted("started", "too late")).toBe(false);
+    expect(await recorder.cancelNotStarted("unknown", "nothing")).toBe(false);
+  });
+});
+
 describe("createRun", () => {
   it("returns the existing run for a known idempotency key", async () => {
     const first = await recorder.createRun(newRun("run-1", { idempotencyKey: "k", input: "same" }));

@@ -5,6 +5,7 @@ import {
   runInterruptedEvent,
   SystemFaultError,
   terminalEventTypes,
+  zeroUsage,
   type CreateRunResult,
   type NewRun,
   type RunRecord,
@@ -154,6 +155,23 @@ export class PrismaRunRecorder implements RunRecorder {
       }
     }
     return changed;
+  }
+
+  /**
+   * Records a run that never started (`pending`, no event stored: it waits in a queue) as cancelled, with a
+   * `run.cancelled` event at seq 1. False when it is not such a run, or an executor started it meanwhile.
+   */
+  async cancelNotStarted(workflowRunId: string, reason: string): Promise<boolean> {
+    const loaded = await this.loadRun(workflowRunId);
+    if (!loaded || loaded.run.status !== "pending" || loaded.run.lastSeq !== 0) return false;
+    const { run } = loaded;
+    try {
+      await this.append({ type: "run.cancelled", workflowRunId, workflowKey: run.workflowKey, seq: 1, at: new Date().toISOString(), reason, stepIndex: null, usage: zeroUsage(), durationMs: 0 });
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
   }
 
   async #createRun(input: NewRun): Promise<CreateRunResult> {

@@ -12,6 +12,7 @@ export * from "./discovery";
 export type { WorkflowRunResult } from "./execution";
 export { classifyAttemptFailure, classifyFailure, retryAfterOf, type ClassifiedFailure } from "./failures";
 export * from "./admission";
+export type { RunQueue } from "./queue";
 export { backoffDelay, defaultRetryPolicy, retryPolicyOf } from "./retry";
 export * from "./registry";
 export * from "./runner";

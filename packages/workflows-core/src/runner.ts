@@ -69,6 +69,8 @@ export type StartOptions = {
   onEvent?: (event: WorkflowEvent) => void;
 };
 
+export type CreatedRun = { created: boolean; workflowRunId: string; run: RunRecord };
+
 export type StartedRun =
   | { created: true; workflowRunId: string; done: Promise<WorkflowRunResult> }
   | { created: false; workflowRunId: string; run: RunRecord };
@@ -112,8 +114,12 @@ export class WorkflowRunner {
     return found.spec.key;
   }
 
-  /** Creates the run and executes it in the background. Unknown keys and bad input throw before anything is recorded. */
-  async start(key: string, input: string, opts: StartOptions = {}): Promise<StartedRun> {
+  /**
+   * Records a new `pending` run without executing it: whoever executes runs later picks it up (a queue of
+   * several instances, with `resume`, which starts a run that never started). Unknown keys and bad input
+   * throw before anything is recorded. With a known idempotency key the existing run is returned.
+   */
+  async create(key: string, input: string, opts: Pick<StartOptions, "conversationId" | "idempotencyKey" | "workflowRunId"> = {}): Promise<CreatedRun> {
     const workflow = this.#opts.registry.require(key);
     if (typeof input !== "string") throw new InvalidInputError("Workflow input must be a string.");
     const created = await this.#opts.recorder.createRun({
@@ -125,16 +131,23 @@ export class WorkflowRunner {
       idempotencyKey: opts.idempotencyKey ?? null,
       fingerprint: opts.idempotencyKey ? fingerprintOf(key, input) : null,
     });
-    if (created.status === "existing") return { created: false, workflowRunId: created.run.id, run: created.run };
+    return { created: created.status === "created", workflowRunId: created.run.id, run: created.run };
+  }
+
+  /** Creates the run and executes it in the background. Unknown keys and bad input throw before anything is recorded. */
+  async start(key: string, input: string, opts: StartOptions = {}): Promise<StartedRun> {
+    const workflow = this.#opts.registry.require(key);
+    const created = await this.create(key, input, opts);
+    if (!created.created) return { created: false, workflowRunId: created.workflowRunId, run: created.run };
     const execution = new Execution(this.#deps, {
       workflow,
-      workflowRunId: created.run.id,
+      workflowRunId: created.workflowRunId,
       input,
       signal: opts.signal,
       streamed: opts.streamed ?? true,
       ...this.#listeners(opts.onEvent),
     });
-    return { created: true, workflowRunId: created.run.id, done: execution.execute() };
+    return { created: true, workflowRunId: created.workflowRunId, done: execution.execute() };
   }
 
   /**

@@ -26,6 +26,8 @@ export const cancelRun = publicProcedure
       const now = (await runs.getRun(id))?.run.status ?? recorded.run.status;
       if (terminalRunStatuses.has(now)) throw new ConflictError(`Run "${id}" is already ${now}.`);
       if (!ctx.services.requestCancel) throw new ConflictError(`Run "${id}" is ${now} but not executing in this server.`);
+      // Still waiting in the queue: nobody executes it, so it is cancelled here.
+      if (await ctx.services.cancelQueued?.(id, "cancelled by request")) return { workflowRunId: id, status: "cancelled" as const };
       await ctx.services.requestCancel(id, "cancelled by request");
       // Ends at the run's end, or quietly at the time limit.
       await waitForRunEnd(runs, id, AbortSignal.timeout(REMOTE_CANCEL_TIMEOUT_MS));

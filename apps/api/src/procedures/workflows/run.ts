@@ -16,7 +16,7 @@ export const runWorkflow = publicProcedure
     const { runs } = ctx.services;
     const started = await startRun(ctx.services, input);
     // The database is the truth either way: a crashed `done` still leaves a recorded outcome.
-    if (started.created) await started.done.catch(() => undefined);
+    await started.done?.catch(() => undefined);
     // An existing run (same idempotency key) may still be executing in another request: wait for its end.
     await waitForRunEnd(runs, started.workflowRunId);
     const recorded = await runs.getRun(started.workflowRunId);
