@@ -15,7 +15,7 @@ import {
   type WorkflowEvent,
 } from "@workflows/core";
 import { z } from "zod";
-import type { TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./client";
+import type { ConversationItem, TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./client";
 
 /** Column values of a run update; absent keys stay untouched. Plain values, written by the SQL in sql.ts. */
 export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "idempotencyFingerprint" | "createdAt">>;
@@ -23,6 +23,8 @@ export type StepColumns = Partial<Omit<WorkflowRunStep, "runId" | "index">>;
 export type StepRow = WorkflowRunStep;
 export type EventRow = WorkflowRunEvent;
 export type SpanRow = Omit<TraceSpan, "id">;
+export type RunRow = WorkflowRun;
+export type ConversationItemRow = Omit<ConversationItem, "id">;
 
 export const toDate = (iso: string): Date => new Date(iso);
 const toDateOrNull = (iso: string | null): Date | null => (iso === null ? null : new Date(iso));

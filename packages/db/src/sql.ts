@@ -3,7 +3,7 @@
 // Values are plain (string, number, Date, null): Prisma hands a Date to the driver adapter as a DateTime,
 // which stores it exactly as the ORM does (SQLite: ISO text "…+00:00"), so ORM reads parse it.
 import { Prisma } from "./client";
-import type { EventRow, RunColumns, SpanRow, StepColumns, StepRow } from "./mapping";
+import type { ConversationItemRow, EventRow, RunColumns, RunRow, SpanRow, StepColumns, StepRow } from "./mapping";
 
 type Value = string | number | Date | null;
 type Row<T> = { [K in keyof T]: Value };
@@ -82,9 +82,46 @@ const runPatchColumns = [
 
 // Compile-time check that the lists name every column of their row type.
 type Missing<T, L extends readonly unknown[]> = Exclude<keyof T, L[number]>;
-const complete: [Missing<EventRow, typeof eventColumns>, Missing<SpanRow, typeof spanColumns>, Missing<StepRow, typeof stepColumns>, Missing<StepColumns, typeof stepPatchColumns>, Missing<RunColumns, typeof runPatchColumns>] extends [never, never, never, never, never] ? true : false = true;
+const complete: [
+  Missing<EventRow, typeof eventColumns>,
+  Missing<SpanRow, typeof spanColumns>,
+  Missing<StepRow, typeof stepColumns>,
+  Missing<StepColumns, typeof stepPatchColumns>,
+  Missing<RunColumns, typeof runPatchColumns>,
+  Missing<RunRow, typeof runColumns>,
+  Missing<ConversationItemRow, typeof conversationItemColumns>,
+] extends [never, never, never, never, never, never, never]
+  ? true
+  : false = true;
 void complete;
 
+const runColumns = [
+  "id",
+  "workflowKey",
+  "versionHash",
+  "status",
+  "input",
+  "finalOutput",
+  "structuredOutput",
+  "errorCode",
+  "errorMessage",
+  "conversationId",
+  "idempotencyKey",
+  "idempotencyFingerprint",
+  "requests",
+  "inputTokens",
+  "outputTokens",
+  "totalTokens",
+  "lastSeq",
+  "owner",
+  "createdAt",
+  "startedAt",
+  "endedAt",
+] as const satisfies readonly (keyof RunRow)[];
+const conversationItemColumns = ["conversationId", "position", "item", "createdAt"] as const satisfies readonly (keyof ConversationItemRow)[];
+
+export const insertRuns = inserter<RunRow>("WorkflowRun", runColumns);
+export const insertConversationItems = inserter<ConversationItemRow>("ConversationItem", conversationItemColumns);
 export const insertEvents = inserter<EventRow>("WorkflowRunEvent", eventColumns);
 export const insertSpans = inserter<SpanRow>("TraceSpan", spanColumns);
 export const insertSteps = inserter<StepRow>("WorkflowRunStep", stepColumns);
