@@ -36,7 +36,7 @@ const defaultDurability: DurabilityConfig = {
   maxConcurrentRuns: 16,
   resumeOnStart: true,
   heartbeatIntervalMs: 5_000,
-  ownerTimeoutMs: 30_000,
+  ownerTimeoutMs: 20_000,
 };
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;

@@ -8,7 +8,7 @@ describe("parseEnv", () => {
   });
 
   it("has the documented durability defaults, each settable", () => {
-    expect(parseEnv({}).durability).toEqual({ stepMaxAttempts: 3, stepRetryBaseDelayMs: 1_000, stepTimeoutMs: 600_000, maxConcurrentRuns: 16, resumeOnStart: true, heartbeatIntervalMs: 5_000, ownerTimeoutMs: 30_000 });
+    expect(parseEnv({}).durability).toEqual({ stepMaxAttempts: 3, stepRetryBaseDelayMs: 1_000, stepTimeoutMs: 600_000, maxConcurrentRuns: 16, resumeOnStart: true, heartbeatIntervalMs: 5_000, ownerTimeoutMs: 20_000 });
     expect(parseEnv({ STEP_MAX_ATTEMPTS: "5", MAX_CONCURRENT_RUNS: "2", RESUME_ON_START: "false" }).durability).toMatchObject({ stepMaxAttempts: 5, maxConcurrentRuns: 2, resumeOnStart: false });
   });
 

@@ -69,7 +69,7 @@ const rawEnvSchema = z.object({
   /** How often this server records that it is alive (and looks for runs of dead servers). */
   HEARTBEAT_INTERVAL_MS: z.preprocess(emptyAsUndefined, int(100, 600_000).default(5_000)),
   /** A server whose heartbeat is older than this is dead; its runs are taken over. */
-  OWNER_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(500, 3_600_000).default(30_000)),
+  OWNER_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(500, 3_600_000).default(20_000)),
   /** Origins of web pages allowed to call the API (HTTP with CORS, WebSocket). Default: none. */
   ALLOWED_ORIGINS: list(origin),
   /** Host names the server answers to besides the loopback names; `*` for any. See docs/security.md. */

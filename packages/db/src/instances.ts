@@ -6,7 +6,7 @@ import type { PrismaClient } from "./client";
 export type ServerInstancesOptions = {
   /** Default: a random id for this process. */
   id?: string;
-  /** An owner whose heartbeat is older than this is dead. Default 30 s. */
+  /** An owner whose heartbeat is older than this is dead. Default 20 s. */
   staleAfterMs?: number;
   host?: string;
   pid?: number;
@@ -38,7 +38,7 @@ export class ServerInstances {
     this.id = options.id ?? randomUUID();
     this.host = options.host ?? os.hostname();
     this.pid = options.pid ?? process.pid;
-    this.staleAfterMs = options.staleAfterMs ?? 30_000;
+    this.staleAfterMs = options.staleAfterMs ?? 20_000;
     this.#pidAlive = options.pidAlive ?? processAlive;
   }
 
