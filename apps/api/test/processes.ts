@@ -34,7 +34,7 @@ export async function startProcess(env: Record<string, string>): Promise<ServerP
     if (output.includes('"msg":"listening"')) listening = true;
   });
   proc.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  await waitFor(() => listening || proc.exitCode !== null, 60_000);
+  await waitFor(() => listening || proc.exitCode !== null, 120_000);
   if (!listening) throw new Error(`server did not start:\n${output}`);
   return Object.assign(proc, { output: () => output });
 }
