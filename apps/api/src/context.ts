@@ -1,8 +1,10 @@
+import type { IncomingMessage } from "node:http";
 import type { ModelProvider, Runner, Session } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
-import type { ResumeOptions, ResumedRun, RunRecord, RunStatus, SpanRecord, StepRecord, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
+import type { ResumeOptions, ResumedRun, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { Logger } from "./logger";
 import type { ActiveRuns } from "./runs/activeRuns";
+import type { Telemetry } from "./telemetry/telemetry";
 
 /** What the API needs from the workflow registry. */
 export interface WorkflowCatalogPort {
@@ -14,7 +16,7 @@ export interface RunStarter {
   start(
     key: string,
     input: string,
-    opts?: { conversationId?: string | null; idempotencyKey?: string | null; signal?: AbortSignal },
+    opts?: { conversationId?: string | null; idempotencyKey?: string | null; signal?: AbortSignal; trace?: TraceContext },
   ): Promise<{ created: true; workflowRunId: string; done: Promise<unknown> } | { created: false; workflowRunId: string }>;
   resume(workflowRunId: string, opts: ResumeOptions): Promise<ResumedRun>;
   /** The key of the workflow marked `default: true`; NotFoundError when there is none. */
@@ -51,6 +53,8 @@ export type Services = {
   info: ServiceInfo;
   logger: Logger;
   catalog: AgentCatalog;
+  /** Metrics and trace export of this server. */
+  telemetry: Telemetry;
   workflows: WorkflowCatalogPort;
   runner: RunStarter;
   runs: RunStore;
@@ -74,6 +78,15 @@ export type Services = {
   close(): Promise<void>;
 };
 
-export type Context = { services: Services };
+export type Context = {
+  services: Services;
+  /** The request's W3C `traceparent` header (on WebSocket: the upgrade request's), for runs to continue the caller's trace. */
+  traceparent: string | null;
+};
 
-export const createContextFactory = (services: Services) => (): Context => ({ services });
+export const createContextFactory =
+  (services: Services) =>
+  (opts?: { req?: IncomingMessage }): Context => {
+    const header = opts?.req?.headers.traceparent;
+    return { services, traceparent: typeof header === "string" ? header : null };
+  };
