@@ -18,6 +18,7 @@ type RunTrace = {
 };
 
 const scope = { name: "@workflows/api" };
+const maxOpenRuns = 10_000;
 
 /**
  * Turns a run's stored events and SDK span records into OpenTelemetry spans: one span per run (or per
@@ -98,6 +99,8 @@ export class RunSpans {
     if (!event.trace) return;
     const attributes: Attributes = { "workflow.key": event.workflowKey, "workflow.run_id": event.workflowRunId, "workflow.version": event.versionHash };
     if (event.type === "run.resumed") Object.assign(attributes, { "workflow.resumed_by": event.resumedBy, "workflow.resumed_from_step": event.fromStepIndex });
+    // A run whose end is never observed (its recording failed) must not hold memory forever.
+    if (this.#runs.size >= maxOpenRuns) this.#runs.delete(this.#runs.keys().next().value as string);
     this.#runs.set(event.workflowRunId, {
       traceId: event.trace.traceId,
       run: { spanId: newSpanId(), parentSpanId: event.trace.parentSpanId, name: `workflow ${event.workflowKey}`, startMs: Date.parse(event.at), attributes },
