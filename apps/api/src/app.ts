@@ -8,6 +8,8 @@ import type { DurabilityConfig } from "./env";
 import type { Logger } from "./logger";
 import { ActiveRuns } from "./runs/activeRuns";
 import { executeQueuedRun } from "./runs/queuedRun";
+import type { OtlpConfig } from "./telemetry/otlpExport";
+import { createTelemetry } from "./telemetry/telemetry";
 import { Recovery } from "./runs/recovery";
 
 export type ServicesOptions = {
@@ -27,6 +29,8 @@ export type ServicesOptions = {
   catalog?: AgentCatalog;
   /** Default: as `parseEnv({})` gives (3 attempts, 10 min step limit, 16 runs at once, resume on). */
   durability?: Partial<DurabilityConfig>;
+  /** OTLP trace export (`OTEL_EXPORTER_OTLP_*`); default none: nothing is sent. */
+  otlp?: OtlpConfig | null;
 };
 
 const defaultDurability: DurabilityConfig = {
@@ -67,12 +71,26 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const catalog = opts.catalog ?? createDefaultCatalog({ defaultModel: opts.modelProvider ? undefined : defaultModelName(opts.model) });
   const registry = WorkflowRegistry.create({ workflows: opts.workflows ?? (await discoverWorkflows()), catalog });
   const modelProvider = opts.modelProvider ?? createModelProvider(opts.model);
+  const admission = new InProcessAdmission(durability.maxConcurrentRuns);
+  let eventSubscribers = 0;
+  const telemetry = createTelemetry({
+    logger,
+    otlp: opts.otlp ?? null,
+    serviceVersion: version,
+    genAi: opts.modelProvider ? { system: "custom", model: undefined } : { system: opts.model.provider, model: defaultModelName(opts.model) },
+    workflowKeys: registry.list().map((w) => w.key),
+    agentKeys: catalog.keys(),
+    admission,
+    eventSubscribers: () => eventSubscribers,
+  });
   const runner = new WorkflowRunner({
     registry,
     catalog,
     modelProvider,
     recorder,
-    admission: new InProcessAdmission(durability.maxConcurrentRuns),
+    admission,
+    observe: telemetry.observe,
+    observeSpan: telemetry.observeSpan,
     retry: { maxAttempts: durability.stepMaxAttempts, initialDelayMs: durability.stepRetryBaseDelayMs },
     stepTimeoutMs: durability.stepTimeoutMs,
   });
@@ -83,10 +101,15 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     listRuns: (query) => listRuns(db.prisma, query),
     listEvents: (id, o) => listEvents(db.prisma, id, o),
     listSpans: (id) => listSpans(db.prisma, id),
+    // Every live follower of a run's events (streams, waits) listens here: that is the subscriber gauge.
     onStored: (listener) => {
+      eventSubscribers++;
       const local = recorder.onStored(listener);
       const remote = shared?.notifications.onStored(listener);
+      let subscribed = true;
       return () => {
+        if (subscribed) eventSubscribers--;
+        subscribed = false;
         local();
         remote?.();
       };
@@ -123,6 +146,8 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       await drain();
       await queueStopped;
       await recorder.flush();
+      // Runs have ended (or were interrupted): their spans go out before the process does.
+      await telemetry.shutdown();
       await recorder.close();
       // Runs this server still owns (none after a clean drain) become orphans for the others at once.
       await instances.deregister();
@@ -141,6 +166,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     },
     logger,
     catalog,
+    telemetry,
     workflows: registry,
     runner,
     ...(shared ? { queue: shared.queue } : {}),

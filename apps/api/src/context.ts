@@ -1,8 +1,10 @@
+import type { IncomingMessage } from "node:http";
 import type { ModelProvider, Runner, Session } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
-import type { CreatedRun, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
+import type { CreatedRun, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { Logger } from "./logger";
 import type { ActiveRuns } from "./runs/activeRuns";
+import type { Telemetry } from "./telemetry/telemetry";
 
 /** What the API needs from the workflow registry. */
 export interface WorkflowCatalogPort {
@@ -11,11 +13,11 @@ export interface WorkflowCatalogPort {
 
 /** What the API needs from the runner: record a run, start or resume one in the background. */
 export interface RunStarter {
-  create(key: string, input: string, opts?: { conversationId?: string | null; idempotencyKey?: string | null }): Promise<CreatedRun>;
+  create(key: string, input: string, opts?: { conversationId?: string | null; idempotencyKey?: string | null; trace?: TraceContext }): Promise<CreatedRun>;
   start(
     key: string,
     input: string,
-    opts?: { conversationId?: string | null; idempotencyKey?: string | null; signal?: AbortSignal },
+    opts?: { conversationId?: string | null; idempotencyKey?: string | null; signal?: AbortSignal; trace?: TraceContext },
   ): Promise<{ created: true; workflowRunId: string; done: Promise<unknown> } | { created: false; workflowRunId: string }>;
   resume(workflowRunId: string, opts: ResumeOptions): Promise<ResumedRun>;
   /** The key of the workflow marked `default: true`; NotFoundError when there is none. */
@@ -52,6 +54,8 @@ export type Services = {
   info: ServiceInfo;
   logger: Logger;
   catalog: AgentCatalog;
+  /** Metrics and trace export of this server. */
+  telemetry: Telemetry;
   workflows: WorkflowCatalogPort;
   runner: RunStarter;
   /** Several instances (PostgreSQL): new runs go through this queue to whichever instance has a free slot. Absent on SQLite. */
@@ -81,6 +85,15 @@ export type Services = {
   close(): Promise<void>;
 };
 
-export type Context = { services: Services };
+export type Context = {
+  services: Services;
+  /** The request's W3C `traceparent` header (on WebSocket: the upgrade request's), for runs to continue the caller's trace. */
+  traceparent: string | null;
+};
 
-export const createContextFactory = (services: Services) => (): Context => ({ services });
+export const createContextFactory =
+  (services: Services) =>
+  (opts?: { req?: IncomingMessage }): Context => {
+    const header = opts?.req?.headers.traceparent;
+    return { services, traceparent: typeof header === "string" ? header : null };
+  };

@@ -73,4 +73,22 @@ describe("parseEnv", () => {
     expect(() => parseEnv(source)).toThrow(EnvError);
     expect(() => parseEnv(source)).toThrow(variable);
   });
+  it("sends no traces and serves /metrics on the API port by default", () => {
+    expect(parseEnv({})).toMatchObject({ otlp: null, metricsPort: null });
+    expect(parseEnv({ OTEL_SERVICE_NAME: "x", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }).otlp).toBeNull();
+    expect(parseEnv({ METRICS_PORT: "9464" }).metricsPort).toBe(9464);
+  });
+
+  it("reads the standard OTEL_* variables for OTLP/HTTP trace export", () => {
+    const env = parseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/", OTEL_EXPORTER_OTLP_HEADERS: "x-honeycomb-team=abc%3D,  other = 1", OTEL_SERVICE_NAME: "wf-prod" });
+    expect(env.otlp).toEqual({ url: "http://collector:4318/v1/traces", protocol: "http/protobuf", headers: { "x-honeycomb-team": "abc=", other: "1" }, serviceName: "wf-prod" });
+    expect(parseEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://t.example/in", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "100" }).otlp).toMatchObject({ url: "https://t.example/in", protocol: "http/json", serviceName: "workflows-api", scheduleDelayMs: 100 });
+    expect(parseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }).otlp).toBeNull();
+  });
+
+  it("refuses OTLP settings it cannot honour, by name", () => {
+    expect(() => parseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4317", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not supported/);
+    expect(() => parseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+    expect(() => parseEnv({ METRICS_PORT: "70000" })).toThrow(/METRICS_PORT/);
+  });
 });

@@ -1,5 +1,6 @@
 import type { ModelConfig } from "@workflows/agents";
 import { z } from "zod";
+import type { OtlpConfig } from "./telemetry/otlpExport";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -30,6 +31,28 @@ const hostName = z
   .string()
   .transform((v) => v.toLowerCase())
   .refine((v) => v === "*" || /^([a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?$/.test(v), { message: "expected host names such as api.example.com or api.example.com:8443, or *" });
+
+const otlpProtocols = ["http/protobuf", "http/json", "grpc"] as const;
+
+/** `key1=value1,key2=value2` with percent-encoded values, as OTEL_EXPORTER_OTLP_HEADERS is written. */
+const otlpHeaders = z.string().transform((text, ctx) => {
+  const headers: Record<string, string> = {};
+  for (const pair of text.split(",")) {
+    if (pair.trim() === "") continue;
+    const at = pair.indexOf("=");
+    const key = at > 0 ? pair.slice(0, at).trim() : "";
+    if (key === "") {
+      ctx.addIssue({ code: "custom", message: "expected key=value pairs separated by commas" });
+      return z.NEVER;
+    }
+    try {
+      headers[key] = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      headers[key] = pair.slice(at + 1).trim();
+    }
+  }
+  return headers;
+});
 
 const rawEnvSchema = z.object({
   HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
@@ -74,6 +97,18 @@ const rawEnvSchema = z.object({
   ALLOWED_ORIGINS: list(origin),
   /** Host names the server answers to besides the loopback names; `*` for any. See docs/security.md. */
   ALLOWED_HOSTS: list(hostName),
+  /** Serve `/metrics` on this port (same HOST) instead of the API port. */
+  METRICS_PORT: z.preprocess(emptyAsUndefined, int(0, 65_535).optional()),
+  // OpenTelemetry's standard variables (https://opentelemetry.io/docs/specs/otel/protocol/exporter/): traces are exported only with an endpoint.
+  OTEL_SDK_DISABLED: z.preprocess(emptyAsUndefined, z.enum(["true", "false"]).default("false")),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(otlpProtocols).optional()),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(otlpProtocols).optional()),
+  OTEL_EXPORTER_OTLP_HEADERS: z.preprocess(emptyAsUndefined, otlpHeaders.optional()),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: z.preprocess(emptyAsUndefined, otlpHeaders.optional()),
+  OTEL_SERVICE_NAME: z.preprocess(emptyAsUndefined, z.string().default("workflows-api")),
+  OTEL_BSP_SCHEDULE_DELAY: z.preprocess(emptyAsUndefined, int(0, 600_000).optional()),
 });
 
 export type Env = {
@@ -88,6 +123,10 @@ export type Env = {
   durability: DurabilityConfig;
   allowedOrigins: string[];
   allowedHosts: string[];
+  /** Own port for `/metrics`; null: served on the API port. */
+  metricsPort: number | null;
+  /** OTLP trace export; null when no endpoint is set (nothing is sent). */
+  otlp: OtlpConfig | null;
 };
 
 /** Retries, time limits, admission and recovery (docs/adr/0002-durable-execution.md). */
@@ -153,6 +192,22 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     },
     allowedOrigins: e.ALLOWED_ORIGINS,
     allowedHosts: e.ALLOWED_HOSTS,
+    metricsPort: e.METRICS_PORT ?? null,
+    otlp: otlpConfig(e),
+  };
+}
+
+function otlpConfig(e: z.infer<typeof rawEnvSchema>): OtlpConfig | null {
+  const url = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces` : undefined);
+  if (e.OTEL_SDK_DISABLED === "true" || url === undefined) return null;
+  const protocol = e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? "http/protobuf";
+  if (protocol === "grpc") throw new EnvError("Invalid configuration:\n  OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not supported; use http/protobuf (port 4318) or http/json");
+  return {
+    url,
+    protocol,
+    headers: { ...e.OTEL_EXPORTER_OTLP_HEADERS, ...e.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+    serviceName: e.OTEL_SERVICE_NAME,
+    ...(e.OTEL_BSP_SCHEDULE_DELAY === undefined ? {} : { scheduleDelayMs: e.OTEL_BSP_SCHEDULE_DELAY }),
   };
 }
 

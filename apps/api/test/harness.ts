@@ -61,8 +61,10 @@ export type TestServerOptions = {
   shutdownGraceMs?: number;
   durability?: Parameters<typeof createServices>[0]["durability"];
   workflows?: Parameters<typeof createServices>[0]["workflows"];
-  /** Browser and Host checks, probes: passed to `createServer`. */
-  edge?: Pick<Parameters<typeof createServer>[1], "allowedOrigins" | "allowedHosts" | "readinessTimeoutMs">;
+  /** Browser and Host checks, probes, `/metrics`: passed to `createServer`. */
+  edge?: Pick<Parameters<typeof createServer>[1], "allowedOrigins" | "allowedHosts" | "readinessTimeoutMs" | "metrics">;
+  /** OTLP trace export; default none. */
+  otlp?: Parameters<typeof createServices>[0]["otlp"];
 };
 
 /** A client of a server at `url`, subscriptions over SSE. */
@@ -84,6 +86,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     shutdownGraceMs: opts.shutdownGraceMs ?? 2_000,
     ...(opts.durability ? { durability: opts.durability } : {}),
     ...(opts.workflows ? { workflows: opts.workflows } : {}),
+    ...(opts.otlp ? { otlp: opts.otlp } : {}),
   });
   const server = await createServer(services, { port: 0, host: "127.0.0.1", ...opts.edge });
   const wsClient = createWSClient({ url: server.url.replace(/^http/, "ws"), WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });

@@ -4,6 +4,8 @@ import { fileURLToPath } from "node:url";
 import { getRun, openDatabase } from "@workflows/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { sseClient, tempDir, waitFor } from "./harness";
+import { startOtlpReceiver } from "./otlpReceiver";
+import { parseMetrics, valueOf } from "./prometheus";
 import { rawRequest } from "./raw";
 
 const apiDir = fileURLToPath(new URL("..", import.meta.url));
@@ -59,6 +61,37 @@ describe("the server process", { timeout: 90_000 }, () => {
       expect(recorded?.steps.some((s) => s.status === "running")).toBe(false);
     } finally {
       await db.close();
+    }
+  });
+
+  it("with OTEL_* set exports the run's spans, flushed on SIGTERM; with METRICS_PORT serves /metrics there", async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const { url, logs } = await startProcess({
+        DATABASE_URL: `${tmp.dbUrl}.otel`,
+        LOG_LEVEL: "info",
+        OTEL_EXPORTER_OTLP_ENDPOINT: new URL(receiver.url).origin,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_SERVICE_NAME: "wf-process",
+        // Longer than the test: only the shutdown flush can deliver the spans.
+        OTEL_BSP_SCHEDULE_DELAY: "600000",
+        METRICS_PORT: "0",
+      });
+      const result = await sseClient(url).workflows.run.mutate({ key: "analysis_code", input: "numbers 3 4" });
+      const metricsPort = logs().map((l) => JSON.parse(l) as { msg: string; port?: number }).find((l) => l.msg === "metrics on their own port")?.port;
+      const scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(valueOf(parseMetrics(await scraped.text()), "workflows_runs_finished_total", { workflow: "analysis_code", status: "succeeded" })).toBe(1);
+      expect(receiver.spans).toHaveLength(0);
+      const exited = once(child!, "exit");
+      child!.kill("SIGTERM");
+      const [code] = (await exited) as [number | null];
+      expect(code).toBe(0);
+      const runSpan = receiver.spans.find((s) => s.name === "workflow analysis_code");
+      expect(runSpan?.attributes["workflow.run_id"]).toBe(result.workflowRunId);
+      expect(runSpan?.resource["service.name"]).toBe("wf-process");
+      expect(receiver.requests[0]?.path).toBe("/v1/traces");
+    } finally {
+      await receiver.close();
     }
   });
 

@@ -45,7 +45,7 @@ describe("formatRun", () => {
   const run: RunDetails["run"] = {
     id: "r1", workflowRunId: "r1", workflowKey: "demo", versionHash: "h", status: "failed", input: "x", finalOutput: null, structuredOutput: null,
     error: { code: "MODEL_ERROR", message: "boom" }, conversationId: null, idempotencyKey: null, usage, createdAt: "2026-01-01T00:00:00.000Z",
-    startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:00:01.500Z", lastSeq: 5,
+    startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:00:01.500Z", lastSeq: 5, traceId: null,
   };
   const step = (over: Partial<RunDetails["steps"][number]>): RunDetails["steps"][number] => ({
     index: 0, name: "write", agentKey: "writer", status: "succeeded", input: "x", output: "y", structuredOutput: null, error: null, skipReason: null,

@@ -192,6 +192,7 @@ export class PrismaRunRecorder implements RunRecorder {
           idempotencyKey: key,
           idempotencyFingerprint: key !== null ? (input.fingerprint ?? null) : null,
           owner: this.#owner,
+          traceId: input.traceId ?? null,
           createdAt: new Date(),
         },
       });

@@ -114,6 +114,7 @@ const runColumns = [
   "totalTokens",
   "lastSeq",
   "owner",
+  "traceId",
   "createdAt",
   "startedAt",
   "endedAt",

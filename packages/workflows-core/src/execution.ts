@@ -7,10 +7,11 @@ import { ConflictError, RunInterruptedError, SystemFaultError } from "./errors";
 import type { EventBody, EventOf, Failure, WorkflowEvent } from "./events";
 import { classifyFailure, StepFailure } from "./failures";
 import { applyToSteps, projectEvent } from "./projection";
-import type { StepRecord } from "./records";
+import type { SpanRecord, StepRecord } from "./records";
 import type { RunRecorder } from "./recorder";
 import type { RegisteredWorkflow } from "./registry";
 import type { RetryPolicy, StepResult, WorkflowStep } from "./specs";
+import type { TraceContext } from "./traceContext";
 import type { installTracing } from "./tracing";
 import { addUsage, zeroUsage, type Usage } from "./usage";
 
@@ -35,6 +36,8 @@ export type ExecutionDeps = {
   defaultMaxTurns: number;
   retryDefaults: RetryPolicy;
   stepTimeoutMs: number;
+  /** The runner's span observer (`WorkflowRunnerOptions.observeSpan`). */
+  observeSpan?: (span: SpanRecord) => void;
 };
 
 /** Where an execution picks up a run: from nothing, or from its recorded steps (a resume). */
@@ -58,6 +61,8 @@ export type ExecutionOptions = {
   streamed: boolean;
   onEvent?: (event: WorkflowEvent) => void;
   start?: ExecutionStart;
+  /** Carried by `run.started` / `run.resumed` for observers. */
+  trace?: TraceContext;
 };
 
 /** One run of one workflow: admission, the step loop, its events and its records. */
@@ -115,15 +120,13 @@ export class Execution {
       return result;
     }
     this.#startedAt = performance.now();
-    const detach = this.#deps.tracing.attach(workflowRunId, (span) => {
-      this.#writes.track(this.#deps.recorder.recordSpan(span));
-    });
+    const detach = this.#deps.tracing.attach(workflowRunId, (span) => this.#recordSpan(span));
     let result: WorkflowRunResult;
     let defect: unknown;
     try {
       if (start.kind === "resume") await this.#claimRun(start);
       else {
-        const started = this.#store({ type: "run.started", input: this.#opts.input, versionHash: workflow.versionHash, steps: workflow.spec.steps.map((s) => ({ name: s.name, agentKey: s.agentKey })) });
+        const started = this.#store({ type: "run.started", input: this.#opts.input, versionHash: workflow.versionHash, steps: workflow.spec.steps.map((s) => ({ name: s.name, agentKey: s.agentKey })), ...this.#trace() });
         started.then(this.#settleClaim.resolve, this.#settleClaim.reject);
       }
       result = await this.#loop(start.kind === "resume" ? start.fromStepIndex : 0);
@@ -152,7 +155,7 @@ export class Execution {
   /** Appends `run.resumed` and waits for it: its seq guard makes exactly one resumer win. */
   async #claimRun(start: Extract<ExecutionStart, { kind: "resume" }>): Promise<void> {
     const { workflow } = this.#opts;
-    const stored = this.#store({ type: "run.resumed", fromStepIndex: start.fromStepIndex, resumedBy: start.resumedBy, previousStatus: start.previousStatus, versionHash: workflow.versionHash });
+    const stored = this.#store({ type: "run.resumed", fromStepIndex: start.fromStepIndex, resumedBy: start.resumedBy, previousStatus: start.previousStatus, versionHash: workflow.versionHash, ...this.#trace() });
     try {
       await stored;
     } catch (error) {
@@ -268,6 +271,26 @@ export class Execution {
   async #settle(): Promise<void> {
     await this.#writes.idle();
     await this.#delivered;
+  }
+
+  #trace(): { trace?: TraceContext } {
+    return this.#opts.trace ? { trace: this.#opts.trace } : {};
+  }
+
+  /** Stores an SDK span; the span observer sees it once stored, in the same order as the events. */
+  #recordSpan(span: SpanRecord): void {
+    const stored = this.#deps.recorder.recordSpan(span);
+    this.#writes.track(stored);
+    const observeSpan = this.#deps.observeSpan;
+    if (!observeSpan) return;
+    this.#delivered = this.#delivered
+      .then(() => stored)
+      .then(
+        () => {
+          if (!this.#writes.failed) observeSpan(span);
+        },
+        () => undefined,
+      );
   }
 
   /** Stamps and stores an event. Storage runs behind the loop; onEvent sees each event only once stored, in order. */

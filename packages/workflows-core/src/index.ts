@@ -6,6 +6,7 @@ export * from "./records";
 export * from "./recorder";
 export * from "./specs";
 export * from "./statuses";
+export * from "./traceContext";
 export * from "./usage";
 export { toStepItem } from "./attempt";
 export * from "./discovery";

@@ -22,6 +22,8 @@ export const runRecordSchema = z.object({
   endedAt: z.string().nullable(),
   /** Highest event seq stored for this run. */
   lastSeq: z.number().int().nonnegative(),
+  /** W3C trace id of the run's trace (32 hex digits); null for runs recorded before traces existed. */
+  traceId: z.string().nullable(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
@@ -72,6 +74,7 @@ export type NewRun = {
   idempotencyKey?: string | null;
   /** `fingerprintOf(workflowKey, input)`: a reused idempotency key must come with the same workflow and input. */
   fingerprint?: string | null;
+  traceId?: string | null;
 };
 
 /** Identifies what a run was asked to do, to tell a retried request from a different one under the same idempotency key. */

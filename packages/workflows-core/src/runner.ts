@@ -5,11 +5,12 @@ import { unlimitedAdmission, type Admission } from "./admission";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors";
 import type { EventOf, WorkflowEvent } from "./events";
 import { Execution, type ExecutionDeps, type ExecutionOptions, type WorkflowRunResult } from "./execution";
-import { fingerprintOf, type RunRecord, type StepRecord } from "./records";
+import { fingerprintOf, type RunRecord, type SpanRecord, type StepRecord } from "./records";
 import { defaultRetryPolicy } from "./retry";
 import type { RetryPolicy, WorkflowSpec } from "./specs";
 import type { RunRecorder } from "./recorder";
 import type { WorkflowRegistry } from "./registry";
+import { newTraceId, type TraceContext } from "./traceContext";
 import { installTracing } from "./tracing";
 
 export type WorkflowRunnerOptions = {
@@ -30,6 +31,11 @@ export type WorkflowRunnerOptions = {
    * It must not throw and must be cheap: it runs on the run's delivery path.
    */
   observe?: (event: WorkflowEvent) => void;
+  /**
+   * Sees every Agents SDK span of every run once it is stored, in order with the run's events (a span
+   * comes after the `step.started` of the attempt it belongs to). Same rules as `observe`.
+   */
+  observeSpan?: (span: SpanRecord) => void;
 };
 
 export type ResumeOptions = {
@@ -67,6 +73,8 @@ export type StartOptions = {
   streamed?: boolean;
   /** Called with each event once it is stored, in seq order. */
   onEvent?: (event: WorkflowEvent) => void;
+  /** The caller's trace, continued by the run; default: a new trace. Its trace id is stored on the run. */
+  trace?: TraceContext;
 };
 
 export type CreatedRun = { created: boolean; workflowRunId: string; run: RunRecord };
@@ -91,6 +99,7 @@ export class WorkflowRunner {
       defaultMaxTurns: opts.defaultMaxTurns ?? 10,
       retryDefaults: { ...defaultRetryPolicy, ...opts.retry },
       stepTimeoutMs: opts.stepTimeoutMs ?? 600_000,
+      ...(opts.observeSpan ? { observeSpan: opts.observeSpan } : {}),
     };
   }
 
@@ -119,9 +128,10 @@ export class WorkflowRunner {
    * several instances, with `resume`, which starts a run that never started). Unknown keys and bad input
    * throw before anything is recorded. With a known idempotency key the existing run is returned.
    */
-  async create(key: string, input: string, opts: Pick<StartOptions, "conversationId" | "idempotencyKey" | "workflowRunId"> = {}): Promise<CreatedRun> {
+  async create(key: string, input: string, opts: Pick<StartOptions, "conversationId" | "idempotencyKey" | "workflowRunId" | "trace"> = {}): Promise<CreatedRun> {
     const workflow = this.#opts.registry.require(key);
     if (typeof input !== "string") throw new InvalidInputError("Workflow input must be a string.");
+    const trace = opts.trace ?? { traceId: newTraceId(), parentSpanId: null };
     const created = await this.#opts.recorder.createRun({
       id: opts.workflowRunId ?? randomUUID(),
       workflowKey: key,
@@ -130,6 +140,7 @@ export class WorkflowRunner {
       conversationId: opts.conversationId ?? null,
       idempotencyKey: opts.idempotencyKey ?? null,
       fingerprint: opts.idempotencyKey ? fingerprintOf(key, input) : null,
+      traceId: trace.traceId,
     });
     return { created: created.status === "created", workflowRunId: created.run.id, run: created.run };
   }
@@ -137,7 +148,8 @@ export class WorkflowRunner {
   /** Creates the run and executes it in the background. Unknown keys and bad input throw before anything is recorded. */
   async start(key: string, input: string, opts: StartOptions = {}): Promise<StartedRun> {
     const workflow = this.#opts.registry.require(key);
-    const created = await this.create(key, input, opts);
+    const trace = opts.trace ?? { traceId: newTraceId(), parentSpanId: null };
+    const created = await this.create(key, input, { ...opts, trace });
     if (!created.created) return { created: false, workflowRunId: created.workflowRunId, run: created.run };
     const execution = new Execution(this.#deps, {
       workflow,
@@ -145,6 +157,7 @@ export class WorkflowRunner {
       input,
       signal: opts.signal,
       streamed: opts.streamed ?? true,
+      trace,
       ...this.#listeners(opts.onEvent),
     });
     return { created: true, workflowRunId: created.workflowRunId, done: execution.execute() };
@@ -176,7 +189,9 @@ export class WorkflowRunner {
       }
       assertSameSteps(workflowRunId, workflow.spec, steps);
     }
-    const execOpts: ExecutionOptions = { workflow, workflowRunId, input: run.input, signal: opts.signal, streamed: opts.streamed ?? true, ...this.#listeners(opts.onEvent) };
+    // A resumed run continues its own trace (runs recorded before traces existed stay without one).
+    const trace = run.traceId === null ? undefined : { traceId: run.traceId, parentSpanId: null };
+    const execOpts: ExecutionOptions = { workflow, workflowRunId, input: run.input, signal: opts.signal, streamed: opts.streamed ?? true, ...(trace ? { trace } : {}), ...this.#listeners(opts.onEvent) };
     // A run that never started (it waited for a slot when its server died) simply starts.
     if (run.lastSeq === 0) {
       const fresh = new Execution(this.#deps, execOpts);

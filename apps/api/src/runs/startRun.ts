@@ -1,7 +1,10 @@
 import { assertInputSize, ShuttingDownError } from "../errors";
 import type { Services } from "../context";
+import { parseTraceparent } from "../telemetry/traceparent";
 
 export type StartRunInput = { key?: string | null | undefined; input: string; conversationId?: string | null; idempotencyKey?: string | null };
+/** Who asked: the caller's `traceparent` header, continued by the run's trace (a new trace without one). */
+export type StartRunCaller = { traceparent: string | null };
 
 export type StartedRun = { workflowRunId: string; created: boolean; /** Settles when the run ends, if it executes in this request's process. */ done: Promise<unknown> | null };
 
@@ -11,11 +14,16 @@ export type StartedRun = { workflowRunId: string; created: boolean; /** Settles 
  * the run in the database. With a known idempotency key the existing run is returned (`created: false`) and
  * nothing starts.
  */
-export async function startRun(services: Services, req: StartRunInput): Promise<StartedRun> {
+export async function startRun(services: Services, req: StartRunInput, caller: StartRunCaller): Promise<StartedRun> {
   if (!services.activeRuns.accepting) throw new ShuttingDownError();
   assertInputSize("input", req.input, services.info.maxInputBytes);
   const key = req.key ?? services.runner.defaultKey();
-  const options = { ...(req.conversationId ? { conversationId: req.conversationId } : {}), ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}) };
+  const trace = parseTraceparent(caller.traceparent);
+  const options = {
+    ...(req.conversationId ? { conversationId: req.conversationId } : {}),
+    ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
+    ...(trace ? { trace } : {}),
+  };
   if (services.queue) {
     const created = await services.runner.create(key, req.input, options);
     if (created.created) {

@@ -14,7 +14,7 @@ export const runWorkflow = publicProcedure
   .output(runWorkflowOutput)
   .mutation(async ({ ctx, input }) => {
     const { runs } = ctx.services;
-    const started = await startRun(ctx.services, input);
+    const started = await startRun(ctx.services, input, ctx);
     // The database is the truth either way: a crashed `done` still leaves a recorded outcome.
     await started.done?.catch(() => undefined);
     // An existing run (same idempotency key) may still be executing in another request: wait for its end.

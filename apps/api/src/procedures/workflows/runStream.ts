@@ -1,7 +1,7 @@
 import { tracked } from "@trpc/server";
 import { InvalidInputError } from "@workflows/core";
 import { z } from "zod";
-import type { Services } from "../../context";
+import type { Context } from "../../context";
 import { mapStreamErrors } from "../../errors";
 import { eventId, followRun, parseEventId } from "../../runs/followRun";
 import { startRun } from "../../runs/startRun";
@@ -14,7 +14,8 @@ export const runWorkflowStreamInput = startRunInput.extend({
 });
 type Input = z.infer<typeof runWorkflowStreamInput>;
 
-async function* streamRun(services: Services, input: Input, signal: AbortSignal | undefined) {
+async function* streamRun(ctx: Context, input: Input, signal: AbortSignal | undefined) {
+  const { services } = ctx;
   let workflowRunId: string;
   let afterSeq = 0;
   if (input.lastEventId) {
@@ -24,7 +25,7 @@ async function* streamRun(services: Services, input: Input, signal: AbortSignal 
     workflowRunId = last.workflowRunId;
     afterSeq = last.seq;
   } else {
-    workflowRunId = (await startRun(services, input)).workflowRunId;
+    workflowRunId = (await startRun(services, input, ctx)).workflowRunId;
   }
   for await (const event of followRun(services.runs, workflowRunId, { afterSeq, ...(signal ? { signal } : {}) })) {
     yield tracked(eventId(event), event);
@@ -37,4 +38,4 @@ async function* streamRun(services: Services, input: Input, signal: AbortSignal 
  */
 export const runWorkflowStream = publicProcedure
   .input(runWorkflowStreamInput)
-  .subscription(({ ctx, input, signal }) => mapStreamErrors(streamRun(ctx.services, input, signal)));
+  .subscription(({ ctx, input, signal }) => mapStreamErrors(streamRun(ctx, input, signal)));
