@@ -193,7 +193,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const recovery = new Recovery(services, { liveness: instances, resume: durability.resumeOnStart, intervalMs: durability.heartbeatIntervalMs });
   try {
     await recovery.start();
-    await shared?.queue.work(durability.maxConcurrentRuns, (id) => executeQueuedRun(services, (runId) => instances.isOrphaned(runId), id));
+    await shared?.queue.work(durability.maxConcurrentRuns, (id, parentSpanId) => executeQueuedRun(services, (runId) => instances.isOrphaned(runId), id, parentSpanId));
   } catch (error) {
     await close();
     throw error;

@@ -49,18 +49,18 @@ export class PgBossRunQueue implements RunQueue {
     return this.#started;
   }
 
-  async enqueue(workflowRunId: string): Promise<void> {
+  async enqueue(workflowRunId: string, parentSpanId: string | null = null): Promise<void> {
     await this.start();
-    await this.#boss.send(runQueueName, { workflowRunId });
+    await this.#boss.send(runQueueName, { workflowRunId, parentSpanId });
   }
 
-  async work(concurrency: number, execute: (workflowRunId: string) => Promise<void>): Promise<void> {
+  async work(concurrency: number, execute: (workflowRunId: string, parentSpanId: string | null) => Promise<void>): Promise<void> {
     await this.start();
-    await this.#boss.work<{ workflowRunId: string }>(
+    await this.#boss.work<{ workflowRunId: string; parentSpanId?: string | null }>(
       runQueueName,
       { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 1 },
       async ([job]) => {
-        if (job) await execute(job.data.workflowRunId);
+        if (job) await execute(job.data.workflowRunId, job.data.parentSpanId ?? null);
       },
     );
   }

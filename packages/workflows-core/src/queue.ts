@@ -5,13 +5,13 @@
  * in that database) lives with the storage, not here.
  */
 export interface RunQueue {
-  /** Queues a run created with `WorkflowRunner.create`. */
-  enqueue(workflowRunId: string): Promise<void>;
+  /** Queues a run created with `WorkflowRunner.create`, with the caller's span its trace continues (if any). */
+  enqueue(workflowRunId: string, parentSpanId?: string | null): Promise<void>;
   /**
    * Starts taking runs: `execute` is called for each run this server takes, at most `concurrency` at once, and
    * the slot is held until it settles. Resolves once the server is taking runs.
    */
-  work(concurrency: number, execute: (workflowRunId: string) => Promise<void>): Promise<void>;
+  work(concurrency: number, execute: (workflowRunId: string, parentSpanId: string | null) => Promise<void>): Promise<void>;
   /** Stops taking runs and waits for `execute` calls in progress, at most `timeoutMs`. */
   stop(timeoutMs: number): Promise<void>;
 }

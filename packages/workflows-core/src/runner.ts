@@ -50,6 +50,11 @@ export type ResumeOptions = {
   signal?: AbortSignal;
   streamed?: boolean;
   onEvent?: (event: WorkflowEvent) => void;
+  /**
+   * The caller's span a run that never started continues (a queued run carries its creator's context);
+   * its trace id must be the run's. Runs that already started keep their own trace.
+   */
+  parentSpanId?: string | null;
 };
 
 export type ResumedRun = {
@@ -190,7 +195,8 @@ export class WorkflowRunner {
       assertSameSteps(workflowRunId, workflow.spec, steps);
     }
     // A resumed run continues its own trace (runs recorded before traces existed stay without one).
-    const trace = run.traceId === null ? undefined : { traceId: run.traceId, parentSpanId: null };
+    const parentSpanId = run.lastSeq === 0 ? (opts.parentSpanId ?? null) : null;
+    const trace = run.traceId === null ? undefined : { traceId: run.traceId, parentSpanId };
     const execOpts: ExecutionOptions = { workflow, workflowRunId, input: run.input, signal: opts.signal, streamed: opts.streamed ?? true, ...(trace ? { trace } : {}), ...this.#listeners(opts.onEvent) };
     // A run that never started (it waited for a slot when its server died) simply starts.
     if (run.lastSeq === 0) {

@@ -12,14 +12,14 @@ export type OrphanCheck = (workflowRunId: string) => Promise<boolean>;
  * must not start a second execution of a run whose owner is alive. Finished runs (cancelled while queued)
  * are left as they are.
  */
-export async function executeQueuedRun(services: Services, isOrphaned: OrphanCheck, workflowRunId: string): Promise<void> {
+export async function executeQueuedRun(services: Services, isOrphaned: OrphanCheck, workflowRunId: string, parentSpanId: string | null = null): Promise<void> {
   if (services.activeRuns.has(workflowRunId)) return;
   const recorded = await services.runs.getRun(workflowRunId);
   if (!recorded || terminalRunStatuses.has(recorded.run.status)) return;
   if (recorded.run.lastSeq > 0 && !(await isOrphaned(workflowRunId))) return;
   let done: Promise<unknown>;
   try {
-    done = (await resumeRun(services, { workflowRunId, resumedBy: "start-up", orphaned: true })).done;
+    done = (await resumeRun(services, { workflowRunId, resumedBy: "start-up", orphaned: true, parentSpanId })).done;
   } catch (error) {
     // Not resumable (any more), or another instance claimed it meanwhile.
     if (error instanceof ConflictError) return;

@@ -2,7 +2,7 @@ import type { ResumedRun } from "@workflows/core";
 import { ShuttingDownError } from "../errors";
 import type { Services } from "../context";
 
-export type ResumeRunInput = { workflowRunId: string; allowNewVersion?: boolean; resumedBy: "api" | "start-up"; orphaned?: boolean };
+export type ResumeRunInput = { workflowRunId: string; allowNewVersion?: boolean; resumedBy: "api" | "start-up"; orphaned?: boolean; /** A queued run's creator's span. */ parentSpanId?: string | null };
 
 /**
  * Resumes a run in the background and registers it for cancel and shutdown. Resolves once the runner
@@ -16,6 +16,7 @@ export async function resumeRun(services: Services, req: ResumeRunInput): Promis
     signal: controller.signal,
     ...(req.allowNewVersion ? { allowNewVersion: true } : {}),
     ...(req.orphaned ? { orphaned: true } : {}),
+    ...(req.parentSpanId ? { parentSpanId: req.parentSpanId } : {}),
   });
   services.activeRuns.add(resumed.workflowRunId, controller, resumed.done);
   resumed.done.catch((error: unknown) => services.logger.warn({ err: error, workflowRunId: resumed.workflowRunId }, "resumed run ended with an error"));

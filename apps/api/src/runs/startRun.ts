@@ -27,7 +27,7 @@ export async function startRun(services: Services, req: StartRunInput, caller: S
   if (services.queue) {
     const created = await services.runner.create(key, req.input, options);
     if (created.created) {
-      await services.queue.enqueue(created.workflowRunId);
+      await services.queue.enqueue(created.workflowRunId, trace?.parentSpanId ?? null);
       services.logger.info({ workflowRunId: created.workflowRunId, workflowKey: key }, "run queued");
     }
     return { workflowRunId: created.workflowRunId, created: created.created, done: null };
