@@ -48,7 +48,7 @@ describe("formatRun", () => {
     startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:00:01.500Z", lastSeq: 5,
   };
   const step = (over: Partial<RunDetails["steps"][number]>): RunDetails["steps"][number] => ({
-    index: 0, name: "write", agentKey: "writer", status: "succeeded", input: "x", output: "y", structuredOutput: null, error: null, skipReason: null,
+    index: 0, name: "write", agentKey: "writer", stage: null, iteration: null, status: "succeeded", input: "x", output: "y", structuredOutput: null, error: null, skipReason: null,
     attempts: 1, usage, responseId: null, startedAt: null, endedAt: null, ...over,
   });
 

@@ -42,7 +42,8 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     type: z.literal("run.started"),
     input: z.string(),
     versionHash: z.string(),
-    steps: z.array(z.object({ name: z.string(), agentKey: z.string() })),
+    /** Every step row the run may record, in index order; `stage` and `iteration` place a row in a parallel stage or a loop pass. */
+    steps: z.array(z.object({ name: z.string(), agentKey: z.string(), stage: z.string().nullish(), iteration: z.number().int().positive().nullish() })),
   }),
   z.object({ ...stepBase, type: z.literal("step.started"), agentKey: z.string(), input: z.string(), attempt: z.number().int().positive() }),
   z.object({ ...stepBase, type: z.literal("step.delta"), delta: z.string() }),

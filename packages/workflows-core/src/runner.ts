@@ -5,9 +5,12 @@ import { unlimitedAdmission, type Admission } from "./admission";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors";
 import type { EventOf, WorkflowEvent } from "./events";
 import { Execution, type ExecutionDeps, type ExecutionOptions, type WorkflowRunResult } from "./execution";
+import { isSettled } from "./constructs/leafStep";
+import { parseInput } from "./input";
+import type { Plan } from "./plan";
 import { fingerprintOf, type RunRecord, type StepRecord } from "./records";
 import { defaultRetryPolicy } from "./retry";
-import type { RetryPolicy, WorkflowSpec } from "./specs";
+import type { RetryPolicy } from "./specs";
 import type { RunRecorder } from "./recorder";
 import type { WorkflowRegistry } from "./registry";
 import { installTracing } from "./tracing";
@@ -116,6 +119,7 @@ export class WorkflowRunner {
   async start(key: string, input: string, opts: StartOptions = {}): Promise<StartedRun> {
     const workflow = this.#opts.registry.require(key);
     if (typeof input !== "string") throw new InvalidInputError("Workflow input must be a string.");
+    const data = parseInput(workflow.spec, input);
     const created = await this.#opts.recorder.createRun({
       id: opts.workflowRunId ?? randomUUID(),
       workflowKey: key,
@@ -130,6 +134,7 @@ export class WorkflowRunner {
       workflow,
       workflowRunId: created.run.id,
       input,
+      data,
       signal: opts.signal,
       streamed: opts.streamed ?? true,
       ...this.#listeners(opts.onEvent),
@@ -161,15 +166,15 @@ export class WorkflowRunner {
           `Run "${workflowRunId}" was recorded with version ${run.versionHash} of "${run.workflowKey}"; this server has version ${workflow.versionHash}. Resume with allowNewVersion: true to continue on the new version.`,
         );
       }
-      assertSameSteps(workflowRunId, workflow.spec, steps);
+      assertSameSteps(workflowRunId, workflow.plan, steps);
     }
-    const execOpts: ExecutionOptions = { workflow, workflowRunId, input: run.input, signal: opts.signal, streamed: opts.streamed ?? true, ...this.#listeners(opts.onEvent) };
+    const execOpts: ExecutionOptions = { workflow, workflowRunId, input: run.input, data: parseInput(workflow.spec, run.input), signal: opts.signal, streamed: opts.streamed ?? true, ...this.#listeners(opts.onEvent) };
     // A run that never started (it waited for a slot when its server died) simply starts.
     if (run.lastSeq === 0) {
       const fresh = new Execution(this.#deps, execOpts);
       return { workflowRunId, fromStepIndex: 0, claimed: fresh.claimed, done: fresh.execute() };
     }
-    const fromStepIndex = resumePoint(workflow.spec, steps);
+    const fromStepIndex = resumePoint(workflow.plan, steps);
     const execution = new Execution(this.#deps, {
       ...execOpts,
       start: { kind: "resume", lastSeq: run.lastSeq, steps, fromStepIndex, resumedBy: opts.resumedBy, previousStatus: run.status },
@@ -219,20 +224,20 @@ export class WorkflowRunner {
   }
 }
 
-/** The first step that neither succeeded, nor was skipped by its guard, nor failed under `onFailure: "skip"`. */
-export function resumePoint(spec: WorkflowSpec, steps: readonly StepRecord[]): number {
-  for (const [index, step] of spec.steps.entries()) {
-    const row = steps.find((s) => s.index === index);
-    if (!row) return index;
-    const settled = row.status === "succeeded" || row.status === "skipped" || (row.status === "failed" && step.onFailure === "skip");
-    if (!settled) return index;
+/**
+ * The first step row that neither succeeded, nor was skipped, nor failed under `onFailure: "skip"`. In a
+ * parallel stage later rows may be settled already; the resume runs only the rows that are not.
+ */
+export function resumePoint(plan: Plan, steps: readonly StepRecord[]): number {
+  for (const slot of plan.slots) {
+    if (!isSettled(steps.find((s) => s.index === slot.index), slot.step)) return slot.index;
   }
-  return spec.steps.length;
+  return plan.slots.length;
 }
 
-function assertSameSteps(workflowRunId: string, spec: WorkflowSpec, steps: readonly StepRecord[]): void {
+function assertSameSteps(workflowRunId: string, plan: Plan, steps: readonly StepRecord[]): void {
   const recorded = steps.map((s) => s.name).join(", ");
-  const now = spec.steps.map((s) => s.name).join(", ");
+  const now = plan.slots.map((s) => s.name).join(", ");
   if (recorded !== now) {
     throw new ConflictError(`Run "${workflowRunId}" has the steps [${recorded}] but the workflow now has [${now}]; a run cannot continue on other steps. Start a new run.`);
   }
