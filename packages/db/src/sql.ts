@@ -46,6 +46,8 @@ const spanColumns = ["runId", "stepIndex", "traceId", "spanId", "parentId", "kin
 const stepPatchColumns = [
   "name",
   "agentKey",
+  "stage",
+  "iteration",
   "status",
   "input",
   "output",

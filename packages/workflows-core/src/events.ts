@@ -43,7 +43,8 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     type: z.literal("run.started"),
     input: z.string(),
     versionHash: z.string(),
-    steps: z.array(z.object({ name: z.string(), agentKey: z.string() })),
+    /** Every step row the run may record, in index order; `stage` and `iteration` place a row in a parallel stage or a loop pass. */
+    steps: z.array(z.object({ name: z.string(), agentKey: z.string(), stage: z.string().nullish(), iteration: z.number().int().positive().nullish() })),
     /** The trace this run belongs to (absent in runs recorded before traces existed). */
     trace: traceContextSchema.optional(),
   }),

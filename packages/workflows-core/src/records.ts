@@ -31,6 +31,10 @@ export const stepRecordSchema = z.object({
   index: z.number().int().nonnegative(),
   name: z.string(),
   agentKey: z.string(),
+  /** The parallel stage or loop the step belongs to; null at the top level. */
+  stage: z.string().nullable(),
+  /** The loop pass (1-based) of a step inside a loop; null elsewhere. */
+  iteration: z.number().int().positive().nullable(),
   status: stepStatusSchema,
   input: z.string().nullable(),
   output: z.string().nullable(),

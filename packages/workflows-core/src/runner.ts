@@ -5,9 +5,12 @@ import { unlimitedAdmission, type Admission } from "./admission";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors";
 import type { EventOf, WorkflowEvent } from "./events";
 import { Execution, type ExecutionDeps, type ExecutionOptions, type WorkflowRunResult } from "./execution";
+import { isSettled } from "./constructs/leafStep";
+import { parseInput } from "./input";
+import type { Plan } from "./plan";
 import { fingerprintOf, type RunRecord, type SpanRecord, type StepRecord } from "./records";
 import { defaultRetryPolicy } from "./retry";
-import type { RetryPolicy, WorkflowSpec } from "./specs";
+import type { RetryPolicy } from "./specs";
 import type { RunRecorder } from "./recorder";
 import type { WorkflowRegistry } from "./registry";
 import { newTraceId, type TraceContext } from "./traceContext";
@@ -136,6 +139,8 @@ export class WorkflowRunner {
   async create(key: string, input: string, opts: Pick<StartOptions, "conversationId" | "idempotencyKey" | "workflowRunId" | "trace"> = {}): Promise<CreatedRun> {
     const workflow = this.#opts.registry.require(key);
     if (typeof input !== "string") throw new InvalidInputError("Workflow input must be a string.");
+    // Typed input is checked before anything is recorded (InvalidInputError with the issues).
+    parseInput(workflow.spec, input);
     const trace = opts.trace ?? { traceId: newTraceId(), parentSpanId: null };
     const created = await this.#opts.recorder.createRun({
       id: opts.workflowRunId ?? randomUUID(),
@@ -156,10 +161,12 @@ export class WorkflowRunner {
     const trace = opts.trace ?? { traceId: newTraceId(), parentSpanId: null };
     const created = await this.create(key, input, { ...opts, trace });
     if (!created.created) return { created: false, workflowRunId: created.workflowRunId, run: created.run };
+    const data = parseInput(workflow.spec, input);
     const execution = new Execution(this.#deps, {
       workflow,
       workflowRunId: created.workflowRunId,
       input,
+      data,
       signal: opts.signal,
       streamed: opts.streamed ?? true,
       trace,
@@ -192,18 +199,27 @@ export class WorkflowRunner {
           `Run "${workflowRunId}" was recorded with version ${run.versionHash} of "${run.workflowKey}"; this server has version ${workflow.versionHash}. Resume with allowNewVersion: true to continue on the new version.`,
         );
       }
-      assertSameSteps(workflowRunId, workflow.spec, steps);
+      assertSameSteps(workflowRunId, workflow.plan, steps);
     }
     // A resumed run continues its own trace (runs recorded before traces existed stay without one).
     const parentSpanId = run.lastSeq === 0 ? (opts.parentSpanId ?? null) : null;
     const trace = run.traceId === null ? undefined : { traceId: run.traceId, parentSpanId };
-    const execOpts: ExecutionOptions = { workflow, workflowRunId, input: run.input, signal: opts.signal, streamed: opts.streamed ?? true, ...(trace ? { trace } : {}), ...this.#listeners(opts.onEvent) };
+    const execOpts: ExecutionOptions = {
+      workflow,
+      workflowRunId,
+      input: run.input,
+      data: parseInput(workflow.spec, run.input),
+      signal: opts.signal,
+      streamed: opts.streamed ?? true,
+      ...(trace ? { trace } : {}),
+      ...this.#listeners(opts.onEvent),
+    };
     // A run that never started (it waited for a slot when its server died) simply starts.
     if (run.lastSeq === 0) {
       const fresh = new Execution(this.#deps, execOpts);
       return { workflowRunId, fromStepIndex: 0, claimed: fresh.claimed, done: fresh.execute() };
     }
-    const fromStepIndex = resumePoint(workflow.spec, steps);
+    const fromStepIndex = resumePoint(workflow.plan, steps);
     const execution = new Execution(this.#deps, {
       ...execOpts,
       start: { kind: "resume", lastSeq: run.lastSeq, steps, fromStepIndex, resumedBy: opts.resumedBy, previousStatus: run.status },
@@ -253,20 +269,20 @@ export class WorkflowRunner {
   }
 }
 
-/** The first step that neither succeeded, nor was skipped by its guard, nor failed under `onFailure: "skip"`. */
-export function resumePoint(spec: WorkflowSpec, steps: readonly StepRecord[]): number {
-  for (const [index, step] of spec.steps.entries()) {
-    const row = steps.find((s) => s.index === index);
-    if (!row) return index;
-    const settled = row.status === "succeeded" || row.status === "skipped" || (row.status === "failed" && step.onFailure === "skip");
-    if (!settled) return index;
+/**
+ * The first step row that neither succeeded, nor was skipped, nor failed under `onFailure: "skip"`. In a
+ * parallel stage later rows may be settled already; the resume runs only the rows that are not.
+ */
+export function resumePoint(plan: Plan, steps: readonly StepRecord[]): number {
+  for (const slot of plan.slots) {
+    if (!isSettled(steps.find((s) => s.index === slot.index), slot.step)) return slot.index;
   }
-  return spec.steps.length;
+  return plan.slots.length;
 }
 
-function assertSameSteps(workflowRunId: string, spec: WorkflowSpec, steps: readonly StepRecord[]): void {
+function assertSameSteps(workflowRunId: string, plan: Plan, steps: readonly StepRecord[]): void {
   const recorded = steps.map((s) => s.name).join(", ");
-  const now = spec.steps.map((s) => s.name).join(", ");
+  const now = plan.slots.map((s) => s.name).join(", ");
   if (recorded !== now) {
     throw new ConflictError(`Run "${workflowRunId}" has the steps [${recorded}] but the workflow now has [${now}]; a run cannot continue on other steps. Start a new run.`);
   }
