@@ -91,7 +91,7 @@ describe("samples and typed input on the offline model, over HTTP", () => {
   });
   afterAll(async () => {
     await t.close();
-    own.remove();
+    await own.remove();
   });
 
   it("publishes each workflow's input as JSON Schema: an object for parallel_review, a string for text workflows", async () => {
