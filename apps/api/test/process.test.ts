@@ -68,7 +68,7 @@ describe("the server process", { timeout: 90_000 }, () => {
     const receiver = await startOtlpReceiver();
     try {
       const { url, logs } = await startProcess({
-        DATABASE_URL: `${tmp.dbUrl}.otel`,
+        DATABASE_URL: await tmp.ensure(`${tmp.dbUrl}.otel`),
         LOG_LEVEL: "info",
         OTEL_EXPORTER_OTLP_ENDPOINT: new URL(receiver.url).origin,
         OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",

@@ -58,7 +58,9 @@ export class PgBossRunQueue implements RunQueue {
     await this.start();
     await this.#boss.work<{ workflowRunId: string; parentSpanId?: string | null }>(
       runQueueName,
-      { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 1 },
+      // NOTIFY wakes an idle worker when a job is created; a worker that frees up later (all were busy when
+      // the job came) finds it by polling, which pg-boss slows to 30 s on notify queues unless told otherwise.
+      { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 },
       async ([job]) => {
         if (job) await execute(job.data.workflowRunId, job.data.parentSpanId ?? null);
       },
