@@ -5,6 +5,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "./client";
 import { allowConcurrentWork } from "./exclusive";
+import { jsonText } from "./mapping";
 import { PrismaClient as PostgresPrismaClient } from "./generated/postgres/client";
 import { migrateDatabase, type MigrateResult } from "./migrate/migrate";
 import { resolveDatabaseUrl, type PostgresLocation, type SqliteLocation } from "./url";
@@ -91,8 +92,6 @@ async function openPostgres(location: PostgresLocation, options: OpenDatabaseOpt
     },
   };
 }
-
-const jsonText = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
 
 /**
  * The PostgreSQL client, reading rows as the SQLite client types them (client.ts): jsonb columns as JSON
