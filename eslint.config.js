@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/env.ts", "**/*.test.ts", "bench/**", "**/scripts/**", "**/prisma.config.ts", "**/test/**"],
+    files: ["**/env.ts", "**/*.test.ts", "**/vitest.config.ts", "bench/**", "**/scripts/**", "**/prisma.config.ts", "**/test/**"],
     rules: { "no-restricted-properties": "off" },
   },
 );

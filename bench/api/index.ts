@@ -3,85 +3,95 @@
  * - runs/s of analysis_code on the offline model via `workflows.run`, 1 and 50 concurrent,
  *   beside a no-op mutation on the same server (the floor: HTTP + tRPC alone);
  * - event latency over SSE: from the runner stamping an event (`at`) to the client receiving it.
- * Prints numbers; never asserts timings.
+ * Always on SQLite (a temp file). With `BENCH_PG_URL` set to a PostgreSQL server URL (one that may create
+ * databases, e.g. what `scripts/postgres.sh start DIR` prints), the same figures on PostgreSQL with one
+ * instance and with two instances on one database (in this process, the client load spread over both),
+ * each on a fresh database dropped at the end; and the live tail lag across instances.
+ *   BENCH_PG_URL=$(scripts/postgres.sh start /tmp/pg) npx tsx bench/api/index.ts; scripts/postgres.sh stop /tmp/pg
+ * Every instance keeps the default MAX_CONCURRENT_RUNS (16). Prints numbers; never asserts timings.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { appRouter, createLogger, createServer, createServices, mergeRouters, publicProcedure, router } from "@workflows/api";
-import { createWorkflowsClient } from "@workflows/client";
-import { isTerminalEvent } from "@workflows/core";
+import { createTestDatabase } from "@workflows/db/testing";
+import { percentile } from "../lib/stats";
+import { withInstances, type Instance } from "./instances";
+import { measureCrossInstanceLag, measureEventLatency, measureThroughput, type CrossInstanceLag, type Throughput } from "./measure";
+
+const LATENCY_RUNS = 10;
+const LAG_RUNS = 20;
+
+type Column = { label: string; throughput: Throughput[]; latencies: number[] };
+type Backend = { label: string; count: number; database(name: string): Promise<{ url: string; drop(): Promise<void> }> };
 
 const dir = mkdtempSync(path.join(tmpdir(), "wf-bench-api-"));
-const input = "Compute the mean and standard deviation of 3, 5, 8, 13, 21 and write a function that prints them.";
+const pgServer = process.env.BENCH_PG_URL || undefined;
+// createTestDatabase reads the server from TEST_PG_URL.
+if (pgServer) process.env.TEST_PG_URL = pgServer;
 
-const benchRouter = mergeRouters(appRouter, router({ bench: router({ noop: publicProcedure.mutation(() => null) }) }));
-type BenchRouter = typeof benchRouter;
+const sqlite: Backend = {
+  label: "SQLite",
+  count: 1,
+  database: (name) => Promise.resolve({ url: `file:${path.join(dir, `${name}.db`)}`, drop: () => Promise.resolve() }),
+};
+const postgres = (count: number): Backend => ({ label: `PostgreSQL x${count}`, count, database: () => createTestDatabase("postgres") });
+const backends = [sqlite, ...(pgServer ? [postgres(1), postgres(2)] : [])];
 
-async function withServer<T>(opts: { delayMs?: number }, body: (client: ReturnType<typeof makeClient>) => Promise<T>): Promise<T> {
-  const services = await createServices({
-    logger: createLogger({ level: "silent" }),
-    databaseUrl: `file:${path.join(dir, `bench-${opts.delayMs ?? 0}.db`)}`,
-    model: { provider: "offline", ...(opts.delayMs ? { delayMs: opts.delayMs } : {}) },
-    maxInputBytes: 64 * 1024,
-    shutdownGraceMs: 1_000,
-  });
-  const server = await createServer(services, { port: 0, host: "127.0.0.1", router: benchRouter });
+/** Starts the backend's instances on a fresh database, runs `body`, then closes them and drops the database. */
+async function on<T>(backend: Backend, name: string, delayMs: number, body: (instances: Instance[]) => Promise<T>): Promise<T> {
+  const db = await backend.database(name);
   try {
-    return await body(makeClient(server.url));
+    return await withInstances({ databaseUrl: db.url, count: backend.count, delayMs }, body);
   } finally {
-    await server.close();
-    await services.close();
+    await db.drop();
   }
 }
 
-const makeClient = (url: string) => createWorkflowsClient<BenchRouter>({ url, transport: "sse" });
+const fmt = (n: number) => (Number.isNaN(n) ? "-" : n.toLocaleString("en-US", { maximumFractionDigits: n < 10 ? 2 : 0 }));
 
-/** Calls `op` `total` times with `concurrency` in flight; returns operations per second. */
-async function throughput(total: number, concurrency: number, op: () => Promise<unknown>): Promise<number> {
-  let started = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < total) {
-        started++;
-        await op();
-      }
-    }),
-  );
-  return total / ((performance.now() - t0) / 1000);
+function printTable(columns: Column[]): void {
+  const rows: [string, (c: Column) => number][] = [];
+  for (const concurrency of [1, 50]) {
+    const at = (c: Column) => c.throughput.find((t) => t.concurrency === concurrency);
+    rows.push([`analysis_code runs/s, ${concurrency} concurrent`, (c) => at(c)?.runsPerSecond ?? NaN]);
+    rows.push([`no-op mutation calls/s, ${concurrency} concurrent`, (c) => at(c)?.noopPerSecond ?? NaN]);
+  }
+  const sorted = (c: Column) => [...c.latencies].sort((a, b) => a - b);
+  rows.push(["event latency over SSE p50 ms", (c) => percentile(sorted(c), 50)]);
+  rows.push(["event latency over SSE p99 ms", (c) => percentile(sorted(c), 99)]);
+  rows.push(["event latency over SSE max ms", (c) => sorted(c).at(-1) ?? NaN]);
+  rows.push(["events measured", (c) => c.latencies.length]);
+  const width = Math.max(...rows.map(([name]) => name.length));
+  console.log(`${"".padEnd(width)}  ${columns.map((c) => c.label.padStart(14)).join("  ")}`);
+  for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${columns.map((c) => fmt(value(c)).padStart(14)).join("  ")}`);
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const fmt = (n: number) => n.toFixed(n < 10 ? 2 : 0);
+function printLag({ lags, runs, executedOnA }: CrossInstanceLag): void {
+  const sorted = [...lags].sort((a, b) => a - b);
+  console.log(
+    `Live tail across instances (runs.events on the instance not executing the run; ${sorted.length} live events of ${runs} runs, ${executedOnA} executed on A): ` +
+      `median ${percentile(sorted, 50)} ms  p95 ${percentile(sorted, 95)} ms  max ${sorted.at(-1)} ms`,
+  );
+}
 
 try {
-  await withServer({}, async (client) => {
-    // Warm up: first-run costs (module loading, prepared statements) are not the steady state.
-    await throughput(5, 1, () => client.workflows.run.mutate({ key: "analysis_code", input }));
-    await throughput(200, 1, () => client.bench.noop.mutate());
-    console.log("API throughput (offline model, SQLite in a temp dir, HTTP on loopback)");
-    for (const concurrency of [1, 50]) {
-      const noop = await throughput(concurrency === 1 ? 500 : 2_000, concurrency, () => client.bench.noop.mutate());
-      const runs = await throughput(concurrency === 1 ? 30 : 200, concurrency, async () => {
-        const r = await client.workflows.run.mutate({ key: "analysis_code", input });
-        if (r.status !== "succeeded") throw new Error(`run ${r.workflowRunId} ${r.status}`);
-      });
-      console.log(`  concurrency ${String(concurrency).padStart(2)}: analysis_code ${fmt(runs).padStart(7)} runs/s   no-op mutation ${fmt(noop).padStart(7)} calls/s`);
-    }
-  });
-
-  await withServer({ delayMs: 2 }, async (client) => {
-    const latencies: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      for await (const { data: event } of client.workflows.runStream.subscribe({ key: "analysis_code", input })) {
-        latencies.push(Date.now() - Date.parse(event.at));
-        if (isTerminalEvent(event)) break;
-      }
-    }
-    latencies.sort((a, b) => a - b);
-    console.log(`Event latency over SSE, runner stamp -> client (ms, ${latencies.length} events): p50 ${pct(latencies, 50)}  p99 ${pct(latencies, 99)}  max ${latencies.at(-1)}`);
-  });
+  const columns: Column[] = [];
+  let lag: CrossInstanceLag | undefined;
+  for (const backend of backends) {
+    console.error(`measuring ${backend.label}…`);
+    const throughput = await on(backend, "throughput", 0, measureThroughput);
+    // A slight model delay (2 ms per streamed chunk) spreads a run's events over time, as a real model does.
+    const latencies = await on(backend, "latency", 2, async (instances) => {
+      const measured = await measureEventLatency(instances, LATENCY_RUNS);
+      const [a, b] = instances;
+      if (a && b) lag = await measureCrossInstanceLag([a, b], LAG_RUNS);
+      return measured;
+    });
+    columns.push({ label: backend.label, throughput, latencies });
+  }
+  console.log("API throughput and event latency (offline model, HTTP on loopback, typed client)");
+  printTable(columns);
+  if (lag) printLag(lag);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Runner, type ModelProvider } from "@openai/agents";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
-import { discoverWorkflows, InProcessAdmission, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { ApiKeyStore, getRun, listEvents, listRuns, listSpans, openDatabase, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
+import { discoverWorkflows, InProcessAdmission, RunCancelledError, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
+import { ApiKeyStore, getRun, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
 import { ApiKeys } from "./auth/apiKeys";
 import { Gate, type AuthConfig } from "./auth/gate";
 import type { RunStore, Services } from "./context";
@@ -11,12 +11,17 @@ import type { Logger } from "./logger";
 import { ActiveRuns } from "./runs/activeRuns";
 import { redactingRecorder, redactingSession } from "./redaction/redactingStorage";
 import { Redactor } from "./redaction/redactor";
+import { executeQueuedRun } from "./runs/queuedRun";
+import type { OtlpConfig } from "./telemetry/otlpExport";
+import { createTelemetry } from "./telemetry/telemetry";
 import { Recovery } from "./runs/recovery";
 
 export type ServicesOptions = {
   logger: Logger;
-  /** SQLite `file:` URL; the embedded database when absent. */
+  /** `postgres://…` URL, or SQLite `file:` URL; the embedded SQLite database when absent. */
   databaseUrl?: string | undefined;
+  /** PostgreSQL: connections in this server's pool (default 10). */
+  databasePoolSize?: number;
   model: ModelConfig;
   /** Replaces the provider built from `model` (tests and benchmarks: scripted models). */
   modelProvider?: ModelProvider;
@@ -32,6 +37,8 @@ export type ServicesOptions = {
   auth?: Partial<AuthConfig>;
   /** Replaces secrets in what is stored. Default: the built-in patterns only. */
   redactor?: Redactor;
+  /** OTLP trace export (`OTEL_EXPORTER_OTLP_*`); default none: nothing is sent. */
+  otlp?: OtlpConfig | null;
 };
 
 const defaultDurability: DurabilityConfig = {
@@ -41,7 +48,7 @@ const defaultDurability: DurabilityConfig = {
   maxConcurrentRuns: 16,
   resumeOnStart: true,
   heartbeatIntervalMs: 5_000,
-  ownerTimeoutMs: 30_000,
+  ownerTimeoutMs: 20_000,
 };
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -52,10 +59,22 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   // Importing the SDK installs an exporter that would send traces to OpenAI; the runner installs ours.
   disableDefaultTraceExport();
   const durability = { ...defaultDurability, ...opts.durability };
-  const db = await openDatabase({ url: opts.databaseUrl ?? null });
+  const db = await openDatabase({ url: opts.databaseUrl ?? null, ...(opts.databasePoolSize ? { poolSize: opts.databasePoolSize } : {}) });
   const instances = new ServerInstances(db.prisma, { staleAfterMs: durability.ownerTimeoutMs });
   await instances.register();
-  const recorder = new PrismaRunRecorder(db.prisma, { owner: instances.id });
+  // PostgreSQL: several instances share the database; each hears the others' commits and cancel requests,
+  // and new runs go through a queue to whichever instance has a free slot.
+  const shared =
+    db.kind === "postgres" && db.pool !== null && opts.databaseUrl
+      ? {
+          pool: db.pool,
+          notifications: new PgNotifications({ url: opts.databaseUrl, instanceId: instances.id, onError: (err) => logger.warn({ err }, "LISTEN connection lost; reconnecting") }),
+          queue: new PgBossRunQueue({ url: opts.databaseUrl, onError: (err) => logger.warn({ err }, "run queue error") }),
+        }
+      : null;
+  await shared?.notifications.start();
+  await shared?.queue.start();
+  const recorder = new PrismaRunRecorder(db.prisma, { owner: instances.id, ...(shared ? { announceAs: instances.id } : {}) });
   const redactor = opts.redactor ?? new Redactor();
   const keys = new ApiKeys(new ApiKeyStore(db.prisma));
   const gate = new Gate(keys, { mode: "none", rateLimitPerMin: null, revocationCheckMs: 2_000, ...opts.auth });
@@ -63,12 +82,26 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const catalog = opts.catalog ?? createDefaultCatalog({ defaultModel: opts.modelProvider ? undefined : defaultModelName(opts.model) });
   const registry = WorkflowRegistry.create({ workflows: opts.workflows ?? (await discoverWorkflows()), catalog });
   const modelProvider = opts.modelProvider ?? createModelProvider(opts.model);
+  const admission = new InProcessAdmission(durability.maxConcurrentRuns);
+  let eventSubscribers = 0;
+  const telemetry = createTelemetry({
+    logger,
+    otlp: opts.otlp ?? null,
+    serviceVersion: version,
+    genAi: opts.modelProvider ? { system: "custom", model: undefined } : { system: opts.model.provider, model: defaultModelName(opts.model) },
+    workflowKeys: registry.list().map((w) => w.key),
+    agentKeys: catalog.keys(),
+    admission,
+    eventSubscribers: () => eventSubscribers,
+  });
   const runner = new WorkflowRunner({
     registry,
     catalog,
     modelProvider,
     recorder: redactingRecorder(recorder, redactor),
-    admission: new InProcessAdmission(durability.maxConcurrentRuns),
+    admission,
+    observe: telemetry.observe,
+    observeSpan: telemetry.observeSpan,
     retry: { maxAttempts: durability.stepMaxAttempts, initialDelayMs: durability.stepRetryBaseDelayMs },
     stepTimeoutMs: durability.stepTimeoutMs,
   });
@@ -79,13 +112,29 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     listRuns: (query) => listRuns(db.prisma, query),
     listEvents: (id, o) => listEvents(db.prisma, id, o),
     listSpans: (id) => listSpans(db.prisma, id),
-    onStored: (listener) => recorder.onStored(listener),
+    // Every live follower of a run's events (streams, waits) listens here: that is the subscriber gauge.
+    onStored: (listener) => {
+      eventSubscribers++;
+      const local = recorder.onStored(listener);
+      const remote = shared?.notifications.onStored(listener);
+      let subscribed = true;
+      return () => {
+        if (subscribed) eventSubscribers--;
+        subscribed = false;
+        local();
+        remote?.();
+      };
+    },
   };
+  shared?.notifications.onCancel((id, by) => void activeRuns.abort(id, new RunCancelledError(by)));
 
   let draining: Promise<void> | undefined;
+  let queueStopped: Promise<void> | undefined;
   const drain = () =>
     (draining ??= (async () => {
       activeRuns.stopAccepting();
+      // Take no more runs from the queue; runs in progress end below (finished or interrupted).
+      queueStopped = shared?.queue.stop(opts.shutdownGraceMs + 10_000).catch((err: unknown) => logger.warn({ err }, "run queue did not stop cleanly"));
       // `recovery` is declared below; drain only runs once createServices has built it.
       await recovery.stop();
       if (activeRuns.size === 0) return;
@@ -106,10 +155,14 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const close = () =>
     (closing ??= (async () => {
       await drain();
+      await queueStopped;
       await recorder.flush();
+      // Runs have ended (or were interrupted): their spans go out before the process does.
+      await telemetry.shutdown();
       await recorder.close();
       // Runs this server still owns (none after a clean drain) become orphans for the others at once.
       await instances.deregister();
+      await shared?.notifications.close();
       await db.close();
     })());
 
@@ -124,8 +177,10 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     },
     logger,
     catalog,
+    telemetry,
     workflows: registry,
     runner,
+    ...(shared ? { queue: shared.queue } : {}),
     runs,
     activeRuns,
     keys,
@@ -135,6 +190,12 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     chatRunner: new Runner({ modelProvider, workflowName: "chat" }),
     openSession: (conversationId) => redactingSession(new PrismaSession(db.prisma, conversationId), redactor),
     markInterrupted: (ids, reason) => recorder.markInterrupted(ids, reason),
+    ...(shared
+      ? {
+          requestCancel: (id: string, by: string) => shared.notifications.requestCancel(shared.pool, id, by),
+          cancelQueued: (id: string, by: string) => recorder.cancelNotStarted(id, new RunCancelledError(by).message, by),
+        }
+      : {}),
     drain,
     // After `$disconnect` Prisma would reconnect on the next query: a closed database must not look ready.
     ping: async () => {
@@ -146,6 +207,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const recovery = new Recovery(services, { liveness: instances, resume: durability.resumeOnStart, intervalMs: durability.heartbeatIntervalMs });
   try {
     await recovery.start();
+    await shared?.queue.work(durability.maxConcurrentRuns, (id, parentSpanId) => executeQueuedRun(services, (runId) => instances.isOrphaned(runId), id, parentSpanId));
   } catch (error) {
     await close();
     throw error;

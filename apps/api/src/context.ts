@@ -1,24 +1,27 @@
+import type { IncomingMessage } from "node:http";
 import type { ModelProvider, Runner, Session } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
-import type { ResumeOptions, ResumedRun, RunRecord, RunStatus, SpanRecord, StepRecord, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
+import type { CreatedRun, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { ApiKeys } from "./auth/apiKeys";
 import type { Gate } from "./auth/gate";
 import type { Caller } from "./auth/roles";
 import type { Logger } from "./logger";
 import type { Redactor } from "./redaction/redactor";
 import type { ActiveRuns } from "./runs/activeRuns";
+import type { Telemetry } from "./telemetry/telemetry";
 
 /** What the API needs from the workflow registry. */
 export interface WorkflowCatalogPort {
   list(): WorkflowDescriptor[];
 }
 
-/** What the API needs from the runner: start or resume a run in the background. */
+/** What the API needs from the runner: record a run, start or resume one in the background. */
 export interface RunStarter {
+  create(key: string, input: string, opts?: { conversationId?: string | null; idempotencyKey?: string | null; createdBy?: string | null; trace?: TraceContext }): Promise<CreatedRun>;
   start(
     key: string,
     input: string,
-    opts?: { conversationId?: string | null; idempotencyKey?: string | null; createdBy?: string | null; signal?: AbortSignal },
+    opts?: { conversationId?: string | null; idempotencyKey?: string | null; createdBy?: string | null; signal?: AbortSignal; trace?: TraceContext },
   ): Promise<{ created: true; workflowRunId: string; done: Promise<unknown> } | { created: false; workflowRunId: string }>;
   resume(workflowRunId: string, opts: ResumeOptions): Promise<ResumedRun>;
   /** The key of the workflow marked `default: true`; NotFoundError when there is none. */
@@ -55,8 +58,12 @@ export type Services = {
   info: ServiceInfo;
   logger: Logger;
   catalog: AgentCatalog;
+  /** Metrics and trace export of this server. */
+  telemetry: Telemetry;
   workflows: WorkflowCatalogPort;
   runner: RunStarter;
+  /** Several instances (PostgreSQL): new runs go through this queue to whichever instance has a free slot. Absent on SQLite. */
+  queue?: RunQueue;
   runs: RunStore;
   activeRuns: ActiveRuns;
   /** API keys in the database. */
@@ -71,6 +78,10 @@ export type Services = {
   chatRunner: Runner;
   /** Conversation history for chat, stored in the database. */
   openSession(conversationId: string): Session;
+  /** Several instances (PostgreSQL): asks the instance executing a run to cancel it on behalf of `by` (a key's name or `local`). Absent on SQLite. */
+  requestCancel?(workflowRunId: string, by: string): Promise<void>;
+  /** With a queue: records a run still waiting in it as cancelled; false when an instance already started it. */
+  cancelQueued?(workflowRunId: string, by: string): Promise<boolean>;
   /** Records runs interrupted from outside their execution (a `run.interrupted` event each); returns those it changed. */
   markInterrupted(workflowRunIds: readonly string[], reason: string): Promise<string[]>;
   /**
@@ -85,13 +96,18 @@ export type Services = {
 };
 
 /** A call's context: the services, and the credentials it presented (checked per procedure by the gate). */
-export type Context = { services: Services; authorization: string | null };
+export type Context = {
+  services: Services;
+  authorization: string | null;
+  /** The request's W3C `traceparent` header (on WebSocket: the upgrade request's), for runs to continue the caller's trace. */
+  traceparent: string | null;
+};
 
 /** The context of a procedure that passed the gate. */
 export type CallerContext = Context & { caller: Caller };
 
 type ContextSource = {
-  req?: { headers: Record<string, string | string[] | undefined> };
+  req?: Pick<IncomingMessage, "headers">;
   info?: { connectionParams: Record<string, string | undefined> | null };
 };
 
@@ -105,5 +121,6 @@ export const createContextFactory =
     const header = req?.headers.authorization;
     const param = info?.connectionParams?.authorization;
     const authorization = typeof header === "string" ? header : typeof param === "string" ? param : null;
-    return { services, authorization };
+    const traceparent = req?.headers.traceparent;
+    return { services, authorization, traceparent: typeof traceparent === "string" ? traceparent : null };
   };

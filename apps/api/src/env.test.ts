@@ -8,7 +8,7 @@ describe("parseEnv", () => {
   });
 
   it("has the documented durability defaults, each settable", () => {
-    expect(parseEnv({}).durability).toEqual({ stepMaxAttempts: 3, stepRetryBaseDelayMs: 1_000, stepTimeoutMs: 600_000, maxConcurrentRuns: 16, resumeOnStart: true, heartbeatIntervalMs: 5_000, ownerTimeoutMs: 30_000 });
+    expect(parseEnv({}).durability).toEqual({ stepMaxAttempts: 3, stepRetryBaseDelayMs: 1_000, stepTimeoutMs: 600_000, maxConcurrentRuns: 16, resumeOnStart: true, heartbeatIntervalMs: 5_000, ownerTimeoutMs: 20_000 });
     expect(parseEnv({ STEP_MAX_ATTEMPTS: "5", MAX_CONCURRENT_RUNS: "2", RESUME_ON_START: "false" }).durability).toMatchObject({ stepMaxAttempts: 5, maxConcurrentRuns: 2, resumeOnStart: false });
   });
 
@@ -24,6 +24,13 @@ describe("parseEnv", () => {
 
   it("honours MODEL_PROVIDER=offline even with a key", () => {
     expect(parseEnv({ OPENAI_API_KEY: "sk-test", MODEL_PROVIDER: "offline" }).model).toEqual({ provider: "offline" });
+  });
+
+  it("takes a PostgreSQL or SQLite DATABASE_URL with a pool size, and names DATABASE_URL for any other scheme", () => {
+    expect(parseEnv({ DATABASE_URL: "postgres://u:p@db:5432/wf", DATABASE_POOL_SIZE: "25" })).toMatchObject({ databaseUrl: "postgres://u:p@db:5432/wf", databasePoolSize: 25 });
+    expect(parseEnv({ DATABASE_URL: "file:./x.db" })).toMatchObject({ databaseUrl: "file:./x.db", databasePoolSize: 10 });
+    expect(() => parseEnv({ DATABASE_URL: "mysql://u@db/wf" })).toThrow(/DATABASE_URL: expected postgres/);
+    expect(() => parseEnv({ DATABASE_POOL_SIZE: "0" })).toThrow(/DATABASE_POOL_SIZE/);
   });
 
   it("allows no browser origin and no extra host by default", () => {
@@ -80,5 +87,24 @@ describe("parseEnv", () => {
     expect(parseEnv({}).redactPatterns).toEqual([]);
     expect(() => parseEnv({ REDACT_PATTERNS: '["("]' })).toThrow(/REDACT_PATTERNS/);
     expect(() => parseEnv({ REDACT_PATTERNS: "ghp_.*" })).toThrow(/REDACT_PATTERNS/);
+  });
+
+  it("sends no traces and serves /metrics on the API port by default", () => {
+    expect(parseEnv({})).toMatchObject({ otlp: null, metricsPort: null });
+    expect(parseEnv({ OTEL_SERVICE_NAME: "x", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }).otlp).toBeNull();
+    expect(parseEnv({ METRICS_PORT: "9464" }).metricsPort).toBe(9464);
+  });
+
+  it("reads the standard OTEL_* variables for OTLP/HTTP trace export", () => {
+    const env = parseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/", OTEL_EXPORTER_OTLP_HEADERS: "x-honeycomb-team=abc%3D,  other = 1", OTEL_SERVICE_NAME: "wf-prod" });
+    expect(env.otlp).toEqual({ url: "http://collector:4318/v1/traces", protocol: "http/protobuf", headers: { "x-honeycomb-team": "abc=", other: "1" }, serviceName: "wf-prod" });
+    expect(parseEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://t.example/in", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "100" }).otlp).toMatchObject({ url: "https://t.example/in", protocol: "http/json", serviceName: "workflows-api", scheduleDelayMs: 100 });
+    expect(parseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }).otlp).toBeNull();
+  });
+
+  it("refuses OTLP settings it cannot honour, by name", () => {
+    expect(() => parseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4317", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not supported/);
+    expect(() => parseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+    expect(() => parseEnv({ METRICS_PORT: "70000" })).toThrow(/METRICS_PORT/);
   });
 });

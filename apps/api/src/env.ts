@@ -1,6 +1,7 @@
 import type { ModelConfig } from "@workflows/agents";
 import { z } from "zod";
 import { isLoopbackAddress } from "./http/requestGuard";
+import type { OtlpConfig } from "./telemetry/otlpExport";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -57,12 +58,41 @@ const patternList = z.preprocess(
     { error: 'expected a JSON array of regular expressions, e.g. ["ghp_[A-Za-z0-9]{36}"]' },
   ),
 );
+const otlpProtocols = ["http/protobuf", "http/json", "grpc"] as const;
+
+/** `key1=value1,key2=value2` with percent-encoded values, as OTEL_EXPORTER_OTLP_HEADERS is written. */
+const otlpHeaders = z.string().transform((text, ctx) => {
+  const headers: Record<string, string> = {};
+  for (const pair of text.split(",")) {
+    if (pair.trim() === "") continue;
+    const at = pair.indexOf("=");
+    const key = at > 0 ? pair.slice(0, at).trim() : "";
+    if (key === "") {
+      ctx.addIssue({ code: "custom", message: "expected key=value pairs separated by commas" });
+      return z.NEVER;
+    }
+    try {
+      headers[key] = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      headers[key] = pair.slice(at + 1).trim();
+    }
+  }
+  return headers;
+});
 
 const rawEnvSchema = z.object({
   HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
   PORT: z.preprocess(emptyAsUndefined, int(0, 65_535).default(3000)),
-  /** `file:/path/to.db` (SQLite); the embedded default file when absent. */
-  DATABASE_URL: optionalString,
+  /** `postgres://user:password@host:port/db` (PostgreSQL) or `file:/path/to.db` (SQLite); the embedded SQLite file when absent. */
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((v) => /^(postgres(ql)?:\/\/|file:)/i.test(v) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(v), { message: "expected postgres://…, postgresql://… or a SQLite file: URL" })
+      .optional(),
+  ),
+  /** PostgreSQL: most connections this server opens (Prisma's pool; the job queue and LISTEN use a few more). */
+  DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, int(1, 1_000).default(10)),
   MODEL_PROVIDER: z.preprocess(emptyAsUndefined, z.enum(["offline", "openai"]).optional()),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
@@ -88,7 +118,7 @@ const rawEnvSchema = z.object({
   /** How often this server records that it is alive (and looks for runs of dead servers). */
   HEARTBEAT_INTERVAL_MS: z.preprocess(emptyAsUndefined, int(100, 600_000).default(5_000)),
   /** A server whose heartbeat is older than this is dead; its runs are taken over. */
-  OWNER_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(500, 3_600_000).default(30_000)),
+  OWNER_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(500, 3_600_000).default(20_000)),
   /** Origins of web pages allowed to call the API (HTTP with CORS, WebSocket). Default: none. */
   ALLOWED_ORIGINS: list(origin),
   /** Host names the server answers to besides the loopback names; `*` for any. See docs/security.md. */
@@ -99,12 +129,25 @@ const rawEnvSchema = z.object({
   RATE_LIMIT_PER_MIN: z.preprocess(emptyAsUndefined, int(0, 1_000_000).optional()),
   /** Extra secret patterns to redact from what is stored and logged, as a JSON array of regular expressions. */
   REDACT_PATTERNS: patternList,
+  /** Serve `/metrics` on this port (same HOST) instead of the API port. */
+  METRICS_PORT: z.preprocess(emptyAsUndefined, int(0, 65_535).optional()),
+  // OpenTelemetry's standard variables (https://opentelemetry.io/docs/specs/otel/protocol/exporter/): traces are exported only with an endpoint.
+  OTEL_SDK_DISABLED: z.preprocess(emptyAsUndefined, z.enum(["true", "false"]).default("false")),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(otlpProtocols).optional()),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.preprocess(emptyAsUndefined, z.enum(otlpProtocols).optional()),
+  OTEL_EXPORTER_OTLP_HEADERS: z.preprocess(emptyAsUndefined, otlpHeaders.optional()),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: z.preprocess(emptyAsUndefined, otlpHeaders.optional()),
+  OTEL_SERVICE_NAME: z.preprocess(emptyAsUndefined, z.string().default("workflows-api")),
+  OTEL_BSP_SCHEDULE_DELAY: z.preprocess(emptyAsUndefined, int(0, 600_000).optional()),
 });
 
 export type Env = {
   host: string;
   port: number;
   databaseUrl: string | undefined;
+  databasePoolSize: number;
   model: ModelConfig;
   logLevel: (typeof logLevels)[number];
   maxInputBytes: number;
@@ -120,6 +163,10 @@ export type Env = {
     openToNetwork: boolean;
   };
   redactPatterns: string[];
+  /** Own port for `/metrics`; null: served on the API port. */
+  metricsPort: number | null;
+  /** OTLP trace export; null when no endpoint is set (nothing is sent). */
+  otlp: OtlpConfig | null;
 };
 
 /** Retries, time limits, admission and recovery (docs/adr/0002-durable-execution.md). */
@@ -172,6 +219,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     host: e.HOST,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     model,
     logLevel: e.LOG_LEVEL,
     maxInputBytes: e.MAX_INPUT_BYTES,
@@ -189,6 +237,22 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     allowedHosts: e.ALLOWED_HOSTS,
     auth: { mode: authMode, rateLimitPerMin: rateLimit === 0 ? null : rateLimit, openToNetwork: authMode === "none" && !loopback },
     redactPatterns: e.REDACT_PATTERNS,
+    metricsPort: e.METRICS_PORT ?? null,
+    otlp: otlpConfig(e),
+  };
+}
+
+function otlpConfig(e: z.infer<typeof rawEnvSchema>): OtlpConfig | null {
+  const url = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces` : undefined);
+  if (e.OTEL_SDK_DISABLED === "true" || url === undefined) return null;
+  const protocol = e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? "http/protobuf";
+  if (protocol === "grpc") throw new EnvError("Invalid configuration:\n  OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not supported; use http/protobuf (port 4318) or http/json");
+  return {
+    url,
+    protocol,
+    headers: { ...e.OTEL_EXPORTER_OTLP_HEADERS, ...e.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+    serviceName: e.OTEL_SERVICE_NAME,
+    ...(e.OTEL_BSP_SCHEDULE_DELAY === undefined ? {} : { scheduleDelayMs: e.OTEL_BSP_SCHEDULE_DELAY }),
   };
 }
 

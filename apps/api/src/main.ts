@@ -2,6 +2,7 @@ import { createServices } from "./app";
 import { EnvError, loadEnv, type Env } from "./env";
 import { createLogger } from "./logger";
 import { Redactor } from "./redaction/redactor";
+import { startMetricsServer } from "./http/metrics";
 import { createServer } from "./server";
 
 // If whoever reads our output goes away (a closed pipe), logging must not stop the service or its shutdown.
@@ -30,19 +31,37 @@ const services = await createServices({
   auth: { mode: env.auth.mode, rateLimitPerMin: env.auth.rateLimitPerMin },
   logger,
   databaseUrl: env.databaseUrl,
+  databasePoolSize: env.databasePoolSize,
   model: env.model,
   maxInputBytes: env.maxInputBytes,
   shutdownGraceMs: env.shutdownGraceMs,
   durability: env.durability,
+  otlp: env.otlp,
 }).catch((error: unknown) => {
   logger.fatal({ err: error }, "start-up failed");
   process.exit(1);
 });
-const server = await createServer(services, { port: env.port, host: env.host, allowedOrigins: env.allowedOrigins, allowedHosts: env.allowedHosts }).catch(async (error: unknown) => {
+const server = await createServer(services, {
+  port: env.port,
+  host: env.host,
+  allowedOrigins: env.allowedOrigins,
+  allowedHosts: env.allowedHosts,
+  ...(env.metricsPort === null ? {} : { metrics: false as const }),
+}).catch(async (error: unknown) => {
   logger.fatal({ err: error, host: env.host, port: env.port }, "cannot listen");
   await services.close();
   process.exit(1);
 });
+const metricsServer =
+  env.metricsPort === null
+    ? null
+    : await startMetricsServer({ metrics: services.telemetry.metrics, logger, authorize: (req) => services.gate.admitsRequest(req, "viewer") }, { port: env.metricsPort, host: env.host }).catch(async (error: unknown) => {
+        logger.fatal({ err: error, host: env.host, port: env.metricsPort }, "cannot listen for metrics");
+        await server.close();
+        await services.close();
+        process.exit(1);
+      });
+if (metricsServer) logger.info({ port: metricsServer.port }, "metrics on their own port");
 logger.info({ url: server.url, database: services.info.databaseKind, model: services.info.model, authMode: env.auth.mode, rateLimitPerMin: env.auth.rateLimitPerMin }, "listening");
 
 let stopping = false;
@@ -57,7 +76,9 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
     // New runs are refused from here; open streams keep being served while runs drain.
     await services.drain();
     await server.close();
+    // Closing the services flushes the spans still buffered for the OTLP exporter.
     await services.close();
+    await metricsServer?.close();
     logger.info("stopped");
     process.exit(0);
   } catch (error) {

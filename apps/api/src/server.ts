@@ -7,6 +7,7 @@ import { WebSocketServer } from "ws";
 import { RateLimitedError } from "./auth/gate";
 import { createContextFactory, type Services } from "./context";
 import { guardHttpRequest, guardUpgrade } from "./http/edge";
+import { handleMetrics, type MetricsAuthorizer } from "./http/metrics";
 import { handleProbe } from "./http/probes";
 import { edgePolicy } from "./http/requestGuard";
 import { appRouter } from "./routers";
@@ -26,7 +27,8 @@ export const TRPC_PATH = "/trpc";
 
 /**
  * tRPC over HTTP (queries, mutations, SSE subscriptions) and WebSocket, on one port, behind the browser
- * and Host checks of `http/requestGuard.ts`; the probes `/healthz` and `/readyz` on the same port.
+ * and Host checks of `http/requestGuard.ts`; the probes `/healthz` and `/readyz` and Prometheus `/metrics`
+ * on the same port.
  * Port 0 picks a free one.
  */
 export async function createServer(
@@ -42,6 +44,11 @@ export async function createServer(
     allowedHosts?: readonly string[];
     /** How long `/readyz` waits for the database. Default 2000 ms. */
     readinessTimeoutMs?: number;
+    /**
+     * `/metrics` on this port: served (default), guarded by `authorize` (default: the gate, so a viewer key
+     * under AUTH_MODE=keys), or `false` when it has its own `METRICS_PORT`.
+     */
+    metrics?: false | { authorize?: MetricsAuthorizer };
   },
 ): Promise<ServerHandle> {
   const router = opts.router ?? appRouter;
@@ -53,6 +60,7 @@ export async function createServer(
   const policy = edgePolicy({ bindHost: opts.host, allowedOrigins: opts.allowedOrigins ?? [], allowedHosts: opts.allowedHosts ?? [] });
   if (policy.hosts.kind === "any") services.logger.info("any Host header is accepted; set ALLOWED_HOSTS to the names clients use");
   const readinessTimeoutMs = opts.readinessTimeoutMs ?? 2_000;
+  const metrics = opts.metrics === false ? null : { metrics: services.telemetry.metrics, logger: services.logger, authorize: opts.metrics?.authorize ?? ((req) => services.gate.admitsRequest(req, "viewer")) };
   const trpcHandler = createHTTPHandler({
     router,
     basePath: `${TRPC_PATH}/`,
@@ -69,6 +77,7 @@ export async function createServer(
   });
   const server = createHttpServer((req, res) => {
     if (handleProbe(req, res, services, { readinessTimeoutMs })) return;
+    if (metrics && handleMetrics(req, res, metrics)) return;
     if (guardHttpRequest(req, res, policy, services.logger)) trpcHandler(req, res);
   });
   // Any path: clients may connect to ws://host:port or ws://host:port/trpc.

@@ -1,6 +1,7 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "../src/router";
+import { testDatabaseKind } from "@workflows/db/testing";
 import { startTestServer, tempDir, type TestServer } from "./harness";
 
 let t: TestServer;
@@ -10,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t.close();
-  tmp.remove();
+  await tmp.remove();
 });
 
 async function rejection(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
@@ -25,7 +26,7 @@ async function rejection(promise: Promise<unknown>): Promise<TRPCClientError<App
 describe("health", () => {
   it("reports version, database kind and model provider", async () => {
     const health = await t.sse.health.query();
-    expect(health).toMatchObject({ ok: true, database: "sqlite", modelProvider: "offline", accepting: true });
+    expect(health).toMatchObject({ ok: true, database: testDatabaseKind(), modelProvider: "offline", accepting: true });
     expect(health.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 });

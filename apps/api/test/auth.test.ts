@@ -107,7 +107,7 @@ describe("AUTH_MODE=keys", () => {
   }, 60_000);
   afterAll(async () => {
     await t.close();
-    tmp.remove();
+    await tmp.remove();
   });
 
   const credentials: [string, (k: typeof keys) => string | null, Role | null][] = [
@@ -189,10 +189,22 @@ describe("AUTH_MODE=keys", () => {
     }
   });
 
-  it("stores no key in clear: neither the key nor its secret part is in the database file", async () => {
+  it("guards /metrics like a viewer procedure: no key or a revoked key gets 401, any live key reads them", async () => {
+    const metricsUrl = new URL("/metrics", t.server.url).toString();
+    const scrape = (authorization?: string) => fetch(metricsUrl, authorization ? { headers: { authorization } } : {});
+    expect((await scrape()).status).toBe(401);
+    expect((await scrape(`Bearer ${keys.revoked}`)).status).toBe(401);
+    expect((await scrape("Bearer wfk_not-a-key")).status).toBe(401);
+    const read = await scrape(`Bearer ${keys.viewer}`);
+    expect(read.status).toBe(200);
+    expect(await read.text()).toContain("workflows_");
+  });
+
+  it.runIf(tmp.dir !== null)("stores no key in clear: neither the key nor its secret part is in the SQLite file", async () => {
     const { readFileSync, readdirSync } = await import("node:fs");
+    const dir = tmp.dir!;
     await t.services.ping();
-    const files = readdirSync(tmp.dir).map((f) => readFileSync(`${tmp.dir}/${f}`).toString("latin1"));
+    const files = readdirSync(dir).map((f) => readFileSync(`${dir}/${f}`).toString("latin1"));
     for (const key of Object.values(keys)) {
       for (const text of files) {
         expect(text).not.toContain(key);
@@ -214,7 +226,7 @@ describe("revocation and audit on live runs", () => {
   afterAll(async () => {
     await t.services.activeRuns.abortAll("test over", 10_000);
     await t.close();
-    tmp.remove();
+    await tmp.remove();
   });
 
   const cases = [
@@ -304,7 +316,7 @@ describe("AUTH_MODE=none", () => {
       expect((await t.sse.keys.list.query())).toEqual([]);
     } finally {
       await t.close();
-      tmp.remove();
+      await tmp.remove();
     }
   });
 });

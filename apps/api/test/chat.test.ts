@@ -8,7 +8,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t.close();
-  tmp.remove();
+  await tmp.remove();
 });
 
 describe("chat", () => {

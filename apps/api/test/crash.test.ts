@@ -1,47 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import net from "node:net";
-import { fileURLToPath } from "node:url";
 import type { WorkflowEvent } from "@workflows/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { sseClient, tempDir, waitFor } from "./harness";
+import { freePort, kill9, killChildren, startProcess } from "./processes";
 
-const apiDir = fileURLToPath(new URL("..", import.meta.url));
 const tmp = tempDir();
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill("SIGKILL");
-});
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** The real server process (src/main.ts) on a fixed port, so that clients reconnect to the restarted one. */
-async function startProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: apiDir, env: { ...process.env, HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(proc);
-  let listening = false;
-  let output = "";
-  proc.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    output += chunk;
-    if (output.includes('"msg":"listening"')) listening = true;
-  });
-  proc.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  await waitFor(() => listening || proc.exitCode !== null, 60_000);
-  if (!listening) throw new Error(`server did not start:\n${output}`);
-  return proc;
-}
-
-async function kill9(proc: ChildProcess): Promise<void> {
-  const exited = once(proc, "exit");
-  proc.kill("SIGKILL");
-  await exited;
-}
+afterEach(killChildren);
 
 /**
  * kill -9 of a real server mid-run, then a restart on the same database and port. The client that was
@@ -53,7 +16,7 @@ describe.each([
 ] as const)("kill -9 %s", (_name, killWhen, fromStepIndex) => {
   it("the restarted server resumes the run; the reconnecting client sees every later event once, up to run.completed", { timeout: 180_000 }, async () => {
     const port = await freePort();
-    const env = { PORT: String(port), DATABASE_URL: `${tmp.dbUrl}.kill-${fromStepIndex}`, OFFLINE_DELAY_MS: "40" };
+    const env = { PORT: String(port), DATABASE_URL: await tmp.ensure(`${tmp.dbUrl}.kill-${fromStepIndex}`), OFFLINE_DELAY_MS: "40" };
     const first = await startProcess(env);
     const client = sseClient(`http://127.0.0.1:${port}/trpc`);
     const events: WorkflowEvent[] = [];

@@ -1,7 +1,7 @@
 import { startFakeOpenAI, type FakeFault, type FakeOpenAI } from "@workflows/agents/testing";
 import { defineWorkflow, type WorkflowEvent } from "@workflows/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { collect, isEnd, startTestServer, tempDir, type TestServer } from "./harness";
+import { collect, isEnd, startTestServer, tempDir, waitFor, type TestServer } from "./harness";
 
 const tmp = tempDir();
 const open: { close(): Promise<void> }[] = [];
@@ -82,9 +82,9 @@ describe("model faults through the real OpenAI provider, over HTTP", () => {
     const { fake, t } = await setup(Array.from({ length: 2 }, () => ({ type: "wait", until: held }) as const), { maxConcurrentRuns: 2 });
     const runs = Array.from({ length: 8 }, (_, i) => t.sse.workflows.run.mutate({ key: "single", input: `poem ${i}` }));
     await fake.whenLogged(2);
-    // Two requests are held by the fake; the other six runs are pending, not requesting.
-    const pending = await t.sse.runs.list.query({ workflowKey: "single", status: "pending" });
-    expect(pending.items).toHaveLength(6);
+    // Two requests are held by the fake; the other six runs are pending (once all are created), not requesting.
+    await waitFor(async () => (await t.sse.runs.list.query({ workflowKey: "single", status: "pending" })).items.length === 6, 60_000);
+    expect(fake.inFlight).toBe(2);
     release();
     const results = await Promise.all(runs);
     expect(results.every((r) => r.status === "succeeded")).toBe(true);

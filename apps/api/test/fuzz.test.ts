@@ -103,7 +103,7 @@ describe("fuzzing every procedure with malformed input", () => {
   }, 60_000);
   afterAll(async () => {
     await t.close();
-    tmp.remove();
+    await tmp.remove();
   });
 
   it("answers 500+ malformed inputs with a 4xx each, never a 5xx, and stays healthy", async () => {

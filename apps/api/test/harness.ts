@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { ModelProvider } from "@openai/agents";
 import { createTRPCClient, createTRPCUntypedClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
 import type { ModelConfig } from "@workflows/agents";
 import { isTerminalEvent, type WorkflowEvent } from "@workflows/core";
+import { testDatabaseFamily } from "@workflows/db/testing";
 import { EventSource } from "eventsource";
 import WebSocket from "ws";
 import { createServices } from "../src/app";
@@ -15,9 +13,37 @@ import { createServer, type ServerHandle } from "../src/server";
 
 export type Client = TRPCClient<AppRouter>;
 
-export function tempDir(): { dir: string; dbUrl: string; remove(): void } {
-  const dir = mkdtempSync(path.join(tmpdir(), "wf-api-test-"));
-  return { dir, dbUrl: `file:${path.join(dir, "test.db")}`, remove: () => rmSync(dir, { recursive: true, force: true }) };
+export type TestDatabases = {
+  /** A database of the suite's kind (SQLite, or PostgreSQL in the postgres project); `${dbUrl}.x` names another. */
+  dbUrl: string;
+  /** SQLite: the folder of the database files; null on PostgreSQL. */
+  dir: string | null;
+  /** Creates the database a URL of this family names, if needed: call before handing the URL to another process or to `openDatabase`. */
+  ensure(url: string): Promise<string>;
+  remove(): Promise<void>;
+};
+
+/** Every family `tempDir` made in this test file, so that `startTestServer` can create a URL's database first. */
+const families: TestDatabases[] = [];
+
+/** The databases of one test file: files in a temp folder on SQLite, `wf_test_…` databases on PostgreSQL. */
+export function tempDir(): TestDatabases {
+  const family = testDatabaseFamily();
+  const databases: TestDatabases = {
+    dbUrl: family.url,
+    dir: family.dir,
+    ensure: async (url) => {
+      await family.ensure(url);
+      return url;
+    },
+    remove: () => family.remove(),
+  };
+  families.push(databases);
+  return databases;
+}
+
+async function ensureDatabase(url: string): Promise<void> {
+  for (const family of families) if (url.startsWith(family.dbUrl)) await family.ensure(url);
 }
 
 export type TestServer = {
@@ -41,8 +67,10 @@ export type TestServerOptions = {
   /** Keys, rate limit: passed to `createServices`. Default: no keys. */
   auth?: Parameters<typeof createServices>[0]["auth"];
   redactor?: Parameters<typeof createServices>[0]["redactor"];
-  /** Browser and Host checks, probes: passed to `createServer`. */
-  edge?: Pick<Parameters<typeof createServer>[1], "allowedOrigins" | "allowedHosts" | "readinessTimeoutMs">;
+  /** Browser and Host checks, probes, `/metrics`: passed to `createServer`. */
+  edge?: Pick<Parameters<typeof createServer>[1], "allowedOrigins" | "allowedHosts" | "readinessTimeoutMs" | "metrics">;
+  /** OTLP trace export; default none. */
+  otlp?: Parameters<typeof createServices>[0]["otlp"];
 };
 
 /** A client of a server at `url`, subscriptions over SSE. */
@@ -81,8 +109,9 @@ export function clientsWith(url: string, authorization: string | null, opts: { s
   };
 }
 
-/** The real server on port 0 over a real SQLite file, with both transports' clients. */
+/** The real server on port 0 over a real database (SQLite file, or PostgreSQL), with both transports' clients. */
 export async function startTestServer(opts: TestServerOptions): Promise<TestServer> {
+  await ensureDatabase(opts.dbUrl);
   const services = await createServices({
     logger: createLogger({ level: "silent" }),
     databaseUrl: opts.dbUrl,
@@ -94,6 +123,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     ...(opts.workflows ? { workflows: opts.workflows } : {}),
     ...(opts.auth ? { auth: opts.auth } : {}),
     ...(opts.redactor ? { redactor: opts.redactor } : {}),
+    ...(opts.otlp ? { otlp: opts.otlp } : {}),
   });
   const server = await createServer(services, { port: 0, host: "127.0.0.1", ...opts.edge });
   const wsClient = createWSClient({ url: server.url.replace(/^http/, "ws"), WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });

@@ -32,7 +32,7 @@ describe("restart and shutdown", () => {
 
   /** A run of analysis_code left `running` after its first step by a server that no longer exists. */
   async function crashedRun(dbUrl: string, versionHash: string): Promise<string> {
-    const db = await openDatabase({ url: dbUrl });
+    const db = await openDatabase({ url: await tmp.ensure(dbUrl) });
     // Owned by an instance that never registered: counts as dead, as after a crash.
     const recorder = new PrismaRunRecorder(db.prisma, { owner: "crashed-instance" });
     const id = `crashed-${versionHash}`;

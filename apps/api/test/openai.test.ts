@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fake.close();
-  tmp.remove();
+  await tmp.remove();
 });
 
 describe.each(["responses", "chat_completions"] as const)("the OpenAI provider through the server (%s)", (api) => {

@@ -12,7 +12,7 @@ describe("RATE_LIMIT_PER_MIN", () => {
   }, 60_000);
   afterAll(async () => {
     await t.close();
-    tmp.remove();
+    await tmp.remove();
   });
 
   it("refuses a key past its budget with TOO_MANY_REQUESTS and a retry hint, and leaves other keys alone", async () => {

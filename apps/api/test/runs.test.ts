@@ -16,8 +16,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
   await slow.close();
-  tmp.remove();
-  slowTmp.remove();
+  await tmp.remove();
+  await slowTmp.remove();
 });
 
 const seqs = (events: { data: { seq: number } }[]) => events.map((e) => e.data.seq);

@@ -28,7 +28,7 @@ describe("the default catalog", () => {
   const catalog = createDefaultCatalog();
 
   it("ships every agent the workflows use", () => {
-    expect(catalog.keys()).toEqual(["triage", "billing_specialist", "tech_specialist", "data_analyst", "code_assistant", "outline_writer", "outline_checker", "writer"]);
+    expect(catalog.keys()).toEqual(["triage", "billing_specialist", "tech_specialist", "data_analyst", "code_assistant", "outline_writer", "outline_checker", "writer", "clarity_reviewer", "accuracy_reviewer", "tone_reviewer", "review_editor", "draft_checker"]);
     expect(defaultAgentSpecs.map((s) => s.key)).toEqual(catalog.keys());
   });
 

@@ -12,6 +12,12 @@ export {
   triage,
   writer,
   outlineVerdictSchema,
+  clarityReviewer,
+  accuracyReviewer,
+  toneReviewer,
+  reviewEditor,
+  draftChecker,
+  draftVerdictSchema,
   type OutlineVerdict,
 } from "./agents";
 export { createModelProvider, defaultModelName, describeModelConfig, type ModelConfig } from "./providers";

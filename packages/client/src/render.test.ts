@@ -29,6 +29,12 @@ describe("RunPrinter", () => {
     expect(text).toMatch(/✓ run r1 succeeded in 0\.0s, 7 tokens\n$/);
   });
 
+  it("says which parallel stage or loop pass a step belongs to", () => {
+    const loop = ev({ type: "run.started", input: "x", versionHash: "h", steps: [{ name: "write", agentKey: "writer", stage: "revise", iteration: 1 }, { name: "write", agentKey: "writer", stage: "revise", iteration: 2 }] });
+    const { text } = printAll([loop, ev({ type: "step.started", stepIndex: 1, stepName: "write", agentKey: "writer", input: "x", attempt: 1 })]);
+    expect(text).toContain("● [2/2] write (writer) in revise pass 2\n");
+  });
+
   it("prints the final output after the success line when nothing was streamed", () => {
     const { text } = printAll([started, stepStarted, stepDone, runDone]);
     expect(text).toMatch(/✓ run r1 succeeded in 0\.0s, 7 tokens\n\nHello world\n$/);
@@ -45,10 +51,10 @@ describe("formatRun", () => {
   const run: RunDetails["run"] = {
     id: "r1", workflowRunId: "r1", workflowKey: "demo", versionHash: "h", status: "failed", input: "x", finalOutput: null, structuredOutput: null,
     error: { code: "MODEL_ERROR", message: "boom" }, conversationId: null, idempotencyKey: null, createdBy: "local", usage, createdAt: "2026-01-01T00:00:00.000Z",
-    startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:00:01.500Z", lastSeq: 5,
+    startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:00:01.500Z", lastSeq: 5, traceId: null,
   };
   const step = (over: Partial<RunDetails["steps"][number]>): RunDetails["steps"][number] => ({
-    index: 0, name: "write", agentKey: "writer", status: "succeeded", input: "x", output: "y", structuredOutput: null, error: null, skipReason: null,
+    index: 0, name: "write", agentKey: "writer", stage: null, iteration: null, status: "succeeded", input: "x", output: "y", structuredOutput: null, error: null, skipReason: null,
     attempts: 1, usage, responseId: null, startedAt: null, endedAt: null, ...over,
   });
 

@@ -6,6 +6,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 export class RunPrinter {
   #midLine = false;
   #stepCount = 0;
+  /** Where each row sits: its parallel stage or loop pass ("review", "revise pass 2"); empty at the top level. */
+  #places: string[] = [];
   /** Text streamed so far per step index, so the final output is not printed a second time. */
   readonly #streamed = new Map<number, string>();
   constructor(private readonly out: (text: string) => void) {}
@@ -31,11 +33,12 @@ export class RunPrinter {
     switch (event.type) {
       case "run.started":
         this.#stepCount = event.steps.length;
+        this.#places = event.steps.map((s) => (s.stage ? ` in ${s.stage}${s.iteration ? ` pass ${s.iteration}` : ""}` : ""));
         this.#line(`▶ ${event.workflowKey} run ${event.workflowRunId} (${event.steps.length} steps)`);
         return null;
       case "step.started":
         this.#streamed.delete(event.stepIndex);
-        this.#line(`● [${event.stepIndex + 1}/${this.#stepCount || "?"}] ${event.stepName} (${event.agentKey})${event.attempt > 1 ? ` attempt ${event.attempt}` : ""}`);
+        this.#line(`● [${event.stepIndex + 1}/${this.#stepCount || "?"}] ${event.stepName} (${event.agentKey})${this.#places[event.stepIndex] ?? ""}${event.attempt > 1 ? ` attempt ${event.attempt}` : ""}`);
         return null;
       case "step.delta":
         if (!this.#midLine) this.out("  ");

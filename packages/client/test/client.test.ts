@@ -77,7 +77,8 @@ describe("wf CLI", () => {
     expect(runs.stdout).toContain(id);
   });
 
-  it("exits non-zero with a clear message on errors", async () => {
+  // Six CLI processes, one after the other: on a loaded 2-core machine each start can take seconds.
+  it("exits non-zero with a clear message on errors", { timeout: 240_000 }, async () => {
     const unknown = await cli(["run", "nope", "x"]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("NOT_FOUND");

@@ -1,9 +1,11 @@
 // Offline stand-in for `prisma migrate dev|deploy` (the native schema engine cannot be downloaded here).
 //   pnpm db:migrate <name>   create a migration from schema.prisma changes, then apply it
 //   pnpm db:deploy           apply pending migrations
-// DATABASE_URL picks the SQLite file; default <repo>/prisma/workflows.db.
+// DATABASE_URL picks the database: a SQLite file (default <repo>/prisma/workflows.db) or a postgres:// URL.
+// Each kind has its own schema and migrations (prisma/schema.prisma, prisma/postgres/schema.prisma): a schema
+// change is made in both, then `pnpm db:migrate <name>` is run once per kind.
 import { createMigration, migrateDatabase } from "../src/migrate/migrate";
-import { resolveSqliteUrl } from "../src/url";
+import { describeLocation, resolveDatabaseUrl } from "../src/url";
 import { messageOf } from "../src/migrate/engine";
 
 const log = (line: string) => console.log(line);
@@ -11,7 +13,7 @@ const log = (line: string) => console.log(line);
 async function main(): Promise<void> {
   const [command, name] = process.argv.slice(2);
   const url = process.env.DATABASE_URL || undefined;
-  console.log(`Database: ${resolveSqliteUrl(url).path}`);
+  console.log(`Database: ${describeLocation(resolveDatabaseUrl(url))}`);
   switch (command) {
     case "dev": {
       if (!name) throw new Error("Usage: pnpm db:migrate <migration_name>");

@@ -1,5 +1,5 @@
 import { exclusive } from "./exclusive";
-import type { PrismaClient } from "./generated/client";
+import type { PrismaClient } from "./client";
 
 /** A stored API key: its lookup id and the hash of the whole key, never the key itself. */
 export type ApiKeyRow = {

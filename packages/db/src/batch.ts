@@ -1,6 +1,6 @@
 // Turns a batch of validated events and spans into the few statements of one transaction. Pure.
 import { applyToSteps, projectEvent, type SpanRecord, type StepRecord, type WorkflowEvent } from "@workflows/core";
-import type { Prisma } from "./generated/client";
+import type { Prisma } from "./client";
 import { eventCreateData, runPatchData, spanCreateData, stepCreateData, stepPatchData, type RunColumns, type StepColumns, type StepRow } from "./mapping";
 import { insertEvents, insertSpans, insertSteps, updateRun, updateStep, updateStepsWithStatus, upsertSteps } from "./sql";
 

@@ -1,35 +1,51 @@
 import fs from "node:fs";
 import path from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaClient } from "./generated/client";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaClient } from "./client";
+import { allowConcurrentWork } from "./exclusive";
+import { jsonText } from "./mapping";
+import { PrismaClient as PostgresPrismaClient } from "./generated/postgres/client";
 import { migrateDatabase, type MigrateResult } from "./migrate/migrate";
-import { resolveSqliteUrl } from "./url";
+import { resolveDatabaseUrl, type PostgresLocation, type SqliteLocation } from "./url";
+
+export type DatabaseKind = "sqlite" | "postgres";
 
 export type Database = {
   prisma: PrismaClient;
-  kind: "sqlite";
-  /** Absolute `file:` URL of the database. */
+  kind: DatabaseKind;
+  /** SQLite: the absolute `file:` URL. PostgreSQL: the URL without its password. */
   url: string;
   /** What start-up migration did. */
   migrations: MigrateResult;
+  /** PostgreSQL only: the connection pool under `prisma` (for LISTEN/NOTIFY and job queues). */
+  pool: pg.Pool | null;
   close(): Promise<void>;
 };
 
 export type OpenDatabaseOptions = {
-  /** `file:` URL or path; default `<repo>/prisma/workflows.db`. Relative paths resolve against the cwd. */
+  /**
+   * `postgres://` (or `postgresql://`) URL, or SQLite `file:` URL or path; default `<repo>/prisma/workflows.db`.
+   * Relative paths resolve against the cwd.
+   */
   url?: string | null;
-  /** Migrations folder, for tests; default the one shipped with this package. */
+  /** Migrations folder, for tests; default the one shipped with this package for the database's kind. */
   migrationsDir?: string;
-  /** Milliseconds a writer waits for another process's write lock before failing. */
+  /** SQLite: milliseconds a writer waits for another process's write lock before failing. */
   busyTimeoutMs?: number;
+  /** PostgreSQL: most connections this process opens (default 10). */
+  poolSize?: number;
 };
 
-/**
- * Opens (creating if needed) the SQLite database, applies pending migrations, and returns a client.
- * WAL mode lets another process read and write the same file safely.
- */
+/** Opens (creating if needed) the database, applies pending migrations, and returns a client. */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
-  const location = resolveSqliteUrl(options.url);
+  const location = resolveDatabaseUrl(options.url);
+  return location.kind === "sqlite" ? openSqlite(location, options) : openPostgres(location, options);
+}
+
+/** WAL mode lets another process read and write the same file safely. */
+async function openSqlite(location: SqliteLocation, options: OpenDatabaseOptions): Promise<Database> {
   fs.mkdirSync(path.dirname(location.path), { recursive: true });
   const migrations = await migrateDatabase(location.url, options.migrationsDir ? { migrationsDir: options.migrationsDir } : {});
   const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
@@ -44,11 +60,58 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     await prisma.$disconnect();
     throw error;
   }
+  return { prisma, kind: "sqlite", url: location.url, migrations, pool: null, close: () => prisma.$disconnect() };
+}
+
+async function openPostgres(location: PostgresLocation, options: OpenDatabaseOptions): Promise<Database> {
+  const migrations = await migrateDatabase(location.url, options.migrationsDir ? { migrationsDir: options.migrationsDir } : {});
+  const pool = new pg.Pool({
+    connectionString: location.url,
+    max: options.poolSize ?? 10,
+    // adapter-pg sends instants without a zone; they are UTC.
+    options: "-c TimeZone=UTC",
+    application_name: "workflows",
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle connection the server closed (restart, failover) must not crash the process; the pool replaces it.
+  pool.on("error", () => undefined);
+  const prisma = withSqliteShapedRows(new PostgresPrismaClient({ adapter: new PrismaPg(pool) }));
+  allowConcurrentWork(prisma);
+  let closed = false;
   return {
     prisma,
-    kind: "sqlite",
-    url: location.url,
+    kind: "postgres",
+    url: location.display,
     migrations,
-    close: () => prisma.$disconnect(),
+    pool,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      await pool.end();
+    },
   };
+}
+
+/**
+ * The PostgreSQL client, reading rows as the SQLite client types them (client.ts): jsonb columns as JSON
+ * text, bigint ids as numbers (they stay far below 2^53).
+ */
+function withSqliteShapedRows(client: PostgresPrismaClient): PrismaClient {
+  const extended = client.$extends({
+    result: {
+      workflowRun: { structuredOutput: { needs: { structuredOutput: true }, compute: (row) => jsonText(row.structuredOutput) } },
+      workflowRunStep: { structuredOutput: { needs: { structuredOutput: true }, compute: (row) => jsonText(row.structuredOutput) } },
+      workflowRunEvent: { payload: { needs: { payload: true }, compute: (row) => jsonText(row.payload) } },
+      traceSpan: {
+        data: { needs: { data: true }, compute: (row) => jsonText(row.data) },
+        id: { needs: { id: true }, compute: (row) => Number(row.id) },
+      },
+      conversationItem: {
+        item: { needs: { item: true }, compute: (row) => jsonText(row.item) },
+        id: { needs: { id: true }, compute: (row) => Number(row.id) },
+      },
+    },
+  });
+  return extended as unknown as PrismaClient;
 }

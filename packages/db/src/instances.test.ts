@@ -1,19 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { newRun, tempDir } from "../test/fixtures";
+import { newRun } from "../test/fixtures";
+import { createTestDatabase, type TestDatabase } from "../test/databases";
 import { openDatabase, type Database } from "./database";
 import { ServerInstances } from "./instances";
 import { PrismaRunRecorder } from "./recorder";
 
-let tmp: ReturnType<typeof tempDir>;
+let testDb: TestDatabase;
 let db: Database;
 
 beforeEach(async () => {
-  tmp = tempDir();
-  db = await openDatabase({ url: tmp.url() });
+  testDb = await createTestDatabase();
+  db = await openDatabase({ url: testDb.url });
 });
 afterEach(async () => {
   await db.close();
-  tmp.remove();
+  await testDb.drop();
 });
 
 const t0 = new Date("2026-11-28T10:00:00Z");
@@ -38,6 +39,10 @@ describe("ServerInstances", () => {
     await other.heartbeat(later(20_000));
     expect(await me.orphanedRuns(later(45_000))).toEqual([]);
     expect(await me.orphanedRuns(later(51_000))).toEqual(["theirs"]);
+    // The same rule for one run (a queued job redelivered after its worker stopped):
+    expect(await me.isOrphaned("theirs", later(45_000))).toBe(false);
+    expect(await me.isOrphaned("theirs", later(51_000))).toBe(true);
+    expect(await me.isOrphaned("no-such-run", later(51_000))).toBe(false);
   });
 
   it("on its own host, counts an owner dead at once when its process is gone", async () => {

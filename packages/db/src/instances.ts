@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import { exclusive } from "./exclusive";
-import type { PrismaClient } from "./generated/client";
+import type { PrismaClient } from "./client";
 
 export type ServerInstancesOptions = {
   /** Default: a random id for this process. */
   id?: string;
-  /** An owner whose heartbeat is older than this is dead. Default 30 s. */
+  /** An owner whose heartbeat is older than this is dead. Default 20 s. */
   staleAfterMs?: number;
   host?: string;
   pid?: number;
@@ -38,7 +38,7 @@ export class ServerInstances {
     this.id = options.id ?? randomUUID();
     this.host = options.host ?? os.hostname();
     this.pid = options.pid ?? process.pid;
-    this.staleAfterMs = options.staleAfterMs ?? 30_000;
+    this.staleAfterMs = options.staleAfterMs ?? 20_000;
     this.#pidAlive = options.pidAlive ?? processAlive;
   }
 
@@ -82,6 +82,17 @@ export class ServerInstances {
       const rows = await this.#prisma.serverInstance.findMany({ where: { id: { in: owners } }, select: { id: true, host: true, pid: true, heartbeatAt: true } });
       const byId = new Map(rows.map((r) => [r.id, r]));
       return runs.filter((r) => r.owner === null || !this.#alive(byId.get(r.owner), now)).map((r) => r.id);
+    });
+  }
+
+  /** Whether a run still `pending` or `running` has a dead owner (false for finished runs and unknown ids). */
+  async isOrphaned(workflowRunId: string, now: Date = new Date()): Promise<boolean> {
+    return exclusive(this.#prisma, async () => {
+      const run = await this.#prisma.workflowRun.findUnique({ where: { id: workflowRunId }, select: { status: true, owner: true } });
+      if (!run || (run.status !== "pending" && run.status !== "running")) return false;
+      if (run.owner === null) return true;
+      const row = await this.#prisma.serverInstance.findUnique({ where: { id: run.owner }, select: { id: true, host: true, pid: true, heartbeatAt: true } });
+      return !this.#alive(row ?? undefined, now);
     });
   }
 

@@ -15,14 +15,16 @@ import {
   type WorkflowEvent,
 } from "@workflows/core";
 import { z } from "zod";
-import type { TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./generated/client";
+import type { ConversationItem, TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./client";
 
 /** Column values of a run update; absent keys stay untouched. Plain values, written by the SQL in sql.ts. */
-export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "idempotencyFingerprint" | "createdBy" | "createdAt">>;
+export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "idempotencyFingerprint" | "traceId" | "createdBy" | "createdAt">>;
 export type StepColumns = Partial<Omit<WorkflowRunStep, "runId" | "index">>;
 export type StepRow = WorkflowRunStep;
 export type EventRow = WorkflowRunEvent;
 export type SpanRow = Omit<TraceSpan, "id">;
+export type RunRow = WorkflowRun;
+export type ConversationItemRow = Omit<ConversationItem, "id">;
 
 export const toDate = (iso: string): Date => new Date(iso);
 const toDateOrNull = (iso: string | null): Date | null => (iso === null ? null : new Date(iso));
@@ -84,6 +86,8 @@ export function stepCreateData(runId: string, step: StepRecord): StepRow {
     index: step.index,
     name: step.name,
     agentKey: step.agentKey,
+    stage: step.stage,
+    iteration: step.iteration,
     status: step.status,
     input: step.input,
     output: step.output,
@@ -143,6 +147,7 @@ export function runRecordOf(row: WorkflowRun): RunRecord {
     startedAt: toIso(row.startedAt),
     endedAt: toIso(row.endedAt),
     lastSeq: row.lastSeq,
+    traceId: row.traceId,
   };
 }
 
@@ -151,6 +156,8 @@ export function stepRecordOf(row: WorkflowRunStep): StepRecord {
     index: row.index,
     name: row.name,
     agentKey: row.agentKey,
+    stage: row.stage,
+    iteration: row.iteration,
     status: stepStatusSchema.parse(row.status),
     input: row.input,
     output: row.output,

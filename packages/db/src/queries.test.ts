@@ -1,18 +1,19 @@
 import { InvalidInputError } from "@workflows/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newRun, succeededRun, tempDir } from "../test/fixtures";
+import { newRun, succeededRun } from "../test/fixtures";
+import { createTestDatabase, type TestDatabase } from "../test/databases";
 import { openDatabase, type Database } from "./database";
 import { findRunByIdempotencyKey, listEvents, listRuns } from "./queries";
 import { PrismaRunRecorder } from "./recorder";
 
-let tmp: ReturnType<typeof tempDir>;
+let testDb: TestDatabase;
 let db: Database;
 let recorder: PrismaRunRecorder;
 const N = 1000;
 
 beforeAll(async () => {
-  tmp = tempDir();
-  db = await openDatabase({ url: tmp.url() });
+  testDb = await createTestDatabase();
+  db = await openDatabase({ url: testDb.url });
   recorder = new PrismaRunRecorder(db.prisma);
   // Many runs share a millisecond, so the id tie-break is exercised.
   for (let i = 0; i < N; i++) await recorder.createRun(newRun(`run-${String(i).padStart(4, "0")}`, { workflowKey: i % 2 === 0 ? "even" : "odd", idempotencyKey: `key-${i}` }));
@@ -20,7 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await recorder.close();
   await db.close();
-  tmp.remove();
+  await testDb.drop();
 });
 
 describe("listRuns", () => {

@@ -1,7 +1,7 @@
 import { InvalidInputError, runStatusSchema, type RunRecord, type RunStatus, type SpanRecord, type StepRecord, type WorkflowEvent } from "@workflows/core";
 import { z } from "zod";
 import { exclusive } from "./exclusive";
-import type { Prisma, PrismaClient } from "./generated/client";
+import type { Prisma, PrismaClient } from "./client";
 import { eventOf, runRecordOf, spanRecordOf, stepRecordOf } from "./mapping";
 
 export type ListRunsOptions = {

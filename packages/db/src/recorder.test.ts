@@ -2,24 +2,25 @@ import { ConflictError, InMemoryRunRecorder, NotFoundError, SystemFaultError, ty
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cancelledRun, failedRun, newRun, skippedStepRun, succeededRun, tempDir } from "../test/fixtures";
+import { cancelledRun, failedRun, newRun, skippedStepRun, succeededRun } from "../test/fixtures";
+import { createTestDatabase, type TestDatabase } from "../test/databases";
 import { openDatabase, type Database } from "./database";
 import { getRun, listEvents, listSpans } from "./queries";
 import { PrismaRunRecorder } from "./recorder";
 
-let tmp: ReturnType<typeof tempDir>;
+let testDb: TestDatabase;
 let db: Database;
 let recorder: PrismaRunRecorder;
 
 beforeEach(async () => {
-  tmp = tempDir();
-  db = await openDatabase({ url: tmp.url(), busyTimeoutMs: 60_000 });
+  testDb = await createTestDatabase();
+  db = await openDatabase({ url: testDb.url, busyTimeoutMs: 60_000 });
   recorder = new PrismaRunRecorder(db.prisma);
 });
 afterEach(async () => {
   await recorder.close();
   await db.close();
-  tmp.remove();
+  await testDb.drop();
 });
 
 /** Appends one by one, awaiting each, as the runner does. */
@@ -130,6 +131,21 @@ describe("append", () => {
   });
 });
 
+describe("cancelNotStarted", () => {
+  it("records a queued run that never started as cancelled at seq 1, and leaves started or finished runs alone", async () => {
+    await recorder.createRun(newRun("queued"));
+    expect(await recorder.cancelNotStarted("queued", "cancelled by request")).toBe(true);
+    expect((await getRun(db.prisma, "queued"))!.run).toMatchObject({ status: "cancelled", lastSeq: 1 });
+    expect((await listEvents(db.prisma, "queued")).map((e) => [e.seq, e.type])).toEqual([[1, "run.cancelled"]]);
+    expect(await recorder.cancelNotStarted("queued", "again")).toBe(false);
+    const started = newRun("started");
+    await recorder.createRun(started);
+    await recorder.append(succeededRun(started)[0]!);
+    expect(await recorder.cancelNotStarted("started", "too late")).toBe(false);
+    expect(await recorder.cancelNotStarted("unknown", "nothing")).toBe(false);
+  });
+});
+
 describe("createRun", () => {
   it("returns the existing run for a known idempotency key", async () => {
     const first = await recorder.createRun(newRun("run-1", { idempotencyKey: "k", input: "same" }));
@@ -140,7 +156,7 @@ describe("createRun", () => {
   });
 
   it("gives one run when two clients race with the same key", async () => {
-    const other = await openDatabase({ url: tmp.url() });
+    const other = await openDatabase({ url: testDb.url });
     try {
       const second = new PrismaRunRecorder(other.prisma);
       const results = await Promise.all([recorder.createRun(newRun("run-x", { idempotencyKey: "race", input: "same" })), second.createRun(newRun("run-y", { idempotencyKey: "race", input: "same" }))]);
@@ -234,7 +250,7 @@ describe("two processes on one file", () => {
     const perRun = succeededRun(newRun("x")).length;
     const mine = Array.from({ length: 5 }, (_, i) => newRun(`a-${i}`));
     for (const r of mine) await recorder.createRun(r);
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../test/writer.ts", import.meta.url)), tmp.url(), "b", "5"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../test/writer.ts", import.meta.url)), testDb.url, "b", "5"], { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     // The child says "ready" once its runs exist, then appends; we append at the same time. No clock involved.
     const ready = new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => ((output += d.toString()), output.includes("ready") && resolve())));
@@ -331,15 +347,32 @@ describe("batches", () => {
     const events = succeededRun(input);
     await play(recorder, events); // through raw SQL
     await recorder.recordSpan(span("run-t", 0));
-    const text = (column: string, table: string) =>
-      db.prisma.$queryRawUnsafe<{ v: string | null }[]>(`SELECT "${column}" || '' AS v FROM "${table}" WHERE "${table === "WorkflowRun" ? "id" : "runId"}" = 'run-t'`);
-    const [createdAt] = await text("createdAt", "WorkflowRun");
-    const ormFormat = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/;
-    expect(createdAt!.v).toMatch(ormFormat);
-    for (const [column, table] of [["startedAt", "WorkflowRun"], ["endedAt", "WorkflowRun"], ["at", "WorkflowRunEvent"], ["startedAt", "WorkflowRunStep"], ["endedAt", "WorkflowRunStep"]] as const) {
-      const values = await text(column, table);
-      expect(values.length).toBeGreaterThan(0);
-      for (const { v } of values) expect(v, `${table}.${column}`).toMatch(ormFormat);
+    if (db.kind === "sqlite") {
+      const text = (column: string, table: string) =>
+        db.prisma.$queryRawUnsafe<{ v: string | null }[]>(`SELECT "${column}" || '' AS v FROM "${table}" WHERE "${table === "WorkflowRun" ? "id" : "runId"}" = 'run-t'`);
+      const [createdAt] = await text("createdAt", "WorkflowRun");
+      const ormFormat = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/;
+      expect(createdAt!.v).toMatch(ormFormat);
+      for (const [column, table] of [["startedAt", "WorkflowRun"], ["endedAt", "WorkflowRun"], ["at", "WorkflowRunEvent"], ["startedAt", "WorkflowRunStep"], ["endedAt", "WorkflowRunStep"]] as const) {
+        const values = await text(column, table);
+        expect(values.length).toBeGreaterThan(0);
+        for (const { v } of values) expect(v, `${table}.${column}`).toMatch(ormFormat);
+      }
+    } else {
+      // PostgreSQL stores instants and JSON natively; the raw SQL's text parameters were parsed into them.
+      const types = await db.prisma.$queryRawUnsafe<{ t: string; c: string; d: string }[]>(
+        `SELECT table_name AS t, column_name AS c, data_type AS d FROM information_schema.columns WHERE column_name IN ('at', 'startedAt', 'payload', 'structuredOutput', 'data') AND table_name IN ('WorkflowRun', 'WorkflowRunEvent', 'WorkflowRunStep', 'TraceSpan') ORDER BY 1, 2`,
+      );
+      expect(types.map((r) => `${r.t}.${r.c}: ${r.d}`)).toEqual([
+        "TraceSpan.data: jsonb",
+        "TraceSpan.startedAt: text",
+        "WorkflowRun.startedAt: timestamp with time zone",
+        "WorkflowRun.structuredOutput: jsonb",
+        "WorkflowRunEvent.at: timestamp with time zone",
+        "WorkflowRunEvent.payload: jsonb",
+        "WorkflowRunStep.startedAt: timestamp with time zone",
+        "WorkflowRunStep.structuredOutput: jsonb",
+      ]);
     }
     const stored = (await getRun(db.prisma, "run-t"))!;
     const completed = events.filter((e) => e.type === "step.completed");

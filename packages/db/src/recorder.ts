@@ -5,6 +5,7 @@ import {
   runInterruptedEvent,
   SystemFaultError,
   terminalEventTypes,
+  zeroUsage,
   type CreateRunResult,
   type NewRun,
   type RunRecord,
@@ -15,8 +16,9 @@ import {
 } from "@workflows/core";
 import { planBatch, type BatchPlan } from "./batch";
 import { exclusive } from "./exclusive";
-import { Prisma, type PrismaClient } from "./generated/client";
+import { Prisma, type PrismaClient } from "./client";
 import { runRecordOf } from "./mapping";
+import { storedNotifications } from "./notifications";
 import { getRun } from "./queries";
 import { isGuardFailure } from "./sql";
 
@@ -31,6 +33,11 @@ export type PrismaRunRecorderOptions = {
   maxBatchSize?: number;
   /** The `ServerInstance` id written as the owner of the runs this recorder creates, starts or resumes. */
   owner?: string | null;
+  /**
+   * PostgreSQL: announce every commit to the other instances (NOTIFY inside the batch's transaction, so the
+   * notification arrives exactly when the events are visible), signed with this sender id.
+   */
+  announceAs?: string;
 };
 
 type Pending<T> = { item: T; resolve: () => void; reject: (error: unknown) => void };
@@ -76,11 +83,13 @@ export class PrismaRunRecorder implements RunRecorder {
   readonly #stats: RecorderStats = { transactions: 0, statements: 0, events: 0, spans: 0 };
 
   readonly #owner: string | null;
+  readonly #announceAs: string | null;
 
   constructor(prisma: PrismaClient, options: PrismaRunRecorderOptions = {}) {
     this.#prisma = prisma;
     this.#maxBatch = Math.max(1, options.maxBatchSize ?? 500);
     this.#owner = options.owner ?? null;
+    this.#announceAs = options.announceAs ?? null;
   }
 
   async createRun(input: NewRun): Promise<CreateRunResult> {
@@ -148,6 +157,23 @@ export class PrismaRunRecorder implements RunRecorder {
     return changed;
   }
 
+  /**
+   * Records a run that never started (`pending`, no event stored: it waits in a queue) as cancelled, with a
+   * `run.cancelled` event at seq 1. False when it is not such a run, or an executor started it meanwhile.
+   */
+  async cancelNotStarted(workflowRunId: string, reason: string, by?: string): Promise<boolean> {
+    const loaded = await this.loadRun(workflowRunId);
+    if (!loaded || loaded.run.status !== "pending" || loaded.run.lastSeq !== 0) return false;
+    const { run } = loaded;
+    try {
+      await this.append({ type: "run.cancelled", workflowRunId, workflowKey: run.workflowKey, seq: 1, at: new Date().toISOString(), reason, stepIndex: null, usage: zeroUsage(), durationMs: 0, ...(by !== undefined ? { by } : {}) });
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  }
+
   async #createRun(input: NewRun): Promise<CreateRunResult> {
     const key = input.idempotencyKey ?? null;
     if (key !== null) {
@@ -167,6 +193,7 @@ export class PrismaRunRecorder implements RunRecorder {
           idempotencyFingerprint: key !== null ? (input.fingerprint ?? null) : null,
           owner: this.#owner,
           createdBy: input.createdBy ?? null,
+          traceId: input.traceId ?? null,
           createdAt: new Date(),
         },
       });
@@ -304,7 +331,8 @@ export class PrismaRunRecorder implements RunRecorder {
     // this loop between them (measured cheaper than an interactive transaction). The run updates come
     // first: a write takes SQLite's write lock at once, and their guard stops the transaction when
     // another writer moved a run.
-    const queries = [...plan.runUpdates.map((u) => u.sql), ...plan.statements].map((q) => this.#prisma.$executeRaw(q));
+    const announce = this.#announceAs === null ? [] : storedNotifications(this.#announceAs, plan.lastSeq);
+    const queries = [...plan.runUpdates.map((u) => u.sql), ...plan.statements, ...announce].map((q) => this.#prisma.$executeRaw(q));
     try {
       await this.#prisma.$transaction(queries);
     } catch (error) {

@@ -1,18 +1,18 @@
 import type { AgentInputItem } from "@openai/agents";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { tempDir } from "../test/fixtures";
+import { createTestDatabase, type TestDatabase } from "../test/databases";
 import { openDatabase, type Database } from "./database";
 import { PrismaSession } from "./session";
 
-let tmp: ReturnType<typeof tempDir>;
+let testDb: TestDatabase;
 let db: Database;
 beforeEach(async () => {
-  tmp = tempDir();
-  db = await openDatabase({ url: tmp.url() });
+  testDb = await createTestDatabase();
+  db = await openDatabase({ url: testDb.url });
 });
 afterEach(async () => {
   await db.close();
-  tmp.remove();
+  await testDb.drop();
 });
 
 const user = (text: string): AgentInputItem => ({ role: "user", content: text });

@@ -1,7 +1,7 @@
 import type { AgentInputItem, Session } from "@openai/agents";
 import { z } from "zod";
 import { exclusive } from "./exclusive";
-import type { PrismaClient } from "./generated/client";
+import { Prisma, type PrismaClient } from "./client";
 
 const storedItemSchema = z.record(z.string(), z.unknown());
 
@@ -45,9 +45,9 @@ export class PrismaSession implements Session {
         const last = await tx.conversationItem.aggregate({ where: { conversationId: this.conversationId }, _max: { position: true } });
         const start = (last._max.position ?? 0) + 1;
         const createdAt = new Date();
-        await tx.conversationItem.createMany({
-          data: items.map((item, i) => ({ conversationId: this.conversationId, position: start + i, item: JSON.stringify(item), createdAt })),
-        });
+        // Raw SQL: the JSON text lands in a TEXT column on SQLite and is parsed into jsonb by PostgreSQL.
+        const rows = items.map((item, i) => Prisma.sql`(${this.conversationId}, ${start + i}, ${JSON.stringify(item)}, ${createdAt})`);
+        await tx.$executeRaw`INSERT INTO "ConversationItem" ("conversationId", "position", "item", "createdAt") VALUES ${Prisma.join(rows)}`;
       }),
     );
   }

@@ -2,8 +2,8 @@
 // Prisma.sql; identifiers double-quoted and standard SQL only, so SQLite and PostgreSQL both accept it.
 // Values are plain (string, number, Date, null): Prisma hands a Date to the driver adapter as a DateTime,
 // which stores it exactly as the ORM does (SQLite: ISO text "…+00:00"), so ORM reads parse it.
-import { Prisma } from "./generated/client";
-import type { EventRow, RunColumns, SpanRow, StepColumns, StepRow } from "./mapping";
+import { Prisma } from "./client";
+import type { ConversationItemRow, EventRow, RunColumns, RunRow, SpanRow, StepColumns, StepRow } from "./mapping";
 
 type Value = string | number | Date | null;
 type Row<T> = { [K in keyof T]: Value };
@@ -46,6 +46,8 @@ const spanColumns = ["runId", "stepIndex", "traceId", "spanId", "parentId", "kin
 const stepPatchColumns = [
   "name",
   "agentKey",
+  "stage",
+  "iteration",
   "status",
   "input",
   "output",
@@ -82,9 +84,48 @@ const runPatchColumns = [
 
 // Compile-time check that the lists name every column of their row type.
 type Missing<T, L extends readonly unknown[]> = Exclude<keyof T, L[number]>;
-const complete: [Missing<EventRow, typeof eventColumns>, Missing<SpanRow, typeof spanColumns>, Missing<StepRow, typeof stepColumns>, Missing<StepColumns, typeof stepPatchColumns>, Missing<RunColumns, typeof runPatchColumns>] extends [never, never, never, never, never] ? true : false = true;
+const complete: [
+  Missing<EventRow, typeof eventColumns>,
+  Missing<SpanRow, typeof spanColumns>,
+  Missing<StepRow, typeof stepColumns>,
+  Missing<StepColumns, typeof stepPatchColumns>,
+  Missing<RunColumns, typeof runPatchColumns>,
+  Missing<RunRow, typeof runColumns>,
+  Missing<ConversationItemRow, typeof conversationItemColumns>,
+] extends [never, never, never, never, never, never, never]
+  ? true
+  : false = true;
 void complete;
 
+const runColumns = [
+  "id",
+  "workflowKey",
+  "versionHash",
+  "status",
+  "input",
+  "finalOutput",
+  "structuredOutput",
+  "errorCode",
+  "errorMessage",
+  "conversationId",
+  "idempotencyKey",
+  "idempotencyFingerprint",
+  "requests",
+  "inputTokens",
+  "outputTokens",
+  "totalTokens",
+  "lastSeq",
+  "owner",
+  "createdBy",
+  "traceId",
+  "createdAt",
+  "startedAt",
+  "endedAt",
+] as const satisfies readonly (keyof RunRow)[];
+const conversationItemColumns = ["conversationId", "position", "item", "createdAt"] as const satisfies readonly (keyof ConversationItemRow)[];
+
+export const insertRuns = inserter<RunRow>("WorkflowRun", runColumns);
+export const insertConversationItems = inserter<ConversationItemRow>("ConversationItem", conversationItemColumns);
 export const insertEvents = inserter<EventRow>("WorkflowRunEvent", eventColumns);
 export const insertSpans = inserter<SpanRow>("TraceSpan", spanColumns);
 export const insertSteps = inserter<StepRow>("WorkflowRunStep", stepColumns);
@@ -121,8 +162,12 @@ export function isGuardFailure(error: unknown): boolean {
   const cause = field(field(error.meta, "driverAdapterError"), "cause");
   const kind = field(cause, "kind");
   if (kind === "ForeignKeyConstraintViolation") return true;
+  if (kind !== "NullConstraintViolation") return false;
+  // SQLite's adapter names the column; PostgreSQL's keeps it in the server's message only.
   const fields = field(field(cause, "constraint"), "fields");
-  return kind === "NullConstraintViolation" && Array.isArray(fields) && fields.includes("lastSeq");
+  if (Array.isArray(fields)) return fields.includes("lastSeq");
+  const message = field(cause, "originalMessage");
+  return typeof message === "string" && message.includes('"lastSeq"');
 }
 
 function field(value: unknown, key: string): unknown {

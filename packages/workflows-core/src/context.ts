@@ -6,15 +6,17 @@ export function outputOf(result: StepResult): string {
   return result.output ?? "";
 }
 
-export function buildContext(workflowKey: string, input: string, results: readonly StepResult[]): StepContext {
+export function buildContext(workflowKey: string, input: string, data: unknown, results: readonly StepResult[]): StepContext {
   const byName: Record<string, StepResult> = {};
   for (const r of results) byName[r.name] = r;
   const lastSucceeded = results.findLast((r) => r.status === "succeeded");
   return {
     workflowKey,
     input,
+    data,
     steps: results,
     byName,
     previousOutput: lastSucceeded ? outputOf(lastSucceeded) : input,
+    iteration: null,
   };
 }

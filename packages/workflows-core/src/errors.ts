@@ -7,6 +7,9 @@ export const failureCodes = [
   "GUARDRAIL_TRIPPED",
   "MAPPER_ERROR",
   "GUARD_ERROR",
+  "GUARD_REJECTED",
+  "CODE_ERROR",
+  "LOOP_EXHAUSTED",
   "STEP_TIMEOUT",
   "CANCELLED",
   "INTERRUPTED",
@@ -48,9 +51,17 @@ export class NotFoundError extends WorkflowError {
   }
 }
 
-/** Input a caller gave is not acceptable (too large, empty, wrong shape). */
+/** One problem of an input checked against a schema (a workflow's `inputSchema`). */
+export type InputIssue = { path: (string | number)[]; message: string; code: string };
+
+/** Input a caller gave is not acceptable (too large, empty, wrong shape); `issues` when a schema said why. */
 export class InvalidInputError extends WorkflowError {
   readonly fault = "user";
+  readonly issues: InputIssue[] | undefined;
+  constructor(message: string, options?: ErrorOptions & { issues?: InputIssue[] }) {
+    super(message, options);
+    this.issues = options?.issues;
+  }
 }
 
 /** The request conflicts with the current state (cancel a finished run, reuse an idempotency key). */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { failureCodes } from "./errors";
+import { traceContextSchema } from "./traceContext";
 import { usageSchema } from "./usage";
 
 export const failureSchema = z.object({
@@ -42,7 +43,10 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     type: z.literal("run.started"),
     input: z.string(),
     versionHash: z.string(),
-    steps: z.array(z.object({ name: z.string(), agentKey: z.string() })),
+    /** Every step row the run may record, in index order; `stage` and `iteration` place a row in a parallel stage or a loop pass. */
+    steps: z.array(z.object({ name: z.string(), agentKey: z.string(), stage: z.string().nullish(), iteration: z.number().int().positive().nullish() })),
+    /** The trace this run belongs to (absent in runs recorded before traces existed). */
+    trace: traceContextSchema.optional(),
   }),
   z.object({ ...stepBase, type: z.literal("step.started"), agentKey: z.string(), input: z.string(), attempt: z.number().int().positive() }),
   z.object({ ...stepBase, type: z.literal("step.delta"), delta: z.string() }),
@@ -109,6 +113,8 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     previousStatus: z.string(),
     /** The workflow version the run continues with (differs from the run's when resumed with allowNewVersion). */
     versionHash: z.string(),
+    /** The run's trace, continued by this part of the run (absent when the run has no trace id). */
+    trace: traceContextSchema.optional(),
   }),
 ]);
 export type WorkflowEvent = z.infer<typeof workflowEventSchema>;

@@ -1,16 +1,16 @@
 import type { Runner } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
 import type { Admission } from "./admission";
-import { runAgentStep, type StepEnd, type StepHost } from "./agentStep";
+import { executeNode, type RunHost } from "./constructs";
 import { buildContext } from "./context";
 import { ConflictError, RunCancelledError, RunInterruptedError, SystemFaultError } from "./errors";
 import type { EventBody, EventOf, Failure, WorkflowEvent } from "./events";
-import { classifyFailure, StepFailure } from "./failures";
 import { applyToSteps, projectEvent } from "./projection";
-import type { StepRecord } from "./records";
+import type { SpanRecord, StepRecord } from "./records";
 import type { RunRecorder } from "./recorder";
 import type { RegisteredWorkflow } from "./registry";
-import type { RetryPolicy, StepResult, WorkflowStep } from "./specs";
+import type { RetryPolicy, StepResult } from "./specs";
+import type { TraceContext } from "./traceContext";
 import type { installTracing } from "./tracing";
 import { addUsage, zeroUsage, type Usage } from "./usage";
 
@@ -35,6 +35,8 @@ export type ExecutionDeps = {
   defaultMaxTurns: number;
   retryDefaults: RetryPolicy;
   stepTimeoutMs: number;
+  /** The runner's span observer (`WorkflowRunnerOptions.observeSpan`). */
+  observeSpan?: (span: SpanRecord) => void;
 };
 
 /** Where an execution picks up a run: from nothing, or from its recorded steps (a resume). */
@@ -55,10 +57,14 @@ export type ExecutionOptions = {
   workflow: RegisteredWorkflow;
   workflowRunId: string;
   input: string;
+  /** The input as the workflow's inputSchema parsed it (the text when it has none). */
+  data: unknown;
   signal?: AbortSignal | undefined;
   streamed: boolean;
   onEvent?: (event: WorkflowEvent) => void;
   start?: ExecutionStart;
+  /** Carried by `run.started` / `run.resumed` for observers. */
+  trace?: TraceContext;
 };
 
 /** One run of one workflow: admission, the step loop, its events and its records. */
@@ -116,18 +122,22 @@ export class Execution {
       return result;
     }
     this.#startedAt = performance.now();
-    const detach = this.#deps.tracing.attach(workflowRunId, (span) => {
-      this.#writes.track(this.#deps.recorder.recordSpan(span));
-    });
+    const detach = this.#deps.tracing.attach(workflowRunId, (span) => this.#recordSpan(span));
     let result: WorkflowRunResult;
     let defect: unknown;
     try {
       if (start.kind === "resume") await this.#claimRun(start);
       else {
-        const started = this.#store({ type: "run.started", input: this.#opts.input, versionHash: workflow.versionHash, steps: workflow.spec.steps.map((s) => ({ name: s.name, agentKey: s.agentKey })) });
+        const started = this.#store({
+          type: "run.started",
+          input: this.#opts.input,
+          versionHash: workflow.versionHash,
+          steps: workflow.plan.slots.map((s) => ({ name: s.name, agentKey: s.agentKey, stage: s.stage, iteration: s.iteration })),
+          ...this.#trace(),
+        });
         started.then(this.#settleClaim.resolve, this.#settleClaim.reject);
       }
-      result = await this.#loop(start.kind === "resume" ? start.fromStepIndex : 0);
+      result = await this.#loop();
     } catch (error) {
       if (error instanceof LostClaim) {
         release();
@@ -153,63 +163,36 @@ export class Execution {
   /** Appends `run.resumed` and waits for it: its seq guard makes exactly one resumer win. */
   async #claimRun(start: Extract<ExecutionStart, { kind: "resume" }>): Promise<void> {
     const { workflow } = this.#opts;
-    const stored = this.#store({ type: "run.resumed", fromStepIndex: start.fromStepIndex, resumedBy: start.resumedBy, ...(start.by !== undefined ? { by: start.by } : {}), previousStatus: start.previousStatus, versionHash: workflow.versionHash });
+    const stored = this.#store({ type: "run.resumed", fromStepIndex: start.fromStepIndex, resumedBy: start.resumedBy, ...(start.by !== undefined ? { by: start.by } : {}), previousStatus: start.previousStatus, versionHash: workflow.versionHash, ...this.#trace() });
     try {
       await stored;
     } catch (error) {
       throw new LostClaim(error);
     }
     this.#settleClaim.resolve();
-    for (const row of this.#steps) {
-      if (row.index >= start.fromStepIndex) break;
-      this.#results.push({ index: row.index, name: row.name, agentKey: row.agentKey, status: row.status === "succeeded" ? "succeeded" : row.status === "skipped" ? "skipped" : "failed", output: row.output, structuredOutput: row.structuredOutput ?? null });
-    }
   }
 
-  async #loop(fromStepIndex: number): Promise<WorkflowRunResult> {
+  /** Walks the plan from its first node; on a resume, steps already settled give their recorded results without running. */
+  async #loop(): Promise<WorkflowRunResult> {
     const { signal } = this.#opts;
-    const steps = this.#opts.workflow.spec.steps;
-    for (let index = fromStepIndex; index < steps.length; index++) {
-      const step = steps[index] as WorkflowStep;
+    for (const node of this.#opts.workflow.plan.nodes) {
+      const first = node.kind === "step" ? node.slot.index : node.kind === "parallel" ? (node.branches[0]?.index ?? 0) : (node.passes[0]?.[0]?.index ?? 0);
       if (signal?.aborted) return this.#cancelled(null);
-      if (this.#writes.failed) return this.#finish("failed", { code: "STORAGE_ERROR", message: "Recording the run failed." }, index);
-      const end = await this.#step(index, step);
-      if (end.kind === "cancelled") return this.#cancelled(index);
-      this.#results.push(end.result);
-      if (end.kind === "failed" && !end.goOn) return this.#finish("failed", end.error, index);
+      if (this.#writes.failed) return this.#finish("failed", { code: "STORAGE_ERROR", message: "Recording the run failed." }, first);
+      const end = await executeNode(this.#host(), node);
+      if (end.kind === "cancelled") return this.#cancelled(end.stepIndex);
+      if (end.kind === "failed") return this.#finish("failed", end.error, end.stepIndex);
     }
     return this.#finish("succeeded", null, null);
   }
 
-  async #step(index: number, step: WorkflowStep): Promise<StepEnd> {
-    const { workflow, input } = this.#opts;
-    const ctx = buildContext(workflow.spec.key, input, this.#results);
-    let stepInput: string;
-    try {
-      if (step.guard && !step.guard(ctx)) {
-        const reason = "guard returned false";
-        this.#emit({ type: "step.skipped", stepIndex: index, stepName: step.name, agentKey: step.agentKey, reason });
-        return { kind: "succeeded", result: { index, name: step.name, agentKey: step.agentKey, status: "skipped", output: null, structuredOutput: null } };
-      }
-    } catch (error) {
-      return this.#failedBeforeAgent(index, step, new StepFailure("GUARD_ERROR", `Guard threw: ${messageOf(error)}`));
-    }
-    try {
-      stepInput = step.inputMapper ? step.inputMapper(ctx) : ctx.previousOutput;
-      if (typeof stepInput !== "string") throw new Error(`it returned ${typeof stepInput}, expected a string`);
-    } catch (error) {
-      return this.#failedBeforeAgent(index, step, new StepFailure("MAPPER_ERROR", `Input mapper failed: ${messageOf(error)}`));
-    }
-    const recorded = this.#steps.find((s) => s.index === index);
-    return runAgentStep(this.#host(), step, { index, input: stepInput, attempts: recorded?.attempts ?? 0, usage: recorded?.usage ?? zeroUsage() });
-  }
-
-  #hostCache: StepHost | undefined;
-  #host(): StepHost {
-    const { workflow, workflowRunId, signal, streamed } = this.#opts;
+  #hostCache: RunHost | undefined;
+  #host(): RunHost {
+    const { workflow, workflowRunId, signal, streamed, input, data } = this.#opts;
     return (this.#hostCache ??= {
       sdkRunner: this.#deps.sdkRunner,
       catalog: this.#deps.catalog,
+      admission: this.#deps.admission,
       workflowKey: workflow.spec.key,
       workflowRunId,
       signal,
@@ -219,16 +202,10 @@ export class Execution {
       stepTimeoutMs: this.#deps.stepTimeoutMs,
       emit: (body) => this.#emit(body),
       addUsage: (usage) => (this.#usage = addUsage(this.#usage, usage)),
+      recorded: (index) => this.#steps.find((s) => s.index === index),
+      settle: (result) => this.#results.push(result),
+      context: (overrides) => ({ ...buildContext(workflow.spec.key, input, data, this.#results), iteration: null, ...overrides }),
     });
-  }
-
-  /** A guard or mapper failed: the agent never ran, so a fallback agent cannot help; skip or stop. */
-  #failedBeforeAgent(index: number, step: WorkflowStep, failure: StepFailure): StepEnd {
-    const error = classifyFailure(failure);
-    const goOn = step.onFailure === "skip";
-    const recorded = this.#steps.find((s) => s.index === index);
-    this.#emit({ type: "step.failed", stepIndex: index, stepName: step.name, agentKey: step.agentKey, attempt: (recorded?.attempts ?? 0) + 1, error, usage: recorded?.usage ?? zeroUsage(), onFailure: goOn ? "skip" : "stop", durationMs: 0 });
-    return { kind: "failed", error, goOn, result: { index, name: step.name, agentKey: step.agentKey, status: "failed", output: null, structuredOutput: null } };
   }
 
   #cancelFailure(): Failure & { interrupted: boolean } {
@@ -275,6 +252,26 @@ export class Execution {
   async #settle(): Promise<void> {
     await this.#writes.idle();
     await this.#delivered;
+  }
+
+  #trace(): { trace?: TraceContext } {
+    return this.#opts.trace ? { trace: this.#opts.trace } : {};
+  }
+
+  /** Stores an SDK span; the span observer sees it once stored, in the same order as the events. */
+  #recordSpan(span: SpanRecord): void {
+    const stored = this.#deps.recorder.recordSpan(span);
+    this.#writes.track(stored);
+    const observeSpan = this.#deps.observeSpan;
+    if (!observeSpan) return;
+    this.#delivered = this.#delivered
+      .then(() => stored)
+      .then(
+        () => {
+          if (!this.#writes.failed) observeSpan(span);
+        },
+        () => undefined,
+      );
   }
 
   /** Stamps and stores an event. Storage runs behind the loop; onEvent sees each event only once stored, in order. */
@@ -357,8 +354,4 @@ class WriteTracker {
   #settle(): void {
     if (--this.#inFlight === 0) this.#onIdle?.();
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -37,6 +37,7 @@ export class InMemoryRunRecorder implements RunRecorder {
       startedAt: null,
       endedAt: null,
       lastSeq: 0,
+      traceId: input.traceId ?? null,
     };
     this.#runs.set(run.id, { run, steps: [], events: [], spans: [], fingerprint: input.fingerprint ?? null });
     if (input.idempotencyKey) this.#byIdempotencyKey.set(input.idempotencyKey, run.id);

@@ -3,8 +3,8 @@ import type { RunRecord, StepRecord } from "./records";
 import type { StepStatus } from "./statuses";
 import { zeroUsage } from "./usage";
 
-export type RunPatch = Partial<Omit<RunRecord, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "createdAt">>;
-export type StepPatch = Partial<Omit<StepRecord, "index">>;
+export type RunPatch = Partial<Omit<RunRecord, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "traceId" | "createdAt">>;
+export type StepPatch = Partial<Omit<StepRecord, "index" | "stage" | "iteration">>;
 /** Update one step by index, or every step whose status is in `whereStatus` (from index `fromIndex` on, when given). */
 export type StepUpdate = { index: number; patch: StepPatch } | { whereStatus: StepStatus[]; fromIndex?: number; patch: StepPatch };
 
@@ -29,6 +29,8 @@ export function projectEvent(event: WorkflowEvent): Projection {
           index,
           name: s.name,
           agentKey: s.agentKey,
+          stage: s.stage ?? null,
+          iteration: s.iteration ?? null,
           status: "pending",
           input: null,
           output: null,

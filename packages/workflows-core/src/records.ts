@@ -24,6 +24,8 @@ export const runRecordSchema = z.object({
   endedAt: z.string().nullable(),
   /** Highest event seq stored for this run. */
   lastSeq: z.number().int().nonnegative(),
+  /** W3C trace id of the run's trace (32 hex digits); null for runs recorded before traces existed. */
+  traceId: z.string().nullable(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
@@ -31,6 +33,10 @@ export const stepRecordSchema = z.object({
   index: z.number().int().nonnegative(),
   name: z.string(),
   agentKey: z.string(),
+  /** The parallel stage or loop the step belongs to; null at the top level. */
+  stage: z.string().nullable(),
+  /** The loop pass (1-based) of a step inside a loop; null elsewhere. */
+  iteration: z.number().int().positive().nullable(),
   status: stepStatusSchema,
   input: z.string().nullable(),
   output: z.string().nullable(),
@@ -75,6 +81,7 @@ export type NewRun = {
   createdBy?: string | null;
   /** `fingerprintOf(workflowKey, input)`: a reused idempotency key must come with the same workflow and input. */
   fingerprint?: string | null;
+  traceId?: string | null;
 };
 
 /** Identifies what a run was asked to do, to tell a retried request from a different one under the same idempotency key. */

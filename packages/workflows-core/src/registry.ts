@@ -2,9 +2,11 @@ import { createHash } from "node:crypto";
 import type { AgentCatalog } from "@workflows/agents";
 import { z } from "zod";
 import { InvalidWorkflowSpecError, NotFoundError } from "./errors";
-import { workflowSpecSchema, type WorkflowDescriptor, type WorkflowSpec, type WorkflowStep } from "./specs";
+import { planOf, type Plan } from "./plan";
+import { workflowSpecSchema, type WorkflowDescriptor } from "./specSchema";
+import { CODE_STEP_AGENT, isLeafStep, type LeafStep, type WorkflowSpec, type WorkflowStep } from "./specs";
 
-export type RegisteredWorkflow = { spec: WorkflowSpec; descriptor: WorkflowDescriptor; versionHash: string };
+export type RegisteredWorkflow = { spec: WorkflowSpec; plan: Plan; descriptor: WorkflowDescriptor; versionHash: string };
 
 /** The validated workflows. Built once at start-up; every definition problem fails it with a precise message. */
 export class WorkflowRegistry {
@@ -20,7 +22,8 @@ export class WorkflowRegistry {
       validateSpec(spec, options.catalog);
       if (byKey.has(spec.key)) throw new InvalidWorkflowSpecError(`Duplicate workflow key "${spec.key}".`, spec.key);
       const versionHash = hashSpec(spec, options.catalog);
-      byKey.set(spec.key, { spec, versionHash, descriptor: describe(spec, versionHash) });
+      const plan = planOf(spec);
+      byKey.set(spec.key, { spec, plan, versionHash, descriptor: describe(spec, plan, versionHash) });
     }
     const defaults = options.workflows.filter((w) => w.default === true).map((w) => w.key);
     if (defaults.length > 1) throw new InvalidWorkflowSpecError(`More than one default workflow: ${defaults.map((k) => `"${k}"`).join(", ")}. Mark at most one with default: true.`);
@@ -59,14 +62,28 @@ function validateSpec(spec: WorkflowSpec, catalog: AgentCatalog): void {
     throw new InvalidWorkflowSpecError(`Workflow "${key}"${where}: ${field ? `${field}: ` : ""}${issue?.message ?? "invalid"}.`, key, stepName);
   }
   const names = new Set<string>();
-  for (const step of spec.steps) {
-    const fail = (problem: string) => new InvalidWorkflowSpecError(`Workflow "${key}" step "${step.name}": ${problem}`, key, step.name);
-    if (names.has(step.name)) throw fail("duplicate step name.");
-    names.add(step.name);
-    checkAgent(step.agentKey, "agent", spec, catalog, fail);
-    const onFailure = step.onFailure;
-    if (typeof onFailure === "object") checkAgent(onFailure.fallbackAgentKey, "fallback agent", spec, catalog, fail);
+  const unique = (name: string, fail: (problem: string) => Error) => {
+    if (names.has(name)) throw fail("duplicate step name.");
+    names.add(name);
+  };
+  for (const node of spec.steps) {
+    const failAt = (name: string) => (problem: string) => new InvalidWorkflowSpecError(`Workflow "${key}" step "${name}": ${problem}`, key, name);
+    unique(node.name, failAt(node.name));
+    for (const step of leavesOf(node)) {
+      if (step !== node) unique(step.name, failAt(step.name));
+      if (step.kind === "code") continue;
+      checkAgent(step.agentKey, "agent", spec, catalog, failAt(step.name));
+      const onFailure = step.onFailure;
+      if (typeof onFailure === "object") checkAgent(onFailure.fallbackAgentKey, "fallback agent", spec, catalog, failAt(step.name));
+    }
   }
+}
+
+/** The leaf steps of a top-level entry: itself, a stage's branches and reducer, or a loop's steps. */
+export function leavesOf(node: WorkflowStep): LeafStep[] {
+  if (isLeafStep(node)) return [node];
+  if (node.kind === "parallel") return [...node.branches, node.reduce];
+  return node.steps;
 }
 
 function checkAgent(agentKey: string, role: string, spec: WorkflowSpec, catalog: AgentCatalog, fail: (problem: string) => Error): void {
@@ -77,29 +94,45 @@ function checkAgent(agentKey: string, role: string, spec: WorkflowSpec, catalog:
   }
 }
 
-function onFailureOf(step: WorkflowStep): WorkflowDescriptor["steps"][number]["onFailure"] {
+function onFailureOf(step: LeafStep): WorkflowDescriptor["steps"][number]["onFailure"] {
   return step.onFailure ?? "stop";
 }
 
-function describe(spec: WorkflowSpec, versionHash: string): WorkflowDescriptor {
+const textInput = { type: "string" } as const;
+
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { unrepresentable: "any" });
+}
+
+function describe(spec: WorkflowSpec, plan: Plan, versionHash: string): WorkflowDescriptor {
   return {
     key: spec.key,
     displayName: spec.displayName,
     description: spec.description,
-    stepCount: spec.steps.length,
+    stepCount: plan.slots.length,
     default: spec.default === true,
     allowHandoffAgents: spec.allowHandoffAgents === true,
     versionHash,
-    steps: spec.steps.map((s) => ({
-      name: s.name,
-      agentKey: s.agentKey,
-      onFailure: onFailureOf(s),
-      maxTurns: s.maxTurns ?? null,
-      guarded: s.guard !== undefined,
-      mapped: s.inputMapper !== undefined,
-      retry: s.retry ?? null,
-      timeoutMs: s.timeoutMs ?? null,
-    })),
+    inputSchema: spec.inputSchema ? jsonSchemaOf(spec.inputSchema) : { ...textInput },
+    steps: spec.steps.flatMap((node) =>
+      leavesOf(node).map((s) => ({
+        name: s.name,
+        agentKey: s.kind === "code" ? CODE_STEP_AGENT : s.agentKey,
+        kind: s.kind === "code" ? ("code" as const) : ("agent" as const),
+        stage: isLeafStep(node)
+          ? null
+          : node.kind === "parallel"
+            ? { name: node.name, kind: "parallel" as const, role: s === node.reduce ? ("reduce" as const) : ("branch" as const), maxIterations: null }
+            : { name: node.name, kind: "loop" as const, role: "body" as const, maxIterations: node.maxIterations },
+        onFailure: onFailureOf(s),
+        maxTurns: s.kind === "code" ? null : (s.maxTurns ?? null),
+        guarded: s.guard !== undefined,
+        mapped: s.kind !== "code" && s.inputMapper !== undefined,
+        outputSchema: s.outputSchema ? jsonSchemaOf(s.outputSchema) : null,
+        retry: s.retry ?? null,
+        timeoutMs: s.timeoutMs ?? null,
+      })),
+    ),
   };
 }
 
@@ -115,27 +148,36 @@ function hashSpec(spec: WorkflowSpec, catalog: AgentCatalog): string {
     agentKeys.add(key);
     for (const target of catalog.handoffsOf(key)) visit(target);
   };
-  for (const s of spec.steps) {
+  const leaves = spec.steps.flatMap(leavesOf);
+  for (const s of leaves) {
+    if (s.kind === "code") continue;
     visit(s.agentKey);
     if (typeof s.onFailure === "object") visit(s.onFailure.fallbackAgentKey);
   }
+  const fnText = (f: unknown) => (typeof f === "function" ? f.toString() : null);
   const canonical = JSON.stringify({
     key: spec.key,
     allowHandoffAgents: spec.allowHandoffAgents === true,
-    steps: spec.steps.map((s) => ({
-      name: s.name,
-      agentKey: s.agentKey,
-      onFailure: onFailureOf(s),
-      maxTurns: s.maxTurns ?? null,
-      retry: s.retry ?? null,
-      timeoutMs: s.timeoutMs ?? null,
-      inputMapper: s.inputMapper?.toString() ?? null,
-      guard: s.guard?.toString() ?? null,
-      outputSchema: s.outputSchema ? JSON.stringify(s.outputSchema.def) : null,
-    })),
+    ...(spec.inputSchema ? { inputSchema: JSON.stringify(z.toJSONSchema(spec.inputSchema, { unrepresentable: "any" })) } : {}),
+    // Linear workflows hash as they did before stages existed: their runs keep resuming across this change.
+    steps: spec.steps.map((node) =>
+      isLeafStep(node)
+        ? leafFingerprint(node, fnText)
+        : node.kind === "parallel"
+          ? { kind: "parallel", name: node.name, maxConcurrency: node.maxConcurrency ?? null, branches: node.branches.map((b) => leafFingerprint(b, fnText)), reduce: leafFingerprint(node.reduce, fnText) }
+          : { kind: "loop", name: node.name, maxIterations: node.maxIterations, onExhausted: node.onExhausted ?? "fail", until: fnText(node.until), steps: node.steps.map((b) => leafFingerprint(b, fnText)) },
+    ),
     agents: [...agentKeys].sort().map((key) => agentFingerprint(catalog, key)),
   });
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+}
+
+function leafFingerprint(s: LeafStep, fnText: (f: unknown) => string | null): unknown {
+  const guardPolicy = s.onGuardFalse || s.guardReason ? { onGuardFalse: s.onGuardFalse ?? "skip", guardReason: fnText(s.guardReason) } : {};
+  const outputSchema = s.outputSchema ? JSON.stringify(s.outputSchema.def) : null;
+  if (s.kind === "code") return { kind: "code", name: s.name, onFailure: onFailureOf(s), retry: s.retry ?? null, timeoutMs: s.timeoutMs ?? null, run: fnText(s.run), guard: fnText(s.guard), outputSchema, ...guardPolicy };
+  // The key order of a linear step's fingerprint is the one recorded runs were hashed with.
+  return { name: s.name, agentKey: s.agentKey, onFailure: onFailureOf(s), maxTurns: s.maxTurns ?? null, retry: s.retry ?? null, timeoutMs: s.timeoutMs ?? null, inputMapper: fnText(s.inputMapper), guard: fnText(s.guard), outputSchema, ...guardPolicy };
 }
 
 function agentFingerprint(catalog: AgentCatalog, key: string): unknown {

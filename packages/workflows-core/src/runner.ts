@@ -5,11 +5,15 @@ import { unlimitedAdmission, type Admission } from "./admission";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors";
 import type { EventOf, WorkflowEvent } from "./events";
 import { Execution, type ExecutionDeps, type ExecutionOptions, type WorkflowRunResult } from "./execution";
-import { fingerprintOf, type RunRecord, type StepRecord } from "./records";
+import { isSettled } from "./constructs/leafStep";
+import { parseInput } from "./input";
+import type { Plan } from "./plan";
+import { fingerprintOf, type RunRecord, type SpanRecord, type StepRecord } from "./records";
 import { defaultRetryPolicy } from "./retry";
-import type { RetryPolicy, WorkflowSpec } from "./specs";
+import type { RetryPolicy } from "./specs";
 import type { RunRecorder } from "./recorder";
 import type { WorkflowRegistry } from "./registry";
+import { newTraceId, type TraceContext } from "./traceContext";
 import { installTracing } from "./tracing";
 
 export type WorkflowRunnerOptions = {
@@ -30,6 +34,11 @@ export type WorkflowRunnerOptions = {
    * It must not throw and must be cheap: it runs on the run's delivery path.
    */
   observe?: (event: WorkflowEvent) => void;
+  /**
+   * Sees every Agents SDK span of every run once it is stored, in order with the run's events (a span
+   * comes after the `step.started` of the attempt it belongs to). Same rules as `observe`.
+   */
+  observeSpan?: (span: SpanRecord) => void;
 };
 
 export type ResumeOptions = {
@@ -46,6 +55,11 @@ export type ResumeOptions = {
   signal?: AbortSignal;
   streamed?: boolean;
   onEvent?: (event: WorkflowEvent) => void;
+  /**
+   * The caller's span a run that never started continues (a queued run carries its creator's context);
+   * its trace id must be the run's. Runs that already started keep their own trace.
+   */
+  parentSpanId?: string | null;
 };
 
 export type ResumedRun = {
@@ -71,7 +85,11 @@ export type StartOptions = {
   streamed?: boolean;
   /** Called with each event once it is stored, in seq order. */
   onEvent?: (event: WorkflowEvent) => void;
+  /** The caller's trace, continued by the run; default: a new trace. Its trace id is stored on the run. */
+  trace?: TraceContext;
 };
+
+export type CreatedRun = { created: boolean; workflowRunId: string; run: RunRecord };
 
 export type StartedRun =
   | { created: true; workflowRunId: string; done: Promise<WorkflowRunResult> }
@@ -93,6 +111,7 @@ export class WorkflowRunner {
       defaultMaxTurns: opts.defaultMaxTurns ?? 10,
       retryDefaults: { ...defaultRetryPolicy, ...opts.retry },
       stepTimeoutMs: opts.stepTimeoutMs ?? 600_000,
+      ...(opts.observeSpan ? { observeSpan: opts.observeSpan } : {}),
     };
   }
 
@@ -116,10 +135,17 @@ export class WorkflowRunner {
     return found.spec.key;
   }
 
-  /** Creates the run and executes it in the background. Unknown keys and bad input throw before anything is recorded. */
-  async start(key: string, input: string, opts: StartOptions = {}): Promise<StartedRun> {
+  /**
+   * Records a new `pending` run without executing it: whoever executes runs later picks it up (a queue of
+   * several instances, with `resume`, which starts a run that never started). Unknown keys and bad input
+   * throw before anything is recorded. With a known idempotency key the existing run is returned.
+   */
+  async create(key: string, input: string, opts: Pick<StartOptions, "conversationId" | "idempotencyKey" | "workflowRunId" | "createdBy" | "trace"> = {}): Promise<CreatedRun> {
     const workflow = this.#opts.registry.require(key);
     if (typeof input !== "string") throw new InvalidInputError("Workflow input must be a string.");
+    // Typed input is checked before anything is recorded (InvalidInputError with the issues).
+    parseInput(workflow.spec, input);
+    const trace = opts.trace ?? { traceId: newTraceId(), parentSpanId: null };
     const created = await this.#opts.recorder.createRun({
       id: opts.workflowRunId ?? randomUUID(),
       workflowKey: key,
@@ -129,17 +155,29 @@ export class WorkflowRunner {
       idempotencyKey: opts.idempotencyKey ?? null,
       createdBy: opts.createdBy ?? null,
       fingerprint: opts.idempotencyKey ? fingerprintOf(key, input) : null,
+      traceId: trace.traceId,
     });
-    if (created.status === "existing") return { created: false, workflowRunId: created.run.id, run: created.run };
+    return { created: created.status === "created", workflowRunId: created.run.id, run: created.run };
+  }
+
+  /** Creates the run and executes it in the background. Unknown keys and bad input throw before anything is recorded. */
+  async start(key: string, input: string, opts: StartOptions = {}): Promise<StartedRun> {
+    const workflow = this.#opts.registry.require(key);
+    const trace = opts.trace ?? { traceId: newTraceId(), parentSpanId: null };
+    const created = await this.create(key, input, { ...opts, trace });
+    if (!created.created) return { created: false, workflowRunId: created.workflowRunId, run: created.run };
+    const data = parseInput(workflow.spec, input);
     const execution = new Execution(this.#deps, {
       workflow,
-      workflowRunId: created.run.id,
+      workflowRunId: created.workflowRunId,
       input,
+      data,
       signal: opts.signal,
       streamed: opts.streamed ?? true,
+      trace,
       ...this.#listeners(opts.onEvent),
     });
-    return { created: true, workflowRunId: created.run.id, done: execution.execute() };
+    return { created: true, workflowRunId: created.workflowRunId, done: execution.execute() };
   }
 
   /**
@@ -166,15 +204,27 @@ export class WorkflowRunner {
           `Run "${workflowRunId}" was recorded with version ${run.versionHash} of "${run.workflowKey}"; this server has version ${workflow.versionHash}. Resume with allowNewVersion: true to continue on the new version.`,
         );
       }
-      assertSameSteps(workflowRunId, workflow.spec, steps);
+      assertSameSteps(workflowRunId, workflow.plan, steps);
     }
-    const execOpts: ExecutionOptions = { workflow, workflowRunId, input: run.input, signal: opts.signal, streamed: opts.streamed ?? true, ...this.#listeners(opts.onEvent) };
+    // A resumed run continues its own trace (runs recorded before traces existed stay without one).
+    const parentSpanId = run.lastSeq === 0 ? (opts.parentSpanId ?? null) : null;
+    const trace = run.traceId === null ? undefined : { traceId: run.traceId, parentSpanId };
+    const execOpts: ExecutionOptions = {
+      workflow,
+      workflowRunId,
+      input: run.input,
+      data: parseInput(workflow.spec, run.input),
+      signal: opts.signal,
+      streamed: opts.streamed ?? true,
+      ...(trace ? { trace } : {}),
+      ...this.#listeners(opts.onEvent),
+    };
     // A run that never started (it waited for a slot when its server died) simply starts.
     if (run.lastSeq === 0) {
       const fresh = new Execution(this.#deps, execOpts);
       return { workflowRunId, fromStepIndex: 0, claimed: fresh.claimed, done: fresh.execute() };
     }
-    const fromStepIndex = resumePoint(workflow.spec, steps);
+    const fromStepIndex = resumePoint(workflow.plan, steps);
     const execution = new Execution(this.#deps, {
       ...execOpts,
       start: { kind: "resume", lastSeq: run.lastSeq, steps, fromStepIndex, resumedBy: opts.resumedBy, ...(opts.by !== undefined ? { by: opts.by } : {}), previousStatus: run.status },
@@ -224,20 +274,20 @@ export class WorkflowRunner {
   }
 }
 
-/** The first step that neither succeeded, nor was skipped by its guard, nor failed under `onFailure: "skip"`. */
-export function resumePoint(spec: WorkflowSpec, steps: readonly StepRecord[]): number {
-  for (const [index, step] of spec.steps.entries()) {
-    const row = steps.find((s) => s.index === index);
-    if (!row) return index;
-    const settled = row.status === "succeeded" || row.status === "skipped" || (row.status === "failed" && step.onFailure === "skip");
-    if (!settled) return index;
+/**
+ * The first step row that neither succeeded, nor was skipped, nor failed under `onFailure: "skip"`. In a
+ * parallel stage later rows may be settled already; the resume runs only the rows that are not.
+ */
+export function resumePoint(plan: Plan, steps: readonly StepRecord[]): number {
+  for (const slot of plan.slots) {
+    if (!isSettled(steps.find((s) => s.index === slot.index), slot.step)) return slot.index;
   }
-  return spec.steps.length;
+  return plan.slots.length;
 }
 
-function assertSameSteps(workflowRunId: string, spec: WorkflowSpec, steps: readonly StepRecord[]): void {
+function assertSameSteps(workflowRunId: string, plan: Plan, steps: readonly StepRecord[]): void {
   const recorded = steps.map((s) => s.name).join(", ");
-  const now = spec.steps.map((s) => s.name).join(", ");
+  const now = plan.slots.map((s) => s.name).join(", ");
   if (recorded !== now) {
     throw new ConflictError(`Run "${workflowRunId}" has the steps [${recorded}] but the workflow now has [${now}]; a run cannot continue on other steps. Start a new run.`);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { StepContext, WorkflowEvent, WorkflowSpec } from "../src";
+import { z } from "zod";
+import type { AgentStep, StepContext, WorkflowEvent, WorkflowSpec } from "../src";
 import { RunInterruptedError, WorkflowRunner } from "../src";
 import { fnProvider, InMemoryRunRecorder, lastUserText } from "../src/testing";
 import { collect, setup, testCatalog, verdictSchema } from "./fixtures";
@@ -185,8 +186,22 @@ describe("WorkflowRunner", () => {
     });
 
     it("output not matching the step's outputSchema fails with INVALID_OUTPUT", async () => {
-      const { runner } = setup([chain([{ name: "a", agentKey: "echo", outputSchema: verdictSchema }])]);
-      const result = await runner.run("chain", "not json");
+      const { runner } = setup([chain([{ name: "a", agentKey: "echo", outputSchema: verdictSchema }])], () => ({ text: "not json" }));
+      const result = await runner.run("chain", "x");
+      expect(result.error?.code).toBe("INVALID_OUTPUT");
+    });
+
+    it("a step's outputSchema reaches the model as the SDK's structured output, and its parsed value is the structured output", async () => {
+      const { runner, model } = setup([chain([{ name: "a", agentKey: "echo", outputSchema: verdictSchema }])]);
+      const result = await runner.run("chain", "x");
+      expect(model.requests[0]?.outputType).not.toBe("text");
+      expect(result.steps[0]).toMatchObject({ status: "succeeded", structuredOutput: { approved: true, reason: "fine" } });
+    });
+
+    it("a step's non-object outputSchema is checked on the text parsed as JSON (no structured output request)", async () => {
+      const { runner, model } = setup([chain([{ name: "a", agentKey: "echo", outputSchema: z.array(z.number()) }])], () => ({ text: "not json" }));
+      const result = await runner.run("chain", "x");
+      expect(model.requests[0]?.outputType).toBe("text");
       expect(result.error?.code).toBe("INVALID_OUTPUT");
       expect(result.error?.message).toContain("not JSON");
     });
@@ -289,7 +304,7 @@ describe("WorkflowRunner storage failures", () => {
   it("a defect of the runner is recorded as a failed run (INTERNAL) and reported with its cause", async () => {
     const { runner, registry, recorder } = setup([chain([{ name: "a", agentKey: "echo" }])]);
     // Only a defect can get an unknown agent past the registry; simulate one.
-    registry.require("chain").spec.steps[0]!.agentKey = "ghost";
+    (registry.require("chain").spec.steps[0] as AgentStep).agentKey = "ghost";
     const error: unknown = await runner.run("chain", "x").catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "SystemFaultError", code: "INTERNAL" });
     expect((error as Error).cause).toBeInstanceOf(Error);

@@ -49,14 +49,50 @@ describe("sample workflows on the offline model, through the real SDK runner", (
     }
   });
 
-  it("gated_writing: the writer runs when the checker approves and is skipped when it rejects", async () => {
+  it("gated_writing: the writer runs when the checker approves; a rejection fails the run at the write step as a failed guard", async () => {
     const { runner } = offlineRunner();
     const approved = await runner.run("gated_writing", "A short post about tide pools");
     expect(approved.steps.map((s) => s.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
     expect(approved.steps[1]!.structuredOutput).toMatchObject({ approved: true });
     const rejected = await runner.run("gated_writing", "A post about tide pools. REJECT");
-    expect(rejected.steps.map((s) => s.status)).toEqual(["succeeded", "succeeded", "skipped"]);
+    expect(rejected.status).toBe("failed");
+    expect(rejected.steps.map((s) => s.status)).toEqual(["succeeded", "succeeded", "failed"]);
     expect(rejected.steps[1]!.structuredOutput).toMatchObject({ approved: false });
+    expect(rejected.error?.code).toBe("GUARD_REJECTED");
+    expect(rejected.error?.message).toMatch(/^Step "write" did not pass its guard: the outline was rejected: \[offline\] rejected/);
+  });
+
+  it("parallel_review: three reviewers on { text }, then the editor's verdict over all three reviews", async () => {
+    const { runner } = offlineRunner();
+    const result = await runner.run("parallel_review", JSON.stringify({ text: "Tide pools are small worlds." }));
+    expect(result.status).toBe("succeeded");
+    expect(result.steps.map((s) => [s.name, s.agentKey, s.stage, s.status])).toEqual([
+      ["clarity", "clarity_reviewer", "review", "succeeded"],
+      ["accuracy", "accuracy_reviewer", "review", "succeeded"],
+      ["tone", "tone_reviewer", "review", "succeeded"],
+      ["verdict", "review_editor", "review", "succeeded"],
+    ]);
+    for (const name of ["## clarity", "## accuracy", "## tone"]) expect(result.steps[3]!.input).toContain(name);
+    expect(result.finalOutput).toContain("[offline]");
+    await expect(runner.run("parallel_review", "just text")).rejects.toThrow(/inputSchema/);
+  });
+
+  it("revise_until_approved: approved in the first pass (passes 2 and 3 skipped); never approved: three passes, then LOOP_EXHAUSTED", async () => {
+    const { runner } = offlineRunner();
+    const approved = await runner.run("revise_until_approved", "A note about tide pools");
+    expect(approved.status).toBe("succeeded");
+    expect(approved.steps.map((s) => [s.name, s.iteration, s.status])).toEqual([
+      ["write", 1, "succeeded"],
+      ["check", 1, "succeeded"],
+      ["write", 2, "skipped"],
+      ["check", 2, "skipped"],
+      ["write", 3, "skipped"],
+      ["check", 3, "skipped"],
+    ]);
+    const stubborn = await runner.run("revise_until_approved", "A note about tide pools. REJECT");
+    expect(stubborn.error?.code).toBe("LOOP_EXHAUSTED");
+    expect(stubborn.steps.every((s) => s.status === "succeeded")).toBe(true);
+    expect(stubborn.steps[2]!.input).toMatch(/^Revise your draft/);
   });
 });
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { TRPCError } from "@trpc/server";
 import type { ApiKeys } from "./apiKeys";
 import { RateLimiter } from "./rateLimit";
@@ -54,6 +55,15 @@ export class Gate {
       }
     }
     return caller;
+  }
+
+  /** Whether a plain HTTP request (not a procedure: `/metrics`) may pass: its `Authorization` header admitted for `access`. */
+  async admitsRequest(req: Pick<IncomingMessage, "headers">, access: Access): Promise<boolean> {
+    const header = req.headers.authorization;
+    return this.admit(typeof header === "string" ? header : null, access).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** `source`, ended with UNAUTHORIZED once the caller's key is revoked (no-op for callers without a key). */

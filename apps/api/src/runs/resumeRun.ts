@@ -9,6 +9,8 @@ export type ResumeRunInput = {
   /** Who asked, for `resumedBy: "api"` (an API key's name or `local`). */
   by?: string;
   orphaned?: boolean;
+  /** A queued run's creator's span. */
+  parentSpanId?: string | null;
 };
 
 /**
@@ -24,6 +26,7 @@ export async function resumeRun(services: Services, req: ResumeRunInput): Promis
     signal: controller.signal,
     ...(req.allowNewVersion ? { allowNewVersion: true } : {}),
     ...(req.orphaned ? { orphaned: true } : {}),
+    ...(req.parentSpanId ? { parentSpanId: req.parentSpanId } : {}),
   });
   services.activeRuns.add(resumed.workflowRunId, controller, resumed.done);
   resumed.done.catch((error: unknown) => services.logger.warn({ err: error, workflowRunId: resumed.workflowRunId }, "resumed run ended with an error"));

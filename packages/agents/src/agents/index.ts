@@ -5,11 +5,13 @@ import { codeAssistant } from "./codeAssistant";
 import { dataAnalyst } from "./dataAnalyst";
 import { outlineChecker } from "./outlineChecker";
 import { outlineWriter } from "./outlineWriter";
+import { accuracyReviewer, clarityReviewer, draftChecker, reviewEditor, toneReviewer } from "./reviewers";
 import { techSpecialist } from "./techSpecialist";
 import { triage } from "./triage";
 import { writer } from "./writer";
 
-export { billingSpecialist, codeAssistant, dataAnalyst, outlineChecker, outlineWriter, techSpecialist, triage, writer };
+export { accuracyReviewer, billingSpecialist, clarityReviewer, codeAssistant, dataAnalyst, draftChecker, outlineChecker, outlineWriter, reviewEditor, techSpecialist, toneReviewer, triage, writer };
+export { draftVerdictSchema } from "./reviewers";
 export { outlineVerdictSchema, type OutlineVerdict } from "./outlineChecker";
 
 /** The agents this project ships, in listing order. */
@@ -22,6 +24,11 @@ export const defaultAgentSpecs: readonly AgentSpec[] = [
   outlineWriter,
   outlineChecker,
   writer,
+  clarityReviewer,
+  accuracyReviewer,
+  toneReviewer,
+  reviewEditor,
+  draftChecker,
 ];
 
 /** A fresh catalog of the shipped agents (fresh SDK `Agent` objects on each call). */

@@ -1,11 +1,14 @@
 // The native Prisma schema engine cannot be downloaded here; its WebAssembly build, driven through a
-// driver adapter, does the same work. This file hides the three traps met with SQLite (see TOOLCHAIN.md).
+// driver adapter, does the same work. This file hides the traps met on the way: three with SQLite, four
+// with PostgreSQL (each named where it is handled).
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import * as bg from "@prisma/schema-engine-wasm/schema_engine_bg";
 import type { MigrationList, SchemaEngine, SchemaFilter } from "@prisma/schema-engine-wasm/schema_engine_bg";
+import { randomUUID } from "node:crypto";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
 import {
   bindMigrationAwareSqlAdapterFactory,
   type ErrorCapturingSqlMigrationAwareDriverAdapterFactory,
@@ -16,6 +19,7 @@ import {
   type SqlResultSet,
   type Transaction,
 } from "@prisma/driver-adapter-utils";
+import type { DatabaseLocation, PostgresLocation } from "../url";
 
 export const noFilters: SchemaFilter = { externalTables: [], externalEnums: [] };
 
@@ -107,6 +111,78 @@ class SqliteMigrationFactory implements SqlMigrationAwareDriverAdapterFactory {
   }
 }
 
+/**
+ * Adapter factory for the engine on PostgreSQL. Connections are built from discrete fields: adapter-pg's
+ * shadow connection copies the config with another `database`, and pg lets a connectionString win over it,
+ * which would make the "shadow" database the main one. The shadow database is created and dropped here:
+ * adapter-pg drops it before closing its pool, which fails and leaks `prisma_migrate_shadow_db_*`.
+ */
+class PostgresMigrationFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider = "postgres" as const;
+  readonly adapterName: string;
+  readonly #location: PostgresLocation;
+  readonly #opened: SqlDriverAdapter[] = [];
+  readonly #cleanups: (() => Promise<void>)[] = [];
+  constructor(location: PostgresLocation) {
+    this.#location = location;
+    this.adapterName = new PrismaPg(this.#config(location.database)).adapterName;
+  }
+  async connect(): Promise<SqlDriverAdapter> {
+    return this.#track(await this.#open(this.#location.database));
+  }
+  async connectToShadowDb(): Promise<SqlDriverAdapter> {
+    const main = await this.#open(this.#location.database);
+    const name = `prisma_shadow_${randomUUID().replaceAll("-", "")}`;
+    await main.executeScript(`CREATE DATABASE "${name}"`);
+    const shadow = await this.#open(name);
+    this.#cleanups.push(async () => {
+      await shadow.dispose().catch(() => undefined);
+      await main.executeScript(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
+      await main.dispose().catch(() => undefined);
+    });
+    return new ScriptFallbackAdapter(shadow);
+  }
+  async disposeAll(): Promise<void> {
+    for (const adapter of this.#opened.splice(0)) await adapter.dispose().catch(() => undefined);
+    for (const cleanup of this.#cleanups.splice(0)) await cleanup();
+  }
+  #config(database: string) {
+    const { host, port, user, password } = this.#location;
+    return { host, port, user, database, max: 2, options: "-c TimeZone=UTC", ...(password === undefined ? {} : { password }) };
+  }
+  async #open(database: string): Promise<SqlDriverAdapter> {
+    return relabelCharColumns(await new PrismaPg(this.#config(database)).connect());
+  }
+  #track(adapter: SqlDriverAdapter): SqlDriverAdapter {
+    const wrapped = new ScriptFallbackAdapter(adapter);
+    this.#opened.push(wrapped);
+    return wrapped;
+  }
+}
+
+/**
+ * The schema engine's pg_catalog queries return PostgreSQL's internal "char" type (OID 18, array 1002), which
+ * adapter-pg cannot map ("Column type 'char' could not be deserialized"). Patches the adapter's pg round
+ * trip (and its transactions') so those columns reach the type mapping as text and text[]; the values
+ * already arrive as strings.
+ */
+function relabelCharColumns<T extends object>(queryable: T): T {
+  const io = queryable as unknown as { performIO?: (query: SqlQuery) => Promise<{ fields?: { dataTypeID: number }[] }>; startTransaction?: (...args: unknown[]) => Promise<object> };
+  const performIO = io.performIO?.bind(queryable);
+  if (!performIO) throw new Error("adapter-pg changed: performIO is gone; the 'char' relabelling needs another hook.");
+  io.performIO = async (query) => {
+    const result = await performIO(query);
+    for (const field of result.fields ?? []) {
+      if (field.dataTypeID === 18) field.dataTypeID = 25;
+      else if (field.dataTypeID === 1002) field.dataTypeID = 1009;
+    }
+    return result;
+  };
+  const startTransaction = io.startTransaction?.bind(queryable);
+  if (startTransaction) io.startTransaction = async (...args) => relabelCharColumns(await startTransaction(...args));
+  return queryable;
+}
+
 export type EngineSession = {
   engine: SchemaEngine;
   /** Turns the engine's opaque "External error id#N" into the driver's own message. */
@@ -114,10 +190,11 @@ export type EngineSession = {
   close(): Promise<void>;
 };
 
-/** Opens the wasm schema engine on a SQLite file, with the datamodel it diffs against. */
-export async function openSchemaEngine(options: { url: string; schema: { path: string; content: string } }): Promise<EngineSession> {
+/** Opens the wasm schema engine on a database, with the datamodel it diffs against. */
+export async function openSchemaEngine(options: { location: DatabaseLocation; schema: { path: string; content: string } }): Promise<EngineSession> {
   const wasm = await loadEngineModule();
-  const factory = new SqliteMigrationFactory(options.url);
+  const { location } = options;
+  const factory = location.kind === "sqlite" ? new SqliteMigrationFactory(location.url) : new PostgresMigrationFactory(location);
   const bound: ErrorCapturingSqlMigrationAwareDriverAdapterFactory = bindMigrationAwareSqlAdapterFactory(factory);
   const engine = await wasm.SchemaEngine.new({ datamodels: [[options.schema.path, options.schema.content]] }, () => undefined, bound);
   let closed = false;

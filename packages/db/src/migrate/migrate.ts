@@ -2,13 +2,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { isDriverAdapterError } from "@prisma/driver-adapter-utils";
+import pg from "pg";
 import { DatabaseMigrationError } from "../errors";
-import { migrationsDir as shippedMigrationsDir, schemaPath as shippedSchemaPath } from "../paths";
-import { resolveSqliteUrl } from "../url";
+import { migrationsDir as sqliteMigrationsDir, postgresMigrationsDir, postgresSchemaPath, schemaPath as sqliteSchemaPath } from "../paths";
+import { describeLocation, resolveDatabaseUrl, type DatabaseLocation, type PostgresLocation } from "../url";
 import { messageOf, noFilters, openSchemaEngine, readMigrationsList, type EngineSession } from "./engine";
 
 export type MigrateOptions = {
-  /** Migrations folder; defaults to the one shipped in this package. */
+  /** Migrations folder; defaults to the one shipped in this package for the database's kind. */
   migrationsDir?: string;
   /** Progress lines for a console; silent when absent. */
   log?: (line: string) => void;
@@ -23,28 +24,42 @@ export type MigrateResult = {
 
 type AppliedMigration = { name: string; finished: boolean; rolledBack: boolean };
 
-/**
- * Applies the migrations the database lacks. Refuses with `DatabaseMigrationError("database-newer-than-code")`
- * when the database records migrations this code does not ship. Loads the schema engine only when needed.
- */
-export async function migrateDatabase(url?: string, options: MigrateOptions = {}): Promise<MigrateResult> {
-  const location = resolveSqliteUrl(url);
-  const dir = options.migrationsDir ?? shippedMigrationsDir;
-  const log = options.log ?? (() => undefined);
-  fs.mkdirSync(path.dirname(location.path), { recursive: true });
+/** The schema and migrations shipped for a database kind. */
+export function shippedSchemaOf(kind: DatabaseLocation["kind"]): { schemaPath: string; migrationsDir: string } {
+  return kind === "sqlite" ? { schemaPath: sqliteSchemaPath, migrationsDir: sqliteMigrationsDir } : { schemaPath: postgresSchemaPath, migrationsDir: postgresMigrationsDir };
+}
 
+/**
+ * Applies the migrations the database lacks (`url`: a SQLite `file:` URL or a `postgres://` URL). Refuses with
+ * `DatabaseMigrationError("database-newer-than-code")` when the database records migrations this code does
+ * not ship. Loads the schema engine only when needed. On PostgreSQL, servers starting together take turns
+ * (an advisory lock): the first migrates, the others find nothing to do.
+ */
+export async function migrateDatabase(url?: string | null, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const location = resolveDatabaseUrl(url);
+  if (location.kind === "sqlite") {
+    fs.mkdirSync(path.dirname(location.path), { recursive: true });
+    return migrateLocked(location, options);
+  }
+  return withMigrationLock(location, () => migrateLocked(location, options));
+}
+
+async function migrateLocked(location: DatabaseLocation, options: MigrateOptions): Promise<MigrateResult> {
+  const dir = options.migrationsDir ?? shippedSchemaOf(location.kind).migrationsDir;
+  const log = options.log ?? (() => undefined);
+  const where = describeLocation(location);
   const local = readMigrationsList(dir).migrationDirectories.map((d) => d.path);
-  const history = await readAppliedMigrations(location.url);
+  const history = await readAppliedMigrations(location);
   const applied = history.filter((m) => m.finished && !m.rolledBack).map((m) => m.name);
-  assertNotNewerThanCode(applied, local, location.path);
+  assertNotNewerThanCode(applied, local, where);
 
   const pending = local.filter((name) => !applied.includes(name));
   if (pending.length === 0) {
-    log(`Database ${location.path} is up to date (${applied.length} migrations).`);
+    log(`Database ${where} is up to date (${applied.length} migrations).`);
     return { applied: [], alreadyApplied: applied };
   }
-  log(`Applying ${pending.length} migration(s) to ${location.path}: ${pending.join(", ")}`);
-  const session = await openEngine(location.url);
+  log(`Applying ${pending.length} migration(s) to ${where}: ${pending.join(", ")}`);
+  const session = await openEngine(location);
   try {
     const out = await run(session, () => session.engine.applyMigrations({ migrationsList: readMigrationsList(dir), filters: noFilters }));
     for (const name of out.appliedMigrationNames) log(`  applied ${name}`);
@@ -52,6 +67,31 @@ export async function migrateDatabase(url?: string, options: MigrateOptions = {}
   } finally {
     await session.close();
   }
+}
+
+/** An arbitrary constant: the key of the session-level advisory lock that migrators of this service share. */
+const MIGRATION_LOCK_KEY = 7_286_330_114;
+
+async function withMigrationLock<T>(location: PostgresLocation, work: () => Promise<T>): Promise<T> {
+  const client = pgClient(location);
+  try {
+    await client.connect();
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new DatabaseMigrationError("engine-failed", `Could not connect to ${location.display}: ${messageOf(error)}`, [], { cause: error });
+  }
+  try {
+    return await work();
+  } finally {
+    // Ending the session releases the lock.
+    await client.end().catch(() => undefined);
+  }
+}
+
+function pgClient(location: PostgresLocation): pg.Client {
+  const { host, port, user, password, database } = location;
+  return new pg.Client({ host, port, user, database, ...(password === undefined ? {} : { password }), connectionTimeoutMillis: 10_000 });
 }
 
 export type CreateMigrationResult = {
@@ -63,11 +103,12 @@ export type CreateMigrationResult = {
 /** `migrate dev`: writes a migration for the schema's changes (if any) and applies everything pending. */
 export async function createMigration(
   name: string,
-  options: MigrateOptions & { url?: string; schemaPath?: string } = {},
+  options: MigrateOptions & { url?: string | null; schemaPath?: string } = {},
 ): Promise<CreateMigrationResult> {
-  const location = resolveSqliteUrl(options.url);
-  const dir = options.migrationsDir ?? shippedMigrationsDir;
-  const schemaFile = options.schemaPath ?? shippedSchemaPath;
+  const location = resolveDatabaseUrl(options.url);
+  const shipped = shippedSchemaOf(location.kind);
+  const dir = options.migrationsDir ?? shipped.migrationsDir;
+  const schemaFile = options.schemaPath ?? shipped.schemaPath;
   const log = options.log ?? (() => undefined);
   const migrationName = name.trim().replace(/[^A-Za-z0-9_]+/g, "_");
   if (migrationName === "") throw new DatabaseMigrationError("engine-failed", "A migration needs a name, e.g. `pnpm db:migrate add_runs`.");
@@ -75,7 +116,7 @@ export async function createMigration(
   // Bring the database up to date first: the engine requires it and refuses nothing newer than us.
   const before = await migrateDatabase(location.url, { migrationsDir: dir, log });
   const schema = { path: schemaFile, content: fs.readFileSync(schemaFile, "utf8") };
-  const session = await openEngine(location.url, schema);
+  const session = await openEngine(location, schema);
   try {
     const migrationsList = readMigrationsList(dir);
     // Also creates _prisma_migrations on a fresh database, without which devDiagnostic fails (P1014).
@@ -106,24 +147,27 @@ export async function createMigration(
   }
 }
 
-function assertNotNewerThanCode(applied: string[], local: string[], dbPath: string): void {
+function assertNotNewerThanCode(applied: string[], local: string[], where: string): void {
   const unknown = applied.filter((name) => !local.includes(name));
   if (unknown.length > 0) {
     throw new DatabaseMigrationError(
       "database-newer-than-code",
-      `Database ${dbPath} has migrations this code does not know (${unknown.join(", ")}): it was migrated by a newer version. ` +
+      `Database ${where} has migrations this code does not know (${unknown.join(", ")}): it was migrated by a newer version. ` +
         "Run a version of the code that includes them, or point DATABASE_URL at another database.",
       unknown,
     );
   }
 }
 
+const historyQuery = 'SELECT migration_name, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at';
+
 /** The `_prisma_migrations` rows, or none on a fresh database. */
-async function readAppliedMigrations(url: string): Promise<AppliedMigration[]> {
-  const adapter = await new PrismaBetterSqlite3({ url, timeout: 10_000 }).connect();
+async function readAppliedMigrations(location: DatabaseLocation): Promise<AppliedMigration[]> {
+  if (location.kind === "postgres") return readAppliedMigrationsPg(location);
+  const adapter = await new PrismaBetterSqlite3({ url: location.url, timeout: 10_000 }).connect();
   try {
     const result = await adapter.queryRaw({
-      sql: "SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at",
+      sql: historyQuery,
       args: [],
       argTypes: [],
     });
@@ -137,9 +181,25 @@ async function readAppliedMigrations(url: string): Promise<AppliedMigration[]> {
   }
 }
 
-async function openEngine(url: string, schema?: { path: string; content: string }): Promise<EngineSession> {
-  const datamodel = schema ?? { path: shippedSchemaPath, content: fs.readFileSync(shippedSchemaPath, "utf8") };
-  return openSchemaEngine({ url, schema: datamodel });
+async function readAppliedMigrationsPg(location: PostgresLocation): Promise<AppliedMigration[]> {
+  const client = pgClient(location);
+  try {
+    await client.connect();
+    const result = await client.query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(historyQuery);
+    return result.rows.map((row) => ({ name: row.migration_name, finished: row.finished_at !== null, rolledBack: row.rolled_back_at !== null }));
+  } catch (error) {
+    // 42P01: undefined_table, a fresh database.
+    if ((error as { code?: unknown }).code === "42P01") return [];
+    throw new DatabaseMigrationError("engine-failed", `Could not read the migration history of ${location.display}: ${messageOf(error)}`, [], { cause: error });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function openEngine(location: DatabaseLocation, schema?: { path: string; content: string }): Promise<EngineSession> {
+  const schemaPath = shippedSchemaOf(location.kind).schemaPath;
+  const datamodel = schema ?? { path: schemaPath, content: fs.readFileSync(schemaPath, "utf8") };
+  return openSchemaEngine({ location, schema: datamodel });
 }
 
 async function run<T>(session: EngineSession, step: () => Promise<T>): Promise<T> {

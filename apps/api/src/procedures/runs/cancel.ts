@@ -7,7 +7,13 @@ import { operatorProcedure } from "../../trpc";
 export const cancelRunInput = z.object({ workflowRunId: idString("workflowRunId") });
 export const cancelRunOutput = z.object({ workflowRunId: z.string(), status: runStatusSchema });
 
-/** Aborts a running run (its model call included) and answers once it is recorded as finished. */
+/** How long a cancel waits for another instance to confirm it aborted the run. */
+const REMOTE_CANCEL_TIMEOUT_MS = 30_000;
+
+/**
+ * Aborts a running run (its model call included) and answers once it is recorded as finished. With several
+ * instances, a run executing elsewhere is cancelled by the instance executing it (asked through the database).
+ */
 export const cancelRun = operatorProcedure
   .input(cancelRunInput)
   .output(cancelRunOutput)
@@ -20,7 +26,17 @@ export const cancelRun = operatorProcedure
     if (!(await activeRuns.abort(id, new RunCancelledError(ctx.caller.name)))) {
       const now = (await runs.getRun(id))?.run.status ?? recorded.run.status;
       if (terminalRunStatuses.has(now)) throw new ConflictError(`Run "${id}" is already ${now}.`);
-      throw new ConflictError(`Run "${id}" is ${now} but not executing in this server.`);
+      if (!ctx.services.requestCancel) throw new ConflictError(`Run "${id}" is ${now} but not executing in this server.`);
+      // Still waiting in the queue: nobody executes it, so it is cancelled here.
+      if (await ctx.services.cancelQueued?.(id, ctx.caller.name)) return { workflowRunId: id, status: "cancelled" as const };
+      await ctx.services.requestCancel(id, ctx.caller.name);
+      // Ends at the run's end, or quietly at the time limit.
+      await waitForRunEnd(runs, id, AbortSignal.timeout(REMOTE_CANCEL_TIMEOUT_MS));
+      const after = await runs.getRun(id);
+      if (!after || !terminalRunStatuses.has(after.run.status)) {
+        throw new ConflictError(`Run "${id}" is ${after?.run.status ?? now}: no instance confirmed the cancel within ${REMOTE_CANCEL_TIMEOUT_MS / 1000} s (is the instance executing it alive?).`);
+      }
+      return { workflowRunId: id, status: after.run.status };
     }
     await waitForRunEnd(runs, id);
     const after = await runs.getRun(id);

@@ -14,9 +14,9 @@ export const runWorkflow = operatorProcedure
   .output(runWorkflowOutput)
   .mutation(async ({ ctx, input }) => {
     const { runs } = ctx.services;
-    const started = await startRun(ctx.services, { ...input, createdBy: ctx.caller.name });
+    const started = await startRun(ctx.services, input, { createdBy: ctx.caller.name, traceparent: ctx.traceparent });
     // The database is the truth either way: a crashed `done` still leaves a recorded outcome.
-    if (started.created) await started.done.catch(() => undefined);
+    await started.done?.catch(() => undefined);
     // An existing run (same idempotency key) may still be executing in another request: wait for its end.
     await waitForRunEnd(runs, started.workflowRunId);
     const recorded = await runs.getRun(started.workflowRunId);

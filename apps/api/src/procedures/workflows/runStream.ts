@@ -1,7 +1,7 @@
 import { tracked } from "@trpc/server";
 import { InvalidInputError } from "@workflows/core";
 import type { z } from "zod";
-import type { Services } from "../../context";
+import type { CallerContext } from "../../context";
 import { mapStreamErrors } from "../../errors";
 import { eventIdString } from "../../limits";
 import { eventId, followRun, parseEventId } from "../../runs/followRun";
@@ -15,7 +15,8 @@ export const runWorkflowStreamInput = startRunInput.extend({
 });
 type Input = z.infer<typeof runWorkflowStreamInput>;
 
-async function* streamRun(services: Services, input: Input & { createdBy: string }, signal: AbortSignal | undefined) {
+async function* streamRun(ctx: CallerContext, input: Input, signal: AbortSignal | undefined) {
+  const { services } = ctx;
   let workflowRunId: string;
   let afterSeq = 0;
   if (input.lastEventId) {
@@ -25,7 +26,7 @@ async function* streamRun(services: Services, input: Input & { createdBy: string
     workflowRunId = last.workflowRunId;
     afterSeq = last.seq;
   } else {
-    workflowRunId = (await startRun(services, input)).workflowRunId;
+    workflowRunId = (await startRun(services, input, { createdBy: ctx.caller.name, traceparent: ctx.traceparent })).workflowRunId;
   }
   for await (const event of followRun(services.runs, workflowRunId, { afterSeq, ...(signal ? { signal } : {}) })) {
     yield tracked(eventId(event), event);
@@ -38,4 +39,4 @@ async function* streamRun(services: Services, input: Input & { createdBy: string
  */
 export const runWorkflowStream = operatorProcedure
   .input(runWorkflowStreamInput)
-  .subscription(({ ctx, input, signal }) => mapStreamErrors(streamRun(ctx.services, { ...input, createdBy: ctx.caller.name }, signal)));
+  .subscription(({ ctx, input, signal }) => mapStreamErrors(streamRun(ctx, input, signal)));

@@ -1,39 +1,22 @@
-import { withTrace, type Runner } from "@openai/agents";
-import type { AgentCatalog } from "@workflows/agents";
-import { runAttempt, type AttemptOutcome } from "./attempt";
-import { StepTimeoutError } from "./errors";
-import type { EventBody, Failure } from "./events";
-import { classifyAttemptFailure, StepFailure } from "./failures";
-import { abortableSleep, backoffDelay, retryPolicyOf } from "./retry";
-import type { RetryPolicy, StepResult, WorkflowStep } from "./specs";
-import { addUsage, type Usage } from "./usage";
-
-/** What the agent step needs from the run executing it. */
-export type StepHost = {
-  sdkRunner: Runner;
-  catalog: AgentCatalog;
-  workflowKey: string;
-  workflowRunId: string;
-  signal: AbortSignal | undefined;
-  streamed: boolean;
-  defaultMaxTurns: number;
-  retryDefaults: RetryPolicy;
-  stepTimeoutMs: number;
-  emit(body: EventBody): void;
-  /** Adds to the run's usage total. */
-  addUsage(usage: Usage): void;
-};
+import { withTrace } from "@openai/agents";
+import type { AgentCatalog, CatalogAgent } from "@workflows/agents";
+import { z } from "zod";
+import { runAttempt, type AttemptOutcome } from "../attempt";
+import { StepTimeoutError } from "../errors";
+import { classifyAttemptFailure, StepFailure } from "../failures";
+import { abortableSleep, backoffDelay, retryPolicyOf } from "../retry";
+import type { AgentStep } from "../specs";
+import { addUsage, type Usage } from "../usage";
+import type { RunHost, StepEnd } from "./executor";
 
 /** Where a step starts counting: attempts and usage recorded before (a resumed step keeps them). */
 export type StepStart = { index: number; input: string; attempts: number; usage: Usage };
-
-export type StepEnd = { kind: "succeeded"; result: StepResult } | { kind: "failed"; error: Failure; goOn: boolean; result: StepResult } | { kind: "cancelled" };
 
 /**
  * Runs one agent step: attempts of the step's agent (retried with backoff while the failure is transient
  * and attempts are left), then of its fallback agent when it has one, each under the step's time limit.
  */
-export async function runAgentStep(host: StepHost, step: WorkflowStep, start: StepStart): Promise<StepEnd> {
+export async function runAgentStep(host: RunHost, step: AgentStep, start: StepStart): Promise<StepEnd> {
   const { index } = start;
   const policy = retryPolicyOf(step, host.retryDefaults);
   const onFailure = step.onFailure ?? "stop";
@@ -84,7 +67,7 @@ export async function runAgentStep(host: StepHost, step: WorkflowStep, start: St
 }
 
 /** One attempt, aborted when the run is cancelled or when the step's time limit passes. */
-async function attemptWithTimeout(host: StepHost, step: WorkflowStep, agentKey: string, start: StepStart): Promise<AttemptOutcome> {
+async function attemptWithTimeout(host: RunHost, step: AgentStep, agentKey: string, start: StepStart): Promise<AttemptOutcome> {
   const timeoutMs = step.timeoutMs ?? host.stepTimeoutMs;
   const controller = new AbortController();
   const runSignal = host.signal;
@@ -98,7 +81,7 @@ async function attemptWithTimeout(host: StepHost, step: WorkflowStep, agentKey: 
       () =>
         runAttempt({
           runner: host.sdkRunner,
-          agent: host.catalog.agent(agentKey),
+          agent: agentFor(host.catalog, step, agentKey),
           input: start.input,
           maxTurns: step.maxTurns ?? host.defaultMaxTurns,
           signal: controller.signal,
@@ -117,9 +100,30 @@ async function attemptWithTimeout(host: StepHost, step: WorkflowStep, agentKey: 
   }
 }
 
+const withOutputType = new WeakMap<AgentStep, Map<string, CatalogAgent>>();
+
+/** Whether the step asks the model for its outputSchema as the SDK's structured output (an object schema, on an agent without its own output type). */
+function structuredByStep(catalog: AgentCatalog, step: AgentStep, agentKey: string): boolean {
+  return step.outputSchema instanceof z.ZodObject && catalog.get(agentKey)?.outputType === undefined;
+}
+
+/** The catalog's agent, given the step's outputSchema as its `outputType` when the step declares one the agent lacks. */
+function agentFor(catalog: AgentCatalog, step: AgentStep, agentKey: string): CatalogAgent {
+  const agent = catalog.agent(agentKey);
+  if (!structuredByStep(catalog, step, agentKey)) return agent;
+  const byAgent = withOutputType.get(step) ?? new Map<string, CatalogAgent>();
+  withOutputType.set(step, byAgent);
+  let typed = byAgent.get(agentKey);
+  if (!typed) {
+    typed = agent.clone({ outputType: step.outputSchema as z.ZodObject }) as CatalogAgent;
+    byAgent.set(agentKey, typed);
+  }
+  return typed;
+}
+
 /** The step's text and structured output, validated against the step's outputSchema when it has one. */
-function shapeOutput(catalog: AgentCatalog, step: WorkflowStep, agentKey: string, finalOutput: unknown): { output: string; structuredOutput: unknown } {
-  const structuredAgent = catalog.get(agentKey)?.outputType !== undefined;
+function shapeOutput(catalog: AgentCatalog, step: AgentStep, agentKey: string, finalOutput: unknown): { output: string; structuredOutput: unknown } {
+  const structuredAgent = catalog.get(agentKey)?.outputType !== undefined || structuredByStep(catalog, step, agentKey);
   const output = typeof finalOutput === "string" ? finalOutput : JSON.stringify(finalOutput ?? null);
   let structuredOutput: unknown = structuredAgent ? finalOutput : null;
   if (step.outputSchema) {

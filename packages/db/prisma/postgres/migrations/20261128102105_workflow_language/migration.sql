@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "WorkflowRunStep" ADD COLUMN     "iteration" INTEGER,
+ADD COLUMN     "stage" TEXT;

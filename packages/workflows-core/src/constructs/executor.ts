@@ -1,0 +1,40 @@
+import type { Runner } from "@openai/agents";
+import type { AgentCatalog } from "@workflows/agents";
+import type { Admission } from "../admission";
+import type { EventBody, Failure } from "../events";
+import type { PlanNode } from "../plan";
+import type { StepRecord } from "../records";
+import type { RetryPolicy, StepContext, StepResult } from "../specs";
+import type { Usage } from "../usage";
+
+/** What every construct needs from the run executing it. */
+export type RunHost = {
+  sdkRunner: Runner;
+  catalog: AgentCatalog;
+  admission: Admission;
+  workflowKey: string;
+  workflowRunId: string;
+  signal: AbortSignal | undefined;
+  streamed: boolean;
+  defaultMaxTurns: number;
+  retryDefaults: RetryPolicy;
+  stepTimeoutMs: number;
+  emit(body: EventBody): void;
+  /** Adds to the run's usage total. */
+  addUsage(usage: Usage): void;
+  /** The step row as recorded so far (a resumed run starts from its stored rows). */
+  recorded(index: number): StepRecord | undefined;
+  /** Adds a settled step to what later steps see. */
+  settle(result: StepResult): void;
+  /** What a step sees now: the results settled so far, plus these overrides. */
+  context(overrides?: Partial<Pick<StepContext, "previousOutput" | "iteration">>): StepContext;
+};
+
+/** How one step ended. `goOn`: a failure the workflow tolerates (onFailure "skip"). */
+export type StepEnd = { kind: "succeeded"; result: StepResult } | { kind: "failed"; error: Failure; goOn: boolean; result: StepResult } | { kind: "cancelled" };
+
+/** How one node of the plan ended: the step loop goes on, or the run ends failed or cancelled at `stepIndex`. */
+export type NodeEnd = { kind: "continue" } | { kind: "failed"; error: Failure; stepIndex: number } | { kind: "cancelled"; stepIndex: number | null };
+
+/** Runs one construct (a step, a parallel stage, a loop) to its end. */
+export type Executor<N extends PlanNode> = (host: RunHost, node: N) => Promise<NodeEnd>;
