@@ -7,6 +7,7 @@ import type { RunStore, Services } from "./context";
 import type { DurabilityConfig } from "./env";
 import type { Logger } from "./logger";
 import { ActiveRuns } from "./runs/activeRuns";
+import { ApprovalDeadlines } from "./runs/approvalDeadlines";
 import { executeQueuedRun } from "./runs/queuedRun";
 import type { OtlpConfig } from "./telemetry/otlpExport";
 import { createTelemetry } from "./telemetry/telemetry";
@@ -83,13 +84,19 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     admission,
     eventSubscribers: () => eventSubscribers,
   });
+  // Built once the services exist (below); the runner's observer reaches it through this binding.
+  let deadlines: ApprovalDeadlines | undefined;
   const runner = new WorkflowRunner({
     registry,
     catalog,
     modelProvider,
     recorder,
     admission,
-    observe: telemetry.observe,
+    observe: (event) => {
+      telemetry.observe(event);
+      // A run that paused here with a deadline gets its timer now, not at the next sweep.
+      if (event.type === "run.awaiting_approval" && event.deadlineAt !== null) deadlines?.schedule(event.workflowRunId, event.deadlineAt);
+    },
     observeSpan: telemetry.observeSpan,
     retry: { maxAttempts: durability.stepMaxAttempts, initialDelayMs: durability.stepRetryBaseDelayMs },
     stepTimeoutMs: durability.stepTimeoutMs,
@@ -126,6 +133,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       queueStopped = shared?.queue.stop(opts.shutdownGraceMs + 10_000).catch((err: unknown) => logger.warn({ err }, "run queue did not stop cleanly"));
       // `recovery` is declared below; drain only runs once createServices has built it.
       await recovery.stop();
+      deadlines?.stop();
       if (activeRuns.size === 0) return;
       logger.info({ activeRuns: activeRuns.size, graceMs: opts.shutdownGraceMs }, "waiting for in-flight runs");
       if (await activeRuns.drain(opts.shutdownGraceMs)) return;
@@ -176,6 +184,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     chatRunner: new Runner({ modelProvider, workflowName: "chat" }),
     openSession: (conversationId) => new PrismaSession(db.prisma, conversationId),
     markInterrupted: (ids, reason) => recorder.markInterrupted(ids, reason),
+    pausedRuns: () => recorder.pausedRuns(),
     ...(shared
       ? {
           requestCancel: (id: string, reason: string) => shared.notifications.requestCancel(shared.pool, id, reason),
@@ -190,7 +199,14 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     },
     close,
   };
-  const recovery = new Recovery(services, { liveness: instances, resume: durability.resumeOnStart, intervalMs: durability.heartbeatIntervalMs });
+  const approvalDeadlines = new ApprovalDeadlines(services);
+  deadlines = approvalDeadlines;
+  const recovery = new Recovery(services, {
+    liveness: instances,
+    resume: durability.resumeOnStart,
+    intervalMs: durability.heartbeatIntervalMs,
+    sweepPaused: () => approvalDeadlines.sweep(),
+  });
   try {
     await recovery.start();
     await shared?.queue.work(durability.maxConcurrentRuns, (id, parentSpanId) => executeQueuedRun(services, (runId) => instances.isOrphaned(runId), id, parentSpanId));

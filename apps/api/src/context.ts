@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { ModelProvider, Runner, Session } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
-import type { CreatedRun, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
+import type { ApprovalRecord, CreatedRun, DecideInput, DecisionOutcome, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { Logger } from "./logger";
 import type { ActiveRuns } from "./runs/activeRuns";
 import type { Telemetry } from "./telemetry/telemetry";
@@ -20,6 +20,13 @@ export interface RunStarter {
     opts?: { conversationId?: string | null; idempotencyKey?: string | null; signal?: AbortSignal; trace?: TraceContext },
   ): Promise<{ created: true; workflowRunId: string; done: Promise<unknown> } | { created: false; workflowRunId: string }>;
   resume(workflowRunId: string, opts: ResumeOptions): Promise<ResumedRun>;
+  /** Records a decision on a pending approval of a paused run (see WorkflowRunner.decide). */
+  decide(workflowRunId: string, input: DecideInput): Promise<DecisionOutcome>;
+  /** Expires approvals past their deadline; null when none was due. */
+  expireApprovals(workflowRunId: string, now?: Date): Promise<{ complete: boolean; expired: string[] } | null>;
+  /** Cancels a run waiting for approvals; false when it is not waiting. */
+  cancelPaused(workflowRunId: string, reason: string, decidedBy: string): Promise<boolean>;
+  listApprovals(workflowRunId: string): Promise<ApprovalRecord[]>;
   /** The key of the workflow marked `default: true`; NotFoundError when there is none. */
   defaultKey(): string;
 }
@@ -72,6 +79,8 @@ export type Services = {
   requestCancel?(workflowRunId: string, reason: string): Promise<void>;
   /** With a queue: records a run still waiting in it as cancelled; false when an instance already started it. */
   cancelQueued?(workflowRunId: string, reason: string): Promise<boolean>;
+  /** Runs waiting for approvals, with their pending count and earliest deadline (start-up sweeps). */
+  pausedRuns(): Promise<{ workflowRunId: string; pending: number; deadlineAt: string | null }[]>;
   /** Records runs interrupted from outside their execution (a `run.interrupted` event each); returns those it changed. */
   markInterrupted(workflowRunIds: readonly string[], reason: string): Promise<string[]>;
   /**
@@ -87,13 +96,21 @@ export type Services = {
 
 export type Context = {
   services: Services;
+  /**
+   * Who is calling, as recorded on decisions (`step.approval_resolved.decidedBy`): "local" until requests
+   * are authenticated; then the API key's name, set here like `createdBy` will be.
+   */
+  actor: string;
   /** The request's W3C `traceparent` header (on WebSocket: the upgrade request's), for runs to continue the caller's trace. */
   traceparent: string | null;
 };
+
+/** The actor of every request while the API has no authentication. */
+export const LOCAL_ACTOR = "local";
 
 export const createContextFactory =
   (services: Services) =>
   (opts?: { req?: IncomingMessage }): Context => {
     const header = opts?.req?.headers.traceparent;
-    return { services, traceparent: typeof header === "string" ? header : null };
+    return { services, actor: LOCAL_ACTOR, traceparent: typeof header === "string" ? header : null };
   };

@@ -2,7 +2,7 @@ import type { ResumedRun } from "@workflows/core";
 import { ShuttingDownError } from "../errors";
 import type { Services } from "../context";
 
-export type ResumeRunInput = { workflowRunId: string; allowNewVersion?: boolean; resumedBy: "api" | "start-up"; orphaned?: boolean; /** A queued run's creator's span. */ parentSpanId?: string | null };
+export type ResumeRunInput = { workflowRunId: string; allowNewVersion?: boolean; resumedBy: "api" | "start-up" | "approval"; orphaned?: boolean; /** A queued run's creator's span. */ parentSpanId?: string | null };
 
 /**
  * Resumes a run in the background and registers it for cancel and shutdown. Resolves once the runner

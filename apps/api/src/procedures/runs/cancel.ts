@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, runStatusSchema, terminalRunStatuses } from "@workflows/core";
+import { ConflictError, NotFoundError, pausedRunStatuses, runStatusSchema, terminalRunStatuses } from "@workflows/core";
 import { z } from "zod";
 import { waitForRunEnd } from "../../runs/waitForRun";
 import { publicProcedure } from "../../trpc";
@@ -10,7 +10,8 @@ export const cancelRunOutput = z.object({ workflowRunId: z.string(), status: run
 const REMOTE_CANCEL_TIMEOUT_MS = 30_000;
 
 /**
- * Aborts a running run (its model call included) and answers once it is recorded as finished. With several
+ * Aborts a running run (its model call included) and answers once it is recorded as finished; a run waiting
+ * for approvals is cancelled at once (its pending approvals end `cancelled`). With several
  * instances, a run executing elsewhere is cancelled by the instance executing it (asked through the database).
  */
 export const cancelRun = publicProcedure
@@ -22,6 +23,10 @@ export const cancelRun = publicProcedure
     const recorded = await runs.getRun(id);
     if (!recorded) throw new NotFoundError("run", id);
     if (terminalRunStatuses.has(recorded.run.status)) throw new ConflictError(`Run "${id}" is already ${recorded.run.status}.`);
+    // Nothing executes a run waiting for approvals: it is cancelled where it is recorded.
+    if (pausedRunStatuses.has(recorded.run.status) && (await ctx.services.runner.cancelPaused(id, "cancelled by request", ctx.actor))) {
+      return { workflowRunId: id, status: "cancelled" as const };
+    }
     if (!(await activeRuns.abort(id, "cancelled by request"))) {
       const now = (await runs.getRun(id))?.run.status ?? recorded.run.status;
       if (terminalRunStatuses.has(now)) throw new ConflictError(`Run "${id}" is already ${now}.`);
