@@ -84,8 +84,8 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     admission,
     eventSubscribers: () => eventSubscribers,
   });
-  // Built once the services exist (below); the runner's observer reaches it through this binding.
-  let deadlines: ApprovalDeadlines | undefined;
+  // Built once the services exist (below); the runner's observer reaches it through this holder.
+  const deadlines: { current?: ApprovalDeadlines } = {};
   const runner = new WorkflowRunner({
     registry,
     catalog,
@@ -95,7 +95,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     observe: (event) => {
       telemetry.observe(event);
       // A run that paused here with a deadline gets its timer now, not at the next sweep.
-      if (event.type === "run.awaiting_approval" && event.deadlineAt !== null) deadlines?.schedule(event.workflowRunId, event.deadlineAt);
+      if (event.type === "run.awaiting_approval" && event.deadlineAt !== null) deadlines.current?.schedule(event.workflowRunId, event.deadlineAt);
     },
     observeSpan: telemetry.observeSpan,
     retry: { maxAttempts: durability.stepMaxAttempts, initialDelayMs: durability.stepRetryBaseDelayMs },
@@ -133,7 +133,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       queueStopped = shared?.queue.stop(opts.shutdownGraceMs + 10_000).catch((err: unknown) => logger.warn({ err }, "run queue did not stop cleanly"));
       // `recovery` is declared below; drain only runs once createServices has built it.
       await recovery.stop();
-      deadlines?.stop();
+      deadlines.current?.stop();
       if (activeRuns.size === 0) return;
       logger.info({ activeRuns: activeRuns.size, graceMs: opts.shutdownGraceMs }, "waiting for in-flight runs");
       if (await activeRuns.drain(opts.shutdownGraceMs)) return;
@@ -200,7 +200,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     close,
   };
   const approvalDeadlines = new ApprovalDeadlines(services);
-  deadlines = approvalDeadlines;
+  deadlines.current = approvalDeadlines;
   const recovery = new Recovery(services, {
     liveness: instances,
     resume: durability.resumeOnStart,

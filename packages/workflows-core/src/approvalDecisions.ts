@@ -102,7 +102,7 @@ export class ApprovalDecisions {
       if (!loaded) throw new NotFoundError("run", workflowRunId);
       const made = body(loaded);
       if (!made) return false;
-      const event = { ...made, workflowRunId, workflowKey: loaded.run.workflowKey, seq: loaded.run.lastSeq + 1, at: new Date().toISOString() } as WorkflowEvent;
+      const event: WorkflowEvent = { ...made, workflowRunId, workflowKey: loaded.run.workflowKey, seq: loaded.run.lastSeq + 1, at: new Date().toISOString() };
       try {
         await this.#recorder.append(event);
         return true;
