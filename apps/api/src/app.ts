@@ -11,6 +11,7 @@ import type { Logger } from "./logger";
 import { ActiveRuns } from "./runs/activeRuns";
 import { redactingRecorder, redactingSession } from "./redaction/redactingStorage";
 import { Redactor } from "./redaction/redactor";
+import { ApprovalDeadlines } from "./runs/approvalDeadlines";
 import { executeQueuedRun } from "./runs/queuedRun";
 import type { OtlpConfig } from "./telemetry/otlpExport";
 import { createTelemetry } from "./telemetry/telemetry";
@@ -94,13 +95,19 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     admission,
     eventSubscribers: () => eventSubscribers,
   });
+  // Built once the services exist (below); the runner's observer reaches it through this holder.
+  const deadlines: { current?: ApprovalDeadlines } = {};
   const runner = new WorkflowRunner({
     registry,
     catalog,
     modelProvider,
     recorder: redactingRecorder(recorder, redactor),
     admission,
-    observe: telemetry.observe,
+    observe: (event) => {
+      telemetry.observe(event);
+      // A run that paused here with a deadline gets its timer now, not at the next sweep.
+      if (event.type === "run.awaiting_approval" && event.deadlineAt !== null) deadlines.current?.schedule(event.workflowRunId, event.deadlineAt);
+    },
     observeSpan: telemetry.observeSpan,
     retry: { maxAttempts: durability.stepMaxAttempts, initialDelayMs: durability.stepRetryBaseDelayMs },
     stepTimeoutMs: durability.stepTimeoutMs,
@@ -137,6 +144,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       queueStopped = shared?.queue.stop(opts.shutdownGraceMs + 10_000).catch((err: unknown) => logger.warn({ err }, "run queue did not stop cleanly"));
       // `recovery` is declared below; drain only runs once createServices has built it.
       await recovery.stop();
+      deadlines.current?.stop();
       if (activeRuns.size === 0) return;
       logger.info({ activeRuns: activeRuns.size, graceMs: opts.shutdownGraceMs }, "waiting for in-flight runs");
       if (await activeRuns.drain(opts.shutdownGraceMs)) return;
@@ -190,6 +198,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     chatRunner: new Runner({ modelProvider, workflowName: "chat" }),
     openSession: (conversationId) => redactingSession(new PrismaSession(db.prisma, conversationId), redactor),
     markInterrupted: (ids, reason) => recorder.markInterrupted(ids, reason),
+    pausedRuns: () => recorder.pausedRuns(),
     ...(shared
       ? {
           requestCancel: (id: string, by: string) => shared.notifications.requestCancel(shared.pool, id, by),
@@ -204,7 +213,14 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     },
     close,
   };
-  const recovery = new Recovery(services, { liveness: instances, resume: durability.resumeOnStart, intervalMs: durability.heartbeatIntervalMs });
+  const approvalDeadlines = new ApprovalDeadlines(services);
+  deadlines.current = approvalDeadlines;
+  const recovery = new Recovery(services, {
+    liveness: instances,
+    resume: durability.resumeOnStart,
+    intervalMs: durability.heartbeatIntervalMs,
+    sweepPaused: () => approvalDeadlines.sweep(),
+  });
   try {
     await recovery.start();
     await shared?.queue.work(durability.maxConcurrentRuns, (id, parentSpanId) => executeQueuedRun(services, (runId) => instances.isOrphaned(runId), id, parentSpanId));

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { ModelProvider, Runner, Session } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
-import type { CreatedRun, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
+import type { ApprovalRecord, CreatedRun, DecideInput, DecisionOutcome, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { ApiKeys } from "./auth/apiKeys";
 import type { Gate } from "./auth/gate";
 import type { Caller } from "./auth/roles";
@@ -24,6 +24,13 @@ export interface RunStarter {
     opts?: { conversationId?: string | null; idempotencyKey?: string | null; createdBy?: string | null; signal?: AbortSignal; trace?: TraceContext },
   ): Promise<{ created: true; workflowRunId: string; done: Promise<unknown> } | { created: false; workflowRunId: string }>;
   resume(workflowRunId: string, opts: ResumeOptions): Promise<ResumedRun>;
+  /** Records a decision on a pending approval of a paused run (see WorkflowRunner.decide). */
+  decide(workflowRunId: string, input: DecideInput): Promise<DecisionOutcome>;
+  /** Expires approvals past their deadline; null when none was due. */
+  expireApprovals(workflowRunId: string, now?: Date): Promise<{ complete: boolean; expired: string[] } | null>;
+  /** Cancels a run waiting for approvals; false when it is not waiting. */
+  cancelPaused(workflowRunId: string, reason: string, decidedBy: string): Promise<boolean>;
+  listApprovals(workflowRunId: string): Promise<ApprovalRecord[]>;
   /** The key of the workflow marked `default: true`; NotFoundError when there is none. */
   defaultKey(): string;
 }
@@ -82,6 +89,8 @@ export type Services = {
   requestCancel?(workflowRunId: string, by: string): Promise<void>;
   /** With a queue: records a run still waiting in it as cancelled; false when an instance already started it. */
   cancelQueued?(workflowRunId: string, by: string): Promise<boolean>;
+  /** Runs waiting for approvals, with their pending count and earliest deadline (start-up sweeps). */
+  pausedRuns(): Promise<{ workflowRunId: string; pending: number; deadlineAt: string | null }[]>;
   /** Records runs interrupted from outside their execution (a `run.interrupted` event each); returns those it changed. */
   markInterrupted(workflowRunIds: readonly string[], reason: string): Promise<string[]>;
   /**

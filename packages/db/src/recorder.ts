@@ -6,7 +6,11 @@ import {
   SystemFaultError,
   terminalEventTypes,
   zeroUsage,
+  type ApprovalDecision,
+  type ApprovalRecord,
   type CreateRunResult,
+  type NewApproval,
+  type PausedStep,
   type NewRun,
   type RunRecord,
   type RunRecorder,
@@ -14,6 +18,7 @@ import {
   type StepRecord,
   type WorkflowEvent,
 } from "@workflows/core";
+import { ApprovalStore, type PausedRun } from "./approvals";
 import { planBatch, type BatchPlan } from "./batch";
 import { exclusive } from "./exclusive";
 import { Prisma, type PrismaClient } from "./client";
@@ -84,12 +89,36 @@ export class PrismaRunRecorder implements RunRecorder {
 
   readonly #owner: string | null;
   readonly #announceAs: string | null;
+  readonly #approvals: ApprovalStore;
 
   constructor(prisma: PrismaClient, options: PrismaRunRecorderOptions = {}) {
     this.#prisma = prisma;
     this.#maxBatch = Math.max(1, options.maxBatchSize ?? 500);
     this.#owner = options.owner ?? null;
     this.#announceAs = options.announceAs ?? null;
+    this.#approvals = new ApprovalStore(prisma);
+  }
+
+  savePause(approvals: readonly NewApproval[]): Promise<void> {
+    this.#assertOpen();
+    return this.#storage("Saving approvals", () => this.#approvals.savePause(approvals));
+  }
+
+  listApprovals(workflowRunId: string): Promise<ApprovalRecord[]> {
+    return this.#storage("Reading approvals", () => this.#approvals.list(workflowRunId));
+  }
+
+  loadPausedStep(workflowRunId: string, stepIndex: number): Promise<PausedStep | null> {
+    return this.#storage("Reading a paused step", () => this.#approvals.pausedStep(workflowRunId, stepIndex));
+  }
+
+  decideApproval(workflowRunId: string, approvalId: string, decision: ApprovalDecision): Promise<boolean> {
+    return this.#storage("Recording a decision", () => this.#approvals.decide(workflowRunId, approvalId, decision));
+  }
+
+  /** Runs waiting for approvals, with their pending count and earliest deadline. */
+  pausedRuns(): Promise<PausedRun[]> {
+    return this.#storage("Reading paused runs", () => this.#approvals.pausedRuns());
   }
 
   async createRun(input: NewRun): Promise<CreateRunResult> {
@@ -262,7 +291,8 @@ export class PrismaRunRecorder implements RunRecorder {
       if (plan) for (const [runId, rows] of plan.steps) this.#steps.set(runId, rows);
       for (const p of accepted.events) {
         const event = p.item;
-        if (terminalEventTypes.has(event.type)) this.#forget(event.workflowRunId);
+        // A paused run may wait for days and continue in another process: nothing of it is kept.
+        if (terminalEventTypes.has(event.type) || event.type === "run.awaiting_approval") this.#forget(event.workflowRunId);
         else this.#lastSeq.set(event.workflowRunId, event.seq);
       }
       for (const p of accepted.events) p.resolve();
