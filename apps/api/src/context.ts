@@ -4,6 +4,7 @@ import type { AgentCatalog } from "@workflows/agents";
 import type { CreatedRun, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { Logger } from "./logger";
 import type { ActiveRuns } from "./runs/activeRuns";
+import type { LiveSubscription } from "./runs/runBroadcaster";
 import type { Telemetry } from "./telemetry/telemetry";
 
 /** What the API needs from the workflow registry. */
@@ -35,6 +36,11 @@ export interface RunStore {
   listSpans(workflowRunId: string): Promise<SpanRecord[]>;
   /** Calls `listener` after events of a run are durably stored. Returns the unsubscribe function. */
   onStored(listener: (workflowRunId: string, lastSeq: number) => void): () => void;
+  /**
+   * Registers a live follower of the run after `afterSeq` with the run's broadcaster (one reader per run, see
+   * `followRun`); the follower must `close()` it.
+   */
+  subscribe(workflowRunId: string, afterSeq: number): LiveSubscription;
 }
 
 export type ServiceInfo = {
