@@ -65,7 +65,7 @@ async function withServer<T>(db: Database, opts: Partial<Parameters<typeof creat
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const rss = () => process.memoryUsage().rss;
+const rss = () => process.memoryUsage.rss();
 const mb = (bytes: number) => bytes / 1024 / 1024;
 
 type SubscribersResult = {
@@ -76,15 +76,33 @@ type SubscribersResult = {
   liveEvents: number;
   latencyMs: { p50: number; p99: number; max: number };
   rssAddedMb: number;
+  /** The server's peak JavaScript heap while followed, minus before (part of the RSS added). */
+  heapAddedMb: number;
   complete: number;
   broken: number;
   firstProblem: string | null;
   seconds: number;
+  /** From the release to the last event: CPU of the server process and of the subscriber process. */
+  cpuMs: { server: number; subscribers: number };
+  /** Database reads of events (`listEvents`) and runs (`getRun`) from the release to the last event. */
+  liveReads: { listEvents: number; getRun: number };
 };
 
 async function measureSubscribers(kind: "sqlite" | "postgres"): Promise<SubscribersResult> {
   const gated = gatedOfflineProvider(DELAY_MS);
-  return withServer(await database(kind, "subscribers"), { modelProvider: gated.provider }, async ({ url, client }) => {
+  return withServer(await database(kind, "subscribers"), { modelProvider: gated.provider }, async ({ services, url, client }) => {
+    // Every read of events or runs, the broadcaster's and the followers' alike, goes through `services.runs`.
+    const reads = { listEvents: 0, getRun: 0 };
+    const listEvents = services.runs.listEvents.bind(services.runs);
+    const getRun = services.runs.getRun.bind(services.runs);
+    services.runs.listEvents = (id, o) => {
+      reads.listEvents++;
+      return listEvents(id, o);
+    };
+    services.runs.getRun = (id) => {
+      reads.getRun++;
+      return getRun(id);
+    };
     const t0 = performance.now();
     const finished = Array.from({ length: RUNS }, () => client.workflows.run.mutate({ key: "analysis_code", input }));
     let runIds: string[] = [];
@@ -94,8 +112,13 @@ async function measureSubscribers(kind: "sqlite" | "postgres"): Promise<Subscrib
     }
     (globalThis as { gc?: () => void }).gc?.();
     const before = rss();
+    const heapBefore = process.memoryUsage().heapUsed;
     let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, rss())), 50);
+    let heapPeak = heapBefore;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rss());
+      heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+    }, 50);
     const child = fork(path.join(import.meta.dirname, "subscribers.ts"), { execArgv: ["--import", "tsx"] });
     const ready = new Promise<void>((resolve) => child.on("message", (m: FromSubscribers) => m.type === "ready" && resolve()));
     const joined = new Promise<void>((resolve) => child.on("message", (m: FromSubscribers) => m.type === "joined" && resolve()));
@@ -107,10 +130,18 @@ async function measureSubscribers(kind: "sqlite" | "postgres"): Promise<Subscrib
     const joinStart = performance.now();
     child.send({ type: "subscribe", url, runIds, perRun: Math.ceil(SUBSCRIBERS / RUNS) } satisfies ToSubscribers);
     await joined;
+    // A follower's first event comes from its first page; it reads the run once more before it is live. Wait until those reads are over.
+    for (let seen = -1; seen !== reads.getRun + reads.listEvents; ) {
+      seen = reads.getRun + reads.listEvents;
+      await sleep(500);
+    }
     const joinMs = performance.now() - joinStart;
     child.send({ type: "released", at: Date.now() } satisfies ToSubscribers);
+    const readsAtRelease = { ...reads };
+    const cpuAtRelease = process.cpuUsage();
     gated.open();
     const report = await done;
+    const cpu = process.cpuUsage(cpuAtRelease);
     clearInterval(sampler);
     peak = Math.max(peak, rss());
     child.kill();
@@ -124,10 +155,13 @@ async function measureSubscribers(kind: "sqlite" | "postgres"): Promise<Subscrib
       liveEvents: sorted.length,
       latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN },
       rssAddedMb: Math.round(mb(peak - before)),
+      heapAddedMb: Math.round(mb(heapPeak - heapBefore)),
       complete: report.complete,
       broken: report.broken,
       firstProblem: report.firstProblem,
       seconds: Math.round((performance.now() - t0) / 100) / 10,
+      cpuMs: { server: Math.round((cpu.user + cpu.system) / 1000), subscribers: report.cpuMs },
+      liveReads: { listEvents: reads.listEvents - readsAtRelease.listEvents, getRun: reads.getRun - readsAtRelease.getRun },
     };
   });
 }
@@ -174,9 +208,12 @@ function printSubscribers(label: string, r: SubscribersResult): void {
   row("latency p99", `${r.latencyMs.p99} ms`, "<= 250 ms");
   row("latency max", `${r.latencyMs.max} ms`, "-");
   row("RSS added (server)", `${r.rssAddedMb} MB`, "<= 200 MB");
+  row("of which JS heap", `${r.heapAddedMb} MB`, "-");
   row("live events received", `${r.liveEvents}`, "-");
   row("subscriptions complete, in order", `${r.complete}/${r.subscribers}`, `${r.subscribers}/${r.subscribers}`);
   row("time for all to join", `${r.joinMs} ms`, "-");
+  row("reads while live (events / runs)", `${r.liveReads.listEvents} / ${r.liveReads.getRun}`, "-");
+  row("CPU while live (server / clients)", `${r.cpuMs.server} / ${r.cpuMs.subscribers} ms`, "-");
   if (r.firstProblem) console.log(`  first problem: ${r.firstProblem}`);
 }
 

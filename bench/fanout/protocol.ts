@@ -10,6 +10,8 @@ export type SubscriberReport = {
   broken: number;
   events: number;
   firstProblem: string | null;
+  /** CPU time of the subscriber process from the release to the end (user + system). */
+  cpuMs: number;
 };
 
 export type FromSubscribers = { type: "ready" } | { type: "joined"; count: number } | { type: "done"; report: SubscriberReport };

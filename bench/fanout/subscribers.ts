@@ -10,11 +10,12 @@ import type { FromSubscribers, SubscriberReport, ToSubscribers } from "./protoco
 const send = (message: FromSubscribers) => process.send?.(message);
 
 let releasedAt = Number.POSITIVE_INFINITY;
+let cpuAtRelease = process.cpuUsage();
 
 function follow(opts: { url: string; runIds: string[]; perRun: number }): void {
   const client = createWorkflowsClient({ url: opts.url, transport: "sse" });
   const total = opts.runIds.length * opts.perRun;
-  const report: SubscriberReport = { latencies: [], complete: 0, broken: 0, events: 0, firstProblem: null };
+  const report: SubscriberReport = { latencies: [], complete: 0, broken: 0, events: 0, firstProblem: null, cpuMs: 0 };
   let joined = 0;
   let finished = 0;
   const problem = (what: string) => {
@@ -22,7 +23,10 @@ function follow(opts: { url: string; runIds: string[]; perRun: number }): void {
     report.firstProblem ??= what;
   };
   const end = () => {
-    if (++finished === total) send({ type: "done", report });
+    if (++finished !== total) return;
+    const cpu = process.cpuUsage(cpuAtRelease);
+    report.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+    send({ type: "done", report });
   };
   for (const workflowRunId of opts.runIds) {
     for (let i = 0; i < opts.perRun; i++) {
@@ -64,6 +68,9 @@ function follow(opts: { url: string; runIds: string[]; perRun: number }): void {
 
 process.on("message", (message: ToSubscribers) => {
   if (message.type === "subscribe") follow(message);
-  else releasedAt = message.at;
+  else {
+    releasedAt = message.at;
+    cpuAtRelease = process.cpuUsage();
+  }
 });
 send({ type: "ready" });

@@ -178,6 +178,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     runner,
     ...(shared ? { queue: shared.queue } : {}),
     runs,
+    liveEvents: broadcaster,
     activeRuns,
     modelProvider,
     chatRunner: new Runner({ modelProvider, workflowName: "chat" }),

@@ -4,7 +4,7 @@ import type { AgentCatalog } from "@workflows/agents";
 import type { CreatedRun, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { Logger } from "./logger";
 import type { ActiveRuns } from "./runs/activeRuns";
-import type { LiveSubscription } from "./runs/runBroadcaster";
+import type { LiveSubscription, RunBroadcaster } from "./runs/runBroadcaster";
 import type { Telemetry } from "./telemetry/telemetry";
 
 /** What the API needs from the workflow registry. */
@@ -67,6 +67,8 @@ export type Services = {
   /** Several instances (PostgreSQL): new runs go through this queue to whichever instance has a free slot. Absent on SQLite. */
   queue?: RunQueue;
   runs: RunStore;
+  /** The per-run broadcaster live followers are fed from (`runs.subscribe`); its stats are for diagnostics. */
+  liveEvents: RunBroadcaster;
   activeRuns: ActiveRuns;
   /** The model provider chat uses (the same one the runner uses). */
   modelProvider: ModelProvider;

@@ -21,6 +21,8 @@ export type RunBroadcasterOptions = {
 export type BroadcasterStats = {
   /** Reads made by the broadcaster itself (notifications and polls), not by subscribers catching up. */
   reads: number;
+  /** Of those, reads made by the safety poll. */
+  polls: number;
   /** Times a subscriber's buffer overflowed and it fell back to the database. */
   overflows: number;
 };
@@ -45,6 +47,8 @@ export class LiveSubscription {
   readonly #channel: Channel;
   readonly #onOverflow: () => void;
   #closed = false;
+  /** Caught up and taking from the buffer (not reading the database). */
+  #live = false;
 
   /** @internal Made by `RunBroadcaster.subscribe`. */
   constructor(channel: Channel, opts: { afterSeq: number; capacity: number; onOverflow: () => void }) {
@@ -60,6 +64,7 @@ export class LiveSubscription {
     this.#position = Math.max(this.#position, afterSeq);
     if (this.#lost) {
       this.#lost = false;
+      this.#live = false;
       return { type: "behind" };
     }
     const buffer = this.#buffer;
@@ -71,6 +76,7 @@ export class LiveSubscription {
     }
     if (buffer[start]!.seq !== afterSeq + 1) {
       this.#buffer = buffer.slice(start);
+      this.#live = false;
       return { type: "behind" };
     }
     this.#buffer = [];
@@ -101,7 +107,13 @@ export class LiveSubscription {
    * where the run stands and reads after that when notified.
    */
   caughtUp(lastSeq: number): void {
+    this.#live = true;
     this.#channel.caughtUp(lastSeq);
+  }
+
+  /** Caught up with the database and fed by the broadcaster alone. */
+  get live(): boolean {
+    return this.#live;
   }
 
   close(): void {
@@ -172,7 +184,7 @@ export class RunBroadcaster {
   readonly #bufferSize: number;
   readonly #pollMs: number;
   readonly #onError: (error: unknown, workflowRunId: string) => void;
-  readonly #stats: BroadcasterStats = { reads: 0, overflows: 0 };
+  readonly #stats: BroadcasterStats = { reads: 0, polls: 0, overflows: 0 };
   #subscribers = 0;
 
   constructor(opts: RunBroadcasterOptions) {
@@ -186,6 +198,12 @@ export class RunBroadcaster {
   /** Followers in this process. */
   get subscribers(): number {
     return this.#subscribers;
+  }
+
+  /** Followers of the run in this process, and how many of them are live (caught up, reading nothing). */
+  followers(workflowRunId: string): { total: number; live: number } {
+    const subscribers = [...(this.#channels.get(workflowRunId)?.subscribers ?? [])];
+    return { total: subscribers.length, live: subscribers.filter((s) => s.live).length };
   }
 
   get stats(): BroadcasterStats {
@@ -238,7 +256,7 @@ export class RunBroadcaster {
     if (channel.reading || channel.known === null) return;
     if (!poll && channel.announced <= channel.known) return;
     channel.reading = true;
-    void this.#readMissing(channel)
+    void this.#readMissing(channel, poll)
       .catch((error: unknown) => this.#onError(error, channel.workflowRunId))
       .finally(() => {
         channel.reading = false;
@@ -247,10 +265,11 @@ export class RunBroadcaster {
       });
   }
 
-  async #readMissing(channel: Channel): Promise<void> {
+  async #readMissing(channel: Channel, poll: boolean): Promise<void> {
     for (;;) {
       const afterSeq = channel.known ?? 0;
       this.#stats.reads++;
+      if (poll) this.#stats.polls++;
       const events = await this.#read(channel.workflowRunId, { afterSeq, limit: this.#pageSize });
       if (this.#channels.get(channel.workflowRunId) !== channel) return;
       this.publish(channel.workflowRunId, events.filter((e) => e.seq > afterSeq));
