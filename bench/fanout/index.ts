@@ -1,6 +1,7 @@
 /**
  * Fan-out of live events, through the typed tRPC client over real HTTP on loopback:
- * - subscribers: `--subscribers` (default 1,000) `runs.events` subscriptions over SSE spread over `--runs`
+ * - subscribers: `--subscribers` (default 1,000) `runs.events` subscriptions (SSE, one connection each; or
+ *   `--transport ws`: all on one WebSocket) spread over `--runs`
  *   (default 10) live runs of analysis_code. The runs are started and held at their first model call until
  *   every subscriber has its first event, then released (offline model, `--delay` ms per streamed chunk,
  *   default 20). Latency = receive time minus the event's `at` stamp, for every event stamped after the
@@ -9,7 +10,7 @@
  * - storm: `--storm` (default 1,000) runs started at once with `workflows.runStream`, each stream checked
  *   for every event once, in order, up to its terminal event; time until the last one ends.
  * SQLite in a temp folder; with BENCH_PG_URL (a PostgreSQL server that may create databases) also PostgreSQL.
- *   npx tsx bench/fanout/index.ts [--subscribers 1000] [--runs 10] [--delay 20] [--storm 1000] [--only subscribers|storm]
+ *   npx tsx bench/fanout/index.ts [--subscribers 1000] [--runs 10] [--delay 20] [--transport sse|ws] [--storm 1000] [--only subscribers|storm]
  * Writes bench/results/fanout.json. Prints numbers beside their targets; never fails on them.
  */
 import { fork } from "node:child_process";
@@ -32,12 +33,14 @@ const { values: args } = parseArgs({
     delay: { type: "string", default: "20" },
     storm: { type: "string", default: "1000" },
     only: { type: "string" },
+    transport: { type: "string", default: "sse" },
   },
 });
 const SUBSCRIBERS = Number(args.subscribers);
 const RUNS = Number(args.runs);
 const DELAY_MS = Number(args.delay);
 const STORM = Number(args.storm);
+const TRANSPORT = args.transport === "ws" ? "ws" : "sse";
 const input = "Compute the mean and standard deviation of 3, 5, 8, 13, 21 and write a function that prints them.";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "wf-bench-fanout-"));
@@ -71,6 +74,7 @@ const mb = (bytes: number) => bytes / 1024 / 1024;
 type SubscribersResult = {
   subscribers: number;
   runs: number;
+  transport: "sse" | "ws";
   delayMsPerChunk: number;
   joinMs: number;
   liveEvents: number;
@@ -128,7 +132,7 @@ async function measureSubscribers(kind: "sqlite" | "postgres"): Promise<Subscrib
     });
     await ready;
     const joinStart = performance.now();
-    child.send({ type: "subscribe", url, runIds, perRun: Math.ceil(SUBSCRIBERS / RUNS) } satisfies ToSubscribers);
+    child.send({ type: "subscribe", url, runIds, perRun: Math.ceil(SUBSCRIBERS / RUNS), transport: TRANSPORT } satisfies ToSubscribers);
     await joined;
     // A follower's first event comes from its first page; it reads the run once more before it is live. Wait until those reads are over.
     for (let seen = -1; seen !== reads.getRun + reads.listEvents; ) {
@@ -150,6 +154,7 @@ async function measureSubscribers(kind: "sqlite" | "postgres"): Promise<Subscrib
     return {
       subscribers: Math.ceil(SUBSCRIBERS / RUNS) * RUNS,
       runs: RUNS,
+      transport: TRANSPORT,
       delayMsPerChunk: DELAY_MS,
       joinMs: Math.round(joinMs),
       liveEvents: sorted.length,
@@ -203,7 +208,7 @@ async function measureStorm(kind: "sqlite" | "postgres"): Promise<StormResult> {
 const row = (name: string, value: string, target: string) => console.log(`  ${name.padEnd(34)} ${value.padStart(12)}   target ${target}`);
 
 function printSubscribers(label: string, r: SubscribersResult): void {
-  console.log(`${label}: ${r.subscribers} runs.events subscribers on ${r.runs} live runs (analysis_code, ${r.delayMsPerChunk} ms per chunk), over SSE`);
+  console.log(`${label}: ${r.subscribers} runs.events subscribers on ${r.runs} live runs (analysis_code, ${r.delayMsPerChunk} ms per chunk), over ${r.transport === "ws" ? "one WebSocket" : "SSE"}`);
   row("latency p50", `${r.latencyMs.p50} ms`, "<= 50 ms");
   row("latency p99", `${r.latencyMs.p99} ms`, "<= 250 ms");
   row("latency max", `${r.latencyMs.max} ms`, "-");

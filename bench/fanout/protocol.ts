@@ -1,5 +1,5 @@
 /** Messages between the fan-out benchmark and its subscriber process (over the IPC channel). */
-export type ToSubscribers = { type: "subscribe"; url: string; runIds: string[]; perRun: number } | { type: "released"; at: number };
+export type ToSubscribers = { type: "subscribe"; url: string; runIds: string[]; perRun: number; transport: "sse" | "ws" } | { type: "released"; at: number };
 
 export type SubscriberReport = {
   /** Receive time minus the event's `at` stamp, for events stamped after the release (live ones). */

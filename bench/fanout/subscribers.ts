@@ -1,6 +1,6 @@
 /**
  * The fan-out benchmark's clients, in their own process (so the server's RSS is the server's alone): opens
- * `perRun` `runs.events` subscriptions over SSE on each run, says when every one has received its first
+ * `perRun` `runs.events` subscriptions (SSE or WebSocket) on each run, says when every one has received its first
  * event, then records each live event's latency and checks every subscription's order.
  */
 import { isTerminalEvent } from "@workflows/core";
@@ -12,8 +12,9 @@ const send = (message: FromSubscribers) => process.send?.(message);
 let releasedAt = Number.POSITIVE_INFINITY;
 let cpuAtRelease = process.cpuUsage();
 
-function follow(opts: { url: string; runIds: string[]; perRun: number }): void {
-  const client = createWorkflowsClient({ url: opts.url, transport: "sse" });
+function follow(opts: { url: string; runIds: string[]; perRun: number; transport: "sse" | "ws" }): void {
+  // SSE: one HTTP connection per subscription. WebSocket: one connection carries them all.
+  const client = createWorkflowsClient({ url: opts.url, transport: opts.transport });
   const total = opts.runIds.length * opts.perRun;
   const report: SubscriberReport = { latencies: [], complete: 0, broken: 0, events: 0, firstProblem: null, cpuMs: 0 };
   let joined = 0;
