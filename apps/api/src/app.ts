@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Runner, type ModelProvider } from "@openai/agents";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
 import { discoverWorkflows, InProcessAdmission, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { getRun, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
+import { getRun, listEvents, listRuns, listSpans, openDatabase, runLastSeqs, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
 import type { RunStore, Services } from "./context";
 import type { DurabilityConfig } from "./env";
 import type { Logger } from "./logger";
@@ -76,6 +76,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   // Reads through `runs` (below), so that a wrapper placed on `runs.listEvents` sees the broadcaster's reads too.
   const broadcaster = new RunBroadcaster({
     read: (id, o) => runs.listEvents(id, o),
+    lastSeqs: (ids) => runs.lastSeqs(ids),
     onError: (err, workflowRunId) => logger.warn({ err, workflowRunId }, "reading stored events for live followers failed"),
   });
   const telemetry = createTelemetry({
@@ -107,6 +108,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     listRuns: (query) => listRuns(db.prisma, query),
     listEvents: (id, o) => listEvents(db.prisma, id, o),
     listSpans: (id) => listSpans(db.prisma, id),
+    lastSeqs: (ids) => runLastSeqs(db.prisma, ids),
     onStored: (listener) => {
       const local = recorder.onStored(listener);
       const remote = shared?.notifications.onStored(listener);

@@ -34,6 +34,8 @@ export interface RunStore {
   listRuns(query: RunListQuery): Promise<{ items: RunRecord[]; nextCursor: string | null }>;
   listEvents(workflowRunId: string, opts: { afterSeq: number; limit: number }): Promise<WorkflowEvent[]>;
   listSpans(workflowRunId: string): Promise<SpanRecord[]>;
+  /** The stored lastSeq of each of these runs that exists, in one read. */
+  lastSeqs(workflowRunIds: readonly string[]): Promise<Map<string, number>>;
   /** Calls `listener` after events of a run are durably stored. Returns the unsubscribe function. */
   onStored(listener: (workflowRunId: string, lastSeq: number) => void): () => void;
   /**

@@ -1,5 +1,5 @@
 import type { RunRecord, RunStatus, WorkflowEvent } from "@workflows/core";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RunStore } from "../context";
 import { followRun } from "./followRun";
 import { RunBroadcaster } from "./runBroadcaster";
@@ -14,15 +14,15 @@ const RUN = "run-1";
 class Fixture {
   readonly events: WorkflowEvent[] = [];
   status: RunStatus = "running";
-  readonly reads = { listEvents: 0, getRun: 0 };
+  readonly reads = { listEvents: 0, getRun: 0, lastSeqs: 0 };
   hold = false;
   readonly held: (() => void)[] = [];
   readonly broadcaster: RunBroadcaster;
   readonly store: RunStore;
 
-  constructor(opts: { bufferSize?: number; pageSize?: number } = {}) {
-    // No poll during a test: every read below is one the test caused.
-    this.broadcaster = new RunBroadcaster({ read: (id, o) => this.store.listEvents(id, o), pollMs: 3_600_000, ...opts });
+  constructor(opts: { bufferSize?: number; pageSize?: number; pollMs?: number } = {}) {
+    // No poll unless asked: every read below is one the test caused.
+    this.broadcaster = new RunBroadcaster({ read: (id, o) => this.store.listEvents(id, o), lastSeqs: (ids) => this.store.lastSeqs(ids), pollMs: 3_600_000, ...opts });
     this.store = {
       getRun: (id) => {
         this.reads.getRun++;
@@ -35,6 +35,10 @@ class Fixture {
       },
       listRuns: () => Promise.reject(new Error("not used")),
       listSpans: () => Promise.reject(new Error("not used")),
+      lastSeqs: (ids) => {
+        this.reads.lastSeqs++;
+        return this.answer(new Map(ids.filter((id) => id === RUN).map((id) => [id, this.events.length])));
+      },
       onStored: () => () => undefined,
       subscribe: (id, afterSeq) => this.broadcaster.subscribe(id, afterSeq),
     };
@@ -218,6 +222,38 @@ describe("followRun on the broadcaster", () => {
     f.commit(2);
     f.commit(1, { end: true });
     expect(await f.follow(0).done).toEqual(oneTo(8));
+  });
+
+  describe("the safety poll", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it("finds events stored by a writer that cannot notify: one lastSeq read per tick for the run, one events read when it moved", async () => {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+      const f = new Fixture({ pollMs: 1_000 });
+      f.commit(2);
+      const followers = Array.from({ length: 20 }, () => f.follow());
+      await settle();
+      const before = { ...f.reads };
+      // Nothing moved: the tick reads the lastSeq once, for every follower together, and no events.
+      vi.advanceTimersByTime(1_000);
+      await settle();
+      expect(f.reads).toEqual({ ...before, lastSeqs: before.lastSeqs + 1 });
+      // Another process stored 3 events and could not notify: found at the next tick, read once.
+      f.commit(3, { publish: false });
+      vi.advanceTimersByTime(1_000);
+      await settle();
+      expect(f.reads).toEqual({ ...before, lastSeqs: before.lastSeqs + 2, listEvents: before.listEvents + 1 });
+      for (const follower of followers) expect(follower.seqs).toEqual(oneTo(5));
+      // A batch handed on since the last tick: nothing to check.
+      f.commit(1);
+      vi.advanceTimersByTime(1_000);
+      await settle();
+      expect(f.reads.lastSeqs).toBe(before.lastSeqs + 2);
+      f.commit(1, { end: true });
+      for (const follower of followers) expect(await follower.done).toEqual(oneTo(7));
+    });
   });
 
   it("stops when the signal aborts and leaves the broadcaster", async () => {

@@ -6,23 +6,28 @@ export type EventPageReader = (workflowRunId: string, opts: { afterSeq: number; 
 export type RunBroadcasterOptions = {
   /** How the broadcaster reads what another writer stored (a notification or the poll), once per run. */
   read: EventPageReader;
+  /** The stored lastSeq of several runs in one read: the poll asks it for every followed run at once. */
+  lastSeqs: (workflowRunIds: readonly string[]) => Promise<Map<string, number>>;
   /** Events per read. Default 500. */
   pageSize?: number;
   /** Events a subscriber may hold unread; past that it drops them and catches up from the database. Default 1,000. */
   bufferSize?: number;
   /**
-   * A run followed here with nothing handed on for this long is read once (the safety net for writers that
-   * cannot notify: another process on the same SQLite file, notifications lost while LISTEN reconnects). Default 1 s.
+   * Every this often, the runs followed here with nothing handed on since the last time are checked in ONE
+   * read of their lastSeq, and those that moved are read (the safety net for writers that cannot notify:
+   * another process on the same SQLite file, notifications lost while LISTEN reconnects). Default 1 s.
    */
   pollMs?: number;
   onError?: (error: unknown, workflowRunId: string) => void;
 };
 
 export type BroadcasterStats = {
-  /** Reads made by the broadcaster itself (notifications and polls), not by subscribers catching up. */
+  /** Reads of events made by the broadcaster itself (notifications and polls), not by subscribers catching up. */
   reads: number;
-  /** Of those, reads made by the safety poll. */
+  /** Of those, reads made because the safety poll found a run moved. */
   polls: number;
+  /** Safety poll checks (one read of the lastSeq of every followed run that was quiet). */
+  pollChecks: number;
   /** Times a subscriber's buffer overflowed and it fell back to the database. */
   overflows: number;
 };
@@ -154,7 +159,6 @@ class Channel {
   reading = false;
   /** Something was handed on since the last poll tick. */
   fresh = false;
-  timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly workflowRunId: string,
@@ -184,11 +188,15 @@ export class RunBroadcaster {
   readonly #bufferSize: number;
   readonly #pollMs: number;
   readonly #onError: (error: unknown, workflowRunId: string) => void;
-  readonly #stats: BroadcasterStats = { reads: 0, polls: 0, overflows: 0 };
+  readonly #lastSeqs: (workflowRunIds: readonly string[]) => Promise<Map<string, number>>;
+  readonly #stats: BroadcasterStats = { reads: 0, polls: 0, pollChecks: 0, overflows: 0 };
   #subscribers = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #checking = false;
 
   constructor(opts: RunBroadcasterOptions) {
     this.#read = opts.read;
+    this.#lastSeqs = opts.lastSeqs;
     this.#pageSize = opts.pageSize ?? 500;
     this.#bufferSize = opts.bufferSize ?? 1_000;
     this.#pollMs = opts.pollMs ?? 1_000;
@@ -219,7 +227,7 @@ export class RunBroadcaster {
     if (!channel) {
       channel = new Channel(workflowRunId, this);
       this.#channels.set(workflowRunId, channel);
-      this.#arm(channel);
+      this.#arm();
     }
     const subscription = new LiveSubscription(channel, { afterSeq, capacity: this.#bufferSize, onOverflow: () => this.#stats.overflows++ });
     channel.subscribers.add(subscription);
@@ -247,7 +255,8 @@ export class RunBroadcaster {
 
   /** Stops every poll; followers still registered get nothing more. */
   close(): void {
-    for (const channel of this.#channels.values()) clearTimeout(channel.timer);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#channels.clear();
   }
 
@@ -281,17 +290,46 @@ export class RunBroadcaster {
   left(channel: Channel): void {
     this.#subscribers--;
     if (channel.subscribers.size > 0 || this.#channels.get(channel.workflowRunId) !== channel) return;
-    clearTimeout(channel.timer);
     this.#channels.delete(channel.workflowRunId);
+    if (this.#channels.size === 0) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
   }
 
-  #arm(channel: Channel): void {
-    channel.timer = setTimeout(() => {
-      if (this.#channels.get(channel.workflowRunId) !== channel) return;
-      if (!channel.fresh) this.pull(channel, true);
-      channel.fresh = false;
-      this.#arm(channel);
+  #arm(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#poll().finally(() => {
+        if (this.#channels.size > 0) this.#arm();
+      });
     }, this.#pollMs);
-    channel.timer.unref();
+    this.#timer.unref();
+  }
+
+  /** One read of the lastSeq of every quiet followed run; a read of events for each that moved. */
+  async #poll(): Promise<void> {
+    if (this.#checking) return;
+    const quiet: Channel[] = [];
+    for (const channel of this.#channels.values()) {
+      if (!channel.fresh && !channel.reading && channel.known !== null) quiet.push(channel);
+      channel.fresh = false;
+    }
+    if (quiet.length === 0) return;
+    this.#checking = true;
+    try {
+      this.#stats.pollChecks++;
+      const stored = await this.#lastSeqs(quiet.map((c) => c.workflowRunId));
+      for (const channel of quiet) {
+        const lastSeq = stored.get(channel.workflowRunId);
+        if (lastSeq === undefined || this.#channels.get(channel.workflowRunId) !== channel || channel.known === null || lastSeq <= channel.known) continue;
+        this.pull(channel, true);
+      }
+    } catch (error) {
+      this.#onError(error, quiet[0]!.workflowRunId);
+    } finally {
+      this.#checking = false;
+    }
   }
 }
