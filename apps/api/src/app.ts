@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Runner, type ModelProvider } from "@openai/agents";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
 import { discoverWorkflows, InProcessAdmission, RunCancelledError, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { ApiKeyStore, getRun, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
+import { ApiKeyStore, getRun, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, runLastSeqs, ServerInstances } from "@workflows/db";
 import { ApiKeys } from "./auth/apiKeys";
 import { Gate, type AuthConfig } from "./auth/gate";
 import type { RunStore, Services } from "./context";
@@ -16,6 +16,7 @@ import { executeQueuedRun } from "./runs/queuedRun";
 import type { OtlpConfig } from "./telemetry/otlpExport";
 import { createTelemetry } from "./telemetry/telemetry";
 import { Recovery } from "./runs/recovery";
+import { RunBroadcaster } from "./runs/runBroadcaster";
 
 export type ServicesOptions = {
   logger: Logger;
@@ -84,7 +85,12 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const registry = WorkflowRegistry.create({ workflows: opts.workflows ?? (await discoverWorkflows()), catalog });
   const modelProvider = opts.modelProvider ?? createModelProvider(opts.model);
   const admission = new InProcessAdmission(durability.maxConcurrentRuns);
-  let eventSubscribers = 0;
+  // Reads through `runs` (below), so that a wrapper placed on `runs.listEvents` sees the broadcaster's reads too.
+  const broadcaster = new RunBroadcaster({
+    read: (id, o) => runs.listEvents(id, o),
+    lastSeqs: (ids) => runs.lastSeqs(ids),
+    onError: (err, workflowRunId) => logger.warn({ err, workflowRunId }, "reading stored events for live followers failed"),
+  });
   const telemetry = createTelemetry({
     logger,
     otlp: opts.otlp ?? null,
@@ -93,7 +99,8 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     workflowKeys: registry.list().map((w) => w.key),
     agentKeys: catalog.keys(),
     admission,
-    eventSubscribers: () => eventSubscribers,
+    // Every live follower of a run's events (streams, waits) is a subscriber of the broadcaster.
+    eventSubscribers: () => broadcaster.subscribers,
   });
   // Built once the services exist (below); the runner's observer reaches it through this holder.
   const deadlines: { current?: ApprovalDeadlines } = {};
@@ -119,20 +126,21 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     listRuns: (query) => listRuns(db.prisma, query),
     listEvents: (id, o) => listEvents(db.prisma, id, o),
     listSpans: (id) => listSpans(db.prisma, id),
-    // Every live follower of a run's events (streams, waits) listens here: that is the subscriber gauge.
+    lastSeqs: (ids) => runLastSeqs(db.prisma, ids),
     onStored: (listener) => {
-      eventSubscribers++;
       const local = recorder.onStored(listener);
       const remote = shared?.notifications.onStored(listener);
-      let subscribed = true;
       return () => {
-        if (subscribed) eventSubscribers--;
-        subscribed = false;
         local();
         remote?.();
       };
     },
+    subscribe: (id, afterSeq) => broadcaster.subscribe(id, afterSeq),
   };
+  // The live feed: this instance's commits hand their events on as they are; another instance's (PostgreSQL
+  // NOTIFY) are read once per run and handed on the same way.
+  recorder.onStored((id, _lastSeq, events) => broadcaster.publish(id, events));
+  shared?.notifications.onStored((id, lastSeq) => broadcaster.announce(id, lastSeq));
   shared?.notifications.onCancel((id, by) => void activeRuns.abort(id, new RunCancelledError(by)));
 
   let draining: Promise<void> | undefined;
@@ -171,6 +179,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       // Runs this server still owns (none after a clean drain) become orphans for the others at once.
       await instances.deregister();
       await shared?.notifications.close();
+      broadcaster.close();
       await db.close();
     })());
 
@@ -190,6 +199,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     runner,
     ...(shared ? { queue: shared.queue } : {}),
     runs,
+    liveEvents: broadcaster,
     activeRuns,
     keys,
     gate,

@@ -8,6 +8,7 @@ import type { Caller } from "./auth/roles";
 import type { Logger } from "./logger";
 import type { Redactor } from "./redaction/redactor";
 import type { ActiveRuns } from "./runs/activeRuns";
+import type { LiveSubscription, RunBroadcaster } from "./runs/runBroadcaster";
 import type { Telemetry } from "./telemetry/telemetry";
 
 /** What the API needs from the workflow registry. */
@@ -44,8 +45,15 @@ export interface RunStore {
   listRuns(query: RunListQuery): Promise<{ items: RunRecord[]; nextCursor: string | null }>;
   listEvents(workflowRunId: string, opts: { afterSeq: number; limit: number }): Promise<WorkflowEvent[]>;
   listSpans(workflowRunId: string): Promise<SpanRecord[]>;
+  /** The stored lastSeq of each of these runs that exists, in one read. */
+  lastSeqs(workflowRunIds: readonly string[]): Promise<Map<string, number>>;
   /** Calls `listener` after events of a run are durably stored. Returns the unsubscribe function. */
   onStored(listener: (workflowRunId: string, lastSeq: number) => void): () => void;
+  /**
+   * Registers a live follower of the run after `afterSeq` with the run's broadcaster (one reader per run, see
+   * `followRun`); the follower must `close()` it.
+   */
+  subscribe(workflowRunId: string, afterSeq: number): LiveSubscription;
 }
 
 export type ServiceInfo = {
@@ -72,6 +80,8 @@ export type Services = {
   /** Several instances (PostgreSQL): new runs go through this queue to whichever instance has a free slot. Absent on SQLite. */
   queue?: RunQueue;
   runs: RunStore;
+  /** The per-run broadcaster live followers are fed from (`runs.subscribe`); its stats are for diagnostics. */
+  liveEvents: RunBroadcaster;
   activeRuns: ActiveRuns;
   /** API keys in the database. */
   keys: ApiKeys;

@@ -27,8 +27,11 @@ import { storedNotifications } from "./notifications";
 import { getRun } from "./queries";
 import { isGuardFailure } from "./sql";
 
-/** Called after each commit, once per run whose events it stored. */
-export type StoredListener = (workflowRunId: string, lastSeq: number) => void;
+/**
+ * Called after each commit, once per run whose events it stored, with those events (in seq order, ending at
+ * `lastSeq`): what live followers hand on without reading them back. The array and events must not be changed.
+ */
+export type StoredListener = (workflowRunId: string, lastSeq: number, events: readonly WorkflowEvent[]) => void;
 
 /** What the recorder has written so far (for benchmarks and diagnostics). */
 export type RecorderStats = { transactions: number; statements: number; events: number; spans: number };
@@ -297,7 +300,7 @@ export class PrismaRunRecorder implements RunRecorder {
       }
       for (const p of accepted.events) p.resolve();
       for (const p of accepted.spans) p.resolve();
-      if (plan) for (const [runId, lastSeq] of plan.lastSeq) this.#notify(runId, lastSeq);
+      if (plan) this.#notify(plan.lastSeq, accepted.events);
     } catch (error) {
       for (const p of accepted.events) this.#forget(p.item.workflowRunId);
       const what = `Storing ${accepted.events.length} workflow event(s) and ${accepted.spans.length} trace span(s)`;
@@ -388,12 +391,22 @@ export class PrismaRunRecorder implements RunRecorder {
     for (const id of ids) this.#knownRuns.add(id);
   }
 
-  #notify(runId: string, lastSeq: number): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(runId, lastSeq);
-      } catch {
-        // A subscriber's bug must not fail the writer.
+  #notify(lastSeqs: ReadonlyMap<string, number>, stored: readonly Pending<WorkflowEvent>[]): void {
+    if (this.#listeners.size === 0) return;
+    const byRun = new Map<string, WorkflowEvent[]>();
+    for (const { item } of stored) {
+      const events = byRun.get(item.workflowRunId);
+      if (events) events.push(item);
+      else byRun.set(item.workflowRunId, [item]);
+    }
+    for (const [runId, lastSeq] of lastSeqs) {
+      const events = byRun.get(runId) ?? [];
+      for (const listener of this.#listeners) {
+        try {
+          listener(runId, lastSeq, events);
+        } catch {
+          // A subscriber's bug must not fail the writer.
+        }
       }
     }
   }
