@@ -359,7 +359,7 @@ describe("batches", () => {
     await Promise.all(runs.map((r) => recorder.append(succeededRun(r, 10)[0]!)));
     expect(await db.prisma.workflowRunStep.count()).toBe(4_000);
     expect(await db.prisma.workflowRunEvent.count()).toBe(400);
-  });
+  }, 180_000);
 
   it("writes DateTime and JSON columns exactly as the ORM does, and the queries read them back identically", async () => {
     const input = newRun("run-t");
