@@ -47,6 +47,8 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     steps: z.array(z.object({ name: z.string(), agentKey: z.string(), stage: z.string().nullish(), iteration: z.number().int().positive().nullish() })),
     /** The trace this run belongs to (absent in runs recorded before traces existed). */
     trace: traceContextSchema.optional(),
+    /** A sub-workflow's run: the run whose step started it, and that step's index (absent for top-level runs). */
+    parent: z.object({ workflowRunId: z.string(), stepIndex: z.number().int().nonnegative() }).optional(),
   }),
   z.object({
     ...stepBase,
@@ -56,6 +58,8 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     attempt: z.number().int().positive(),
     /** The attempt continues from its saved state after a decision on its tool approvals (not a new attempt). */
     fromApproval: z.boolean().optional(),
+    /** A sub-workflow step: the child run it started or continues (its events are that run's own). */
+    childRunId: z.string().optional(),
   }),
   z.object({ ...stepBase, type: z.literal("step.delta"), delta: z.string() }),
   z.object({ ...stepBase, type: z.literal("step.item"), item: stepItemSchema }),
@@ -149,7 +153,8 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     ...base,
     type: z.literal("run.resumed"),
     fromStepIndex: z.number().int().nonnegative(),
-    resumedBy: z.enum(["start-up", "api", "approval"]),
+    /** `parent`: a sub-workflow's run continued by its resumed parent. */
+    resumedBy: z.enum(["start-up", "api", "approval", "parent"]),
     /** Who asked for it through the API (an API key's name, or `local`). */
     by: z.string().optional(),
     /** The status the run had before. */

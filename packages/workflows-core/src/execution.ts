@@ -4,6 +4,7 @@ import type { AgentCatalog } from "@workflows/agents";
 import type { Admission } from "./admission";
 import { executeNode, type RunHost } from "./constructs";
 import type { PauseRequest } from "./constructs/executor";
+import type { ChildRunPort } from "./childRuns";
 import { buildContext } from "./context";
 import { ConflictError, RunCancelledError, RunInterruptedError, SystemFaultError } from "./errors";
 import type { EventBody, EventOf, Failure, WorkflowEvent } from "./events";
@@ -40,6 +41,8 @@ export type ExecutionDeps = {
   stepTimeoutMs: number;
   /** The runner's span observer (`WorkflowRunnerOptions.observeSpan`). */
   observeSpan?: (span: SpanRecord) => void;
+  /** Starts or continues the child runs of sub-workflow steps. */
+  children: ChildRunPort;
 };
 
 /** Where an execution picks up a run: from nothing, or from its recorded steps (a resume). */
@@ -68,6 +71,13 @@ export type ExecutionOptions = {
   start?: ExecutionStart;
   /** Carried by `run.started` / `run.resumed` for observers. */
   trace?: TraceContext;
+  /** A sub-workflow's run: the parent run and step that run it (recorded on `run.started`). */
+  parent?: { workflowRunId: string; stepIndex: number };
+  /**
+   * The run executes in the slot of the run that started it (a sub-workflow inside its parent's slot), so
+   * it takes none of its own: a parent waiting for a slot its child needs would wait forever.
+   */
+  inheritSlot?: boolean;
 };
 
 /** One run of one workflow: admission, the step loop, its events and its records. */
@@ -114,7 +124,7 @@ export class Execution {
     const start = this.#opts.start ?? { kind: "new" };
     let release: (() => void) | undefined;
     try {
-      release = await this.#deps.admission.acquire(signal);
+      release = this.#opts.inheritSlot === true ? () => undefined : await this.#deps.admission.acquire(signal);
     } catch {
       // Cancelled while waiting for a slot: a new run ends cancelled; a run waiting to resume stays as it was.
       const notStarted = new ConflictError(`Run "${workflowRunId}" was cancelled before it ${start.kind === "resume" ? "resumed" : "started"}.`);
@@ -137,6 +147,7 @@ export class Execution {
           versionHash: workflow.versionHash,
           steps: workflow.plan.slots.map((s) => ({ name: s.name, agentKey: s.agentKey, stage: s.stage, iteration: s.iteration })),
           ...this.#trace(),
+          ...(this.#opts.parent ? { parent: this.#opts.parent } : {}),
         });
         started.then(this.#settleClaim.resolve, this.#settleClaim.reject);
       }
@@ -210,6 +221,7 @@ export class Execution {
       settle: (result) => this.#results.push(result),
       pause: (request) => this.#pauseStep(request),
       pausedStep: (index) => this.#deps.recorder.loadPausedStep(workflowRunId, index),
+      runChild: (request) => this.#deps.children.run({ ...request, parentRunId: workflowRunId, signal, streamed, ...this.#trace() }),
       context: (overrides) => ({ ...buildContext(workflow.spec.key, input, data, this.#results), iteration: null, ...overrides }),
     });
   }

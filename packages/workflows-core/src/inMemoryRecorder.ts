@@ -40,6 +40,8 @@ export class InMemoryRunRecorder implements RunRecorder {
       endedAt: null,
       lastSeq: 0,
       traceId: input.traceId ?? null,
+      parentRunId: input.parentRunId ?? null,
+      parentStepIndex: input.parentStepIndex ?? null,
     };
     this.#runs.set(run.id, { run, steps: [], events: [], spans: [], approvals: [], fingerprint: input.fingerprint ?? null });
     if (input.idempotencyKey) this.#byIdempotencyKey.set(input.idempotencyKey, run.id);
@@ -111,6 +113,11 @@ export class InMemoryRunRecorder implements RunRecorder {
 
   runIds(): string[] {
     return [...this.#runs.keys()];
+  }
+
+  /** The runs a run's sub-workflow steps started, in the order they were created. */
+  childrenOf(workflowRunId: string): RunRecord[] {
+    return [...this.#runs.values()].filter((s) => s.run.parentRunId === workflowRunId).map((s) => structuredClone(s.run));
   }
 
   #get(id: string): StoredRun {

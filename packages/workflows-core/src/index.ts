@@ -22,5 +22,6 @@ export * from "./registry";
 export * from "./runner";
 export { installTracing } from "./tracing";
 export { runInterruptedEvent } from "./interruption";
+export { childRunIdOf } from "./childRuns";
 export * from "./approvals";
 export type { DecideInput, DecisionOutcome } from "./approvalDecisions";

@@ -3,7 +3,7 @@ import type { RunRecord, StepRecord } from "./records";
 import type { StepStatus } from "./statuses";
 import { zeroUsage } from "./usage";
 
-export type RunPatch = Partial<Omit<RunRecord, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "traceId" | "createdAt">>;
+export type RunPatch = Partial<Omit<RunRecord, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "traceId" | "createdAt" | "parentRunId" | "parentStepIndex">>;
 export type StepPatch = Partial<Omit<StepRecord, "index" | "stage" | "iteration">>;
 /** Update one step by index, or every step whose status is in `whereStatus` (from index `fromIndex` on, when given). */
 export type StepUpdate = { index: number; patch: StepPatch } | { whereStatus: StepStatus[]; fromIndex?: number; patch: StepPatch };

@@ -26,6 +26,10 @@ export const runRecordSchema = z.object({
   lastSeq: z.number().int().nonnegative(),
   /** W3C trace id of the run's trace (32 hex digits); null for runs recorded before traces existed. */
   traceId: z.string().nullable(),
+  /** The run whose sub-workflow step started this run; null for a top-level run. */
+  parentRunId: z.string().nullable(),
+  /** The index of that step in the parent run; null for a top-level run. */
+  parentStepIndex: z.number().int().nonnegative().nullable(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
@@ -82,6 +86,9 @@ export type NewRun = {
   /** `fingerprintOf(workflowKey, input)`: a reused idempotency key must come with the same workflow and input. */
   fingerprint?: string | null;
   traceId?: string | null;
+  /** A sub-workflow's run: its parent run and the parent's step index. */
+  parentRunId?: string | null;
+  parentStepIndex?: number | null;
 };
 
 /** Identifies what a run was asked to do, to tell a retried request from a different one under the same idempotency key. */

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { InvalidWorkflowSpecError, NotFoundError } from "./errors";
 import { planOf, type Plan } from "./plan";
 import { workflowSpecSchema, type WorkflowDescriptor } from "./specSchema";
-import { CODE_STEP_AGENT, isLeafStep, type LeafStep, type WorkflowSpec, type WorkflowStep } from "./specs";
+import { agentKeyOf, isLeafStep, type LeafStep, type WorkflowSpec, type WorkflowStep } from "./specs";
+import { orderBySubWorkflows } from "./subWorkflowGraph";
 
 export type RegisteredWorkflow = { spec: WorkflowSpec; plan: Plan; descriptor: WorkflowDescriptor; versionHash: string };
 
@@ -17,11 +18,18 @@ export class WorkflowRegistry {
   }
 
   static create(options: { workflows: readonly WorkflowSpec[]; catalog: AgentCatalog }): WorkflowRegistry {
-    const byKey = new Map<string, RegisteredWorkflow>();
+    const keys = new Set<string>();
     for (const spec of options.workflows) {
       validateSpec(spec, options.catalog);
-      if (byKey.has(spec.key)) throw new InvalidWorkflowSpecError(`Duplicate workflow key "${spec.key}".`, spec.key);
-      const versionHash = hashSpec(spec, options.catalog);
+      if (keys.has(spec.key)) throw new InvalidWorkflowSpecError(`Duplicate workflow key "${spec.key}".`, spec.key);
+      keys.add(spec.key);
+    }
+    // Children first: a parent's version hash includes the hashes of the workflows it runs.
+    const hashes = new Map<string, string>();
+    for (const spec of orderBySubWorkflows(options.workflows, options.catalog)) hashes.set(spec.key, hashSpec(spec, options.catalog, hashes));
+    const byKey = new Map<string, RegisteredWorkflow>();
+    for (const spec of options.workflows) {
+      const versionHash = hashes.get(spec.key)!;
       const plan = planOf(spec);
       byKey.set(spec.key, { spec, plan, versionHash, descriptor: describe(spec, plan, versionHash) });
     }
@@ -71,7 +79,7 @@ function validateSpec(spec: WorkflowSpec, catalog: AgentCatalog): void {
     unique(node.name, failAt(node.name));
     for (const step of leavesOf(node)) {
       if (step !== node) unique(step.name, failAt(step.name));
-      if (step.kind === "code") continue;
+      if (step.kind === "code" || step.kind === "workflow") continue;
       checkAgent(step.agentKey, "agent", spec, catalog, failAt(step.name));
       const onFailure = step.onFailure;
       if (typeof onFailure === "object") checkAgent(onFailure.fallbackAgentKey, "fallback agent", spec, catalog, failAt(step.name));
@@ -132,21 +140,22 @@ function describe(spec: WorkflowSpec, plan: Plan, versionHash: string): Workflow
     steps: spec.steps.flatMap((node) =>
       leavesOf(node).map((s) => ({
         name: s.name,
-        agentKey: s.kind === "code" ? CODE_STEP_AGENT : s.agentKey,
-        kind: s.kind === "code" ? ("code" as const) : ("agent" as const),
+        agentKey: agentKeyOf(s),
+        kind: s.kind === "code" || s.kind === "workflow" ? s.kind : ("agent" as const),
+        workflowKey: s.kind === "workflow" ? s.workflowKey : null,
         stage: isLeafStep(node)
           ? null
           : node.kind === "parallel"
             ? { name: node.name, kind: "parallel" as const, role: s === node.reduce ? ("reduce" as const) : ("branch" as const), maxIterations: null }
             : { name: node.name, kind: "loop" as const, role: "body" as const, maxIterations: node.maxIterations },
         onFailure: onFailureOf(s),
-        maxTurns: s.kind === "code" ? null : (s.maxTurns ?? null),
+        maxTurns: s.kind === undefined || s.kind === "agent" ? (s.maxTurns ?? null) : null,
         guarded: s.guard !== undefined,
-        mapped: s.kind !== "code" && s.inputMapper !== undefined,
+        mapped: s.kind === "workflow" ? s.input !== undefined : s.kind !== "code" && s.inputMapper !== undefined,
         outputSchema: s.outputSchema ? jsonSchemaOf(s.outputSchema) : null,
-        retry: s.retry ?? null,
-        timeoutMs: s.timeoutMs ?? null,
-        approvalTimeoutMs: s.kind === "code" ? null : (s.approvalTimeoutMs ?? null),
+        retry: s.kind === "workflow" ? null : (s.retry ?? null),
+        timeoutMs: s.kind === "workflow" ? null : (s.timeoutMs ?? null),
+        approvalTimeoutMs: s.kind === undefined || s.kind === "agent" ? (s.approvalTimeoutMs ?? null) : null,
       })),
     ),
   };
@@ -157,7 +166,7 @@ function describe(spec: WorkflowSpec, plan: Plan, versionHash: string): Workflow
  * and every agent they can reach (instructions, model and its settings, tools and their schemas, output
  * type, handoffs). A run records it; a resume on a different hash must be asked for explicitly.
  */
-function hashSpec(spec: WorkflowSpec, catalog: AgentCatalog): string {
+function hashSpec(spec: WorkflowSpec, catalog: AgentCatalog, childHashes: ReadonlyMap<string, string>): string {
   const agentKeys = new Set<string>();
   const visit = (key: string) => {
     if (agentKeys.has(key)) return;
@@ -166,7 +175,7 @@ function hashSpec(spec: WorkflowSpec, catalog: AgentCatalog): string {
   };
   const leaves = spec.steps.flatMap(leavesOf);
   for (const s of leaves) {
-    if (s.kind === "code") continue;
+    if (s.kind === "code" || s.kind === "workflow") continue;
     visit(s.agentKey);
     if (typeof s.onFailure === "object") visit(s.onFailure.fallbackAgentKey);
   }
@@ -178,19 +187,21 @@ function hashSpec(spec: WorkflowSpec, catalog: AgentCatalog): string {
     // Linear workflows hash as they did before stages existed: their runs keep resuming across this change.
     steps: spec.steps.map((node) =>
       isLeafStep(node)
-        ? leafFingerprint(node, fnText)
+        ? leafFingerprint(node, fnText, childHashes)
         : node.kind === "parallel"
-          ? { kind: "parallel", name: node.name, maxConcurrency: node.maxConcurrency ?? null, branches: node.branches.map((b) => leafFingerprint(b, fnText)), reduce: leafFingerprint(node.reduce, fnText) }
-          : { kind: "loop", name: node.name, maxIterations: node.maxIterations, onExhausted: node.onExhausted ?? "fail", until: fnText(node.until), steps: node.steps.map((b) => leafFingerprint(b, fnText)) },
+          ? { kind: "parallel", name: node.name, maxConcurrency: node.maxConcurrency ?? null, branches: node.branches.map((b) => leafFingerprint(b, fnText, childHashes)), reduce: leafFingerprint(node.reduce, fnText, childHashes) }
+          : { kind: "loop", name: node.name, maxIterations: node.maxIterations, onExhausted: node.onExhausted ?? "fail", until: fnText(node.until), steps: node.steps.map((b) => leafFingerprint(b, fnText, childHashes)) },
     ),
     agents: [...agentKeys].sort().map((key) => agentFingerprint(catalog, key)),
   });
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }
 
-function leafFingerprint(s: LeafStep, fnText: (f: unknown) => string | null): unknown {
+function leafFingerprint(s: LeafStep, fnText: (f: unknown) => string | null, childHashes: ReadonlyMap<string, string>): unknown {
   const guardPolicy = s.onGuardFalse || s.guardReason ? { onGuardFalse: s.onGuardFalse ?? "skip", guardReason: fnText(s.guardReason) } : {};
   const outputSchema = s.outputSchema ? JSON.stringify(s.outputSchema.def) : null;
+  // The child's own hash: changing the child workflow changes every workflow that runs it.
+  if (s.kind === "workflow") return { kind: "workflow", name: s.name, workflowKey: s.workflowKey, child: childHashes.get(s.workflowKey) ?? null, onFailure: onFailureOf(s), input: fnText(s.input), guard: fnText(s.guard), outputSchema, ...guardPolicy };
   if (s.kind === "code") return { kind: "code", name: s.name, onFailure: onFailureOf(s), retry: s.retry ?? null, timeoutMs: s.timeoutMs ?? null, run: fnText(s.run), guard: fnText(s.guard), outputSchema, ...guardPolicy };
   // The key order of a linear step's fingerprint is the one recorded runs were hashed with.
   // approvalTimeoutMs joins the fingerprint only when set: steps without it keep the hash they had.

@@ -1,9 +1,9 @@
-import type { LeafStep, RetryPolicy } from "./specs";
+import type { AgentStep, CodeStep, RetryPolicy } from "./specs";
 
 /** The service-wide defaults a step's own `retry` settings override field by field. */
 export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1_000, maxDelayMs: 30_000, multiplier: 2 };
 
-export function retryPolicyOf(step: LeafStep, defaults: RetryPolicy): RetryPolicy {
+export function retryPolicyOf(step: AgentStep | CodeStep, defaults: RetryPolicy): RetryPolicy {
   return step.retry ? { ...defaults, ...definedOnly(step.retry) } : defaults;
 }
 

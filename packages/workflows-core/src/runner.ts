@@ -8,6 +8,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from "./errors";
 import type { EventOf, WorkflowEvent } from "./events";
 import { Execution, type ExecutionDeps, type ExecutionOptions, type WorkflowRunResult } from "./execution";
 import { isSettled } from "./constructs/leafStep";
+import { ChildRuns } from "./childRuns";
 import { parseInput } from "./input";
 import type { Plan } from "./plan";
 import { fingerprintOf, type RunRecord, type SpanRecord, type StepRecord } from "./records";
@@ -116,6 +117,12 @@ export class WorkflowRunner {
       retryDefaults: { ...defaultRetryPolicy, ...opts.retry },
       stepTimeoutMs: opts.stepTimeoutMs ?? 600_000,
       ...(opts.observeSpan ? { observeSpan: opts.observeSpan } : {}),
+      children: new ChildRuns({
+        registry: opts.registry,
+        recorder: opts.recorder,
+        execute: (execOpts) => new Execution(this.#deps, { ...execOpts, ...this.#listeners(undefined) }).execute(),
+        resume: (workflowRunId, resumeOpts) => this.#resume(workflowRunId, resumeOpts, { inheritSlot: true }),
+      }),
     };
   }
 
@@ -192,10 +199,19 @@ export class WorkflowRunner {
    * resumable or whose workflow changed (unless `allowNewVersion`). `done` rejects with ConflictError when
    * another server claimed the run first.
    */
-  async resume(workflowRunId: string, opts: ResumeOptions): Promise<ResumedRun> {
+  resume(workflowRunId: string, opts: ResumeOptions): Promise<ResumedRun> {
+    return this.#resume(workflowRunId, opts, {});
+  }
+
+  async #resume(workflowRunId: string, opts: ResumeOptions, extra: Pick<ExecutionOptions, "inheritSlot">): Promise<ResumedRun> {
     const loaded = await this.#opts.recorder.loadRun(workflowRunId);
     if (!loaded) throw new NotFoundError("run", workflowRunId);
     const { run, steps } = loaded;
+    // One driver per child: its parent. Resuming the parent continues the child where it stopped.
+    if (run.parentRunId !== null && opts.resumedBy !== "parent") {
+      throw new ConflictError(`Run "${workflowRunId}" is a sub-workflow of run "${run.parentRunId}" (step ${run.parentStepIndex ?? "?"}); resume the parent run, which continues it.`);
+    }
+    if (run.parentRunId === null && opts.resumedBy === "parent") throw new ConflictError(`Run "${workflowRunId}" is not a sub-workflow of any run.`);
     const live = run.status === "running" || run.status === "pending";
     if (run.status === "awaiting_approval") {
       const pending = (await this.#opts.recorder.listApprovals(workflowRunId)).filter((a) => a.status === "pending");
@@ -228,6 +244,8 @@ export class WorkflowRunner {
       signal: opts.signal,
       streamed: opts.streamed ?? true,
       ...(trace ? { trace } : {}),
+      ...(run.parentRunId !== null ? { parent: { workflowRunId: run.parentRunId, stepIndex: run.parentStepIndex ?? 0 } } : {}),
+      ...extra,
       ...this.#listeners(opts.onEvent),
     };
     // A run that never started (it waited for a slot when its server died) simply starts.

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CodeStepFn, InputMapper, StepContext, StepGuard } from "./specs";
+import type { CodeStepFn, InputMapper, StepContext, StepGuard, SubWorkflowInput } from "./specs";
 
 export const retryPolicySchema = z.object({
   maxAttempts: z.number().int("maxAttempts must be an integer").min(1, "maxAttempts must be at least 1").max(100, "maxAttempts must be at most 100"),
@@ -44,7 +44,29 @@ export const codeStepSchema = z.object({
   onFailure: z.enum(["stop", "skip"]).optional(),
 });
 
-const leafStepSchema = z.union([agentStepSchema, codeStepSchema], { error: "a step needs an agentKey, or kind: \"code\" and a run function" });
+const { retry: _retry, timeoutMs: _timeoutMs, ...subWorkflowCommon } = common;
+const notForSubWorkflows = (field: string) =>
+  z.undefined({ error: `a sub-workflow step has no ${field}: the child workflow's steps have their own` }).optional();
+
+export const subWorkflowStepSchema = z.object({
+  ...subWorkflowCommon,
+  kind: z.literal("workflow"),
+  workflowKey: name("workflowKey"),
+  input: fn<SubWorkflowInput>("input").optional(),
+  onFailure: z.enum(["stop", "skip"]).optional(),
+  retry: notForSubWorkflows("retry policy"),
+  timeoutMs: notForSubWorkflows("timeoutMs"),
+});
+
+/** Dispatches a leaf step on `kind`, so a bad step reports its own field, not "no union member matched". */
+const leafStepSchema = z.unknown().pipe(
+  z.custom<unknown>().superRefine((value, ctx) => {
+    const kind = typeof value === "object" && value !== null ? (value as { kind?: unknown }).kind : undefined;
+    const schema = kind === "code" ? codeStepSchema : kind === "workflow" ? subWorkflowStepSchema : agentStepSchema;
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+  }),
+);
 
 export const parallelStageSchema = z.object({
   kind: z.literal("parallel"),
@@ -67,7 +89,7 @@ export const loopStageSchema = z.object({
 export const workflowStepSchema = z.unknown().pipe(
   z.custom<unknown>().superRefine((value, ctx) => {
     const kind = typeof value === "object" && value !== null ? (value as { kind?: unknown }).kind : undefined;
-    const schema = kind === "parallel" ? parallelStageSchema : kind === "loop" ? loopStageSchema : kind === "code" ? codeStepSchema : agentStepSchema;
+    const schema = kind === "parallel" ? parallelStageSchema : kind === "loop" ? loopStageSchema : leafStepSchema;
     const parsed = schema.safeParse(value);
     if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
   }),
@@ -98,9 +120,11 @@ export const workflowDescriptorSchema = z.object({
   steps: z.array(
     z.object({
       name: z.string(),
-      /** The agent, or "(code)" for a code step. */
+      /** The agent, "(code)" for a code step, "(workflow)" for a sub-workflow step. */
       agentKey: z.string(),
-      kind: z.enum(["agent", "code"]),
+      kind: z.enum(["agent", "code", "workflow"]),
+      /** The workflow a sub-workflow step runs as a child run; null for other steps. */
+      workflowKey: z.string().nullable(),
       /** The parallel stage or loop the step belongs to; null at the top level. */
       stage: z.object({ name: z.string(), kind: z.enum(["parallel", "loop"]), role: z.enum(["branch", "reduce", "body"]), maxIterations: z.number().int().nullable() }).nullable(),
       onFailure: z.union([z.literal("stop"), z.literal("skip"), z.object({ fallbackAgentKey: z.string() })]),

@@ -4,7 +4,7 @@ import type { z } from "zod";
 export type StepResult = {
   index: number;
   name: string;
-  /** The agent that answered; `CODE_STEP_AGENT` for a code step. */
+  /** The agent that answered; `CODE_STEP_AGENT` for a code step, `SUB_WORKFLOW_AGENT` for a sub-workflow step. */
   agentKey: string;
   status: "succeeded" | "skipped" | "failed";
   /** Final text; null when the step did not succeed. */
@@ -101,8 +101,26 @@ export type CodeStep = StepCommon & {
   onFailure?: "stop" | "skip";
 };
 
-/** A step that runs one thing: an agent or a function. Branches, reducers and loop bodies are made of these. */
-export type LeafStep = AgentStep | CodeStep;
+/** Maps the context to a child run's input: text as it is, any other value as JSON text. */
+export type SubWorkflowInput = (ctx: StepContext) => unknown;
+
+/**
+ * A step that runs another registered workflow as a child run: its own run record (with `parentRunId`),
+ * events and steps. The step's output is the child's final output. The child is cancelled with its
+ * parent, and a resumed parent continues the child it started instead of starting another.
+ */
+export type SubWorkflowStep = Omit<StepCommon, "retry" | "timeoutMs"> & {
+  kind: "workflow";
+  /** The registered workflow the child run runs. */
+  workflowKey: string;
+  /** The child's input; the previous output when absent. Checked against the child workflow's inputSchema. */
+  input?: SubWorkflowInput;
+  /** `stop` (default): a failed child fails the run. `skip`: record the failure, go on. */
+  onFailure?: "stop" | "skip";
+};
+
+/** A step that runs one thing: an agent, a function or a child workflow. Branches, reducers and loop bodies are made of these. */
+export type LeafStep = AgentStep | CodeStep | SubWorkflowStep;
 
 /**
  * Branches that run at once, each recorded as its own step, then a reducer (an agent or a code step)
@@ -148,9 +166,13 @@ export type WorkflowSpec = {
 /** The agent key recorded for a code step (no agent of the catalog can have this key). */
 export const CODE_STEP_AGENT = "(code)";
 
+/** The agent key recorded for a sub-workflow step (the child run's workflow is in the step's child run). */
+export const SUB_WORKFLOW_AGENT = "(workflow)";
+
 export const isCodeStep = (step: WorkflowStep): step is CodeStep => step.kind === "code";
-export const isLeafStep = (step: WorkflowStep): step is LeafStep => step.kind === undefined || step.kind === "agent" || step.kind === "code";
-export const agentKeyOf = (step: LeafStep): string => (step.kind === "code" ? CODE_STEP_AGENT : step.agentKey);
+export const isSubWorkflowStep = (step: WorkflowStep): step is SubWorkflowStep => step.kind === "workflow";
+export const isLeafStep = (step: WorkflowStep): step is LeafStep => step.kind === undefined || step.kind === "agent" || step.kind === "code" || step.kind === "workflow";
+export const agentKeyOf = (step: LeafStep): string => (step.kind === "code" ? CODE_STEP_AGENT : step.kind === "workflow" ? SUB_WORKFLOW_AGENT : step.agentKey);
 
 /** Typed identity: lets a workflow module be checked where it is written. */
 export const defineWorkflow = (spec: WorkflowSpec): WorkflowSpec => spec;

@@ -3,6 +3,7 @@ import type { AgentCatalog } from "@workflows/agents";
 import type { Admission } from "../admission";
 import type { PausedStep } from "../approvals";
 import type { PendingToolCall } from "../attempt";
+import type { ChildRunEnd, ChildRunRequest } from "../childRuns";
 import type { EventBody, Failure } from "../events";
 import type { PlanNode } from "../plan";
 import type { StepRecord } from "../records";
@@ -35,6 +36,8 @@ export type RunHost = {
   pause(request: PauseRequest): Promise<void>;
   /** The saved state and approvals of a step that paused (what a resume after the decisions continues from). */
   pausedStep(index: number): Promise<PausedStep | null>;
+  /** Starts the child run of a sub-workflow step, or continues the one it started before; resolves when the child ended. */
+  runChild(request: Omit<ChildRunRequest, "parentRunId" | "signal" | "streamed" | "trace">): Promise<ChildRunEnd>;
   /** What a step sees now: the results settled so far, plus these overrides. */
   context(overrides?: Partial<Pick<StepContext, "previousOutput" | "iteration">>): StepContext;
 };

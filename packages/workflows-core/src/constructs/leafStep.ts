@@ -5,6 +5,7 @@ import type { LeafStep, StepContext, StepResult } from "../specs";
 import { zeroUsage } from "../usage";
 import { runAgentStep } from "./agentStep";
 import { runCodeStep } from "./codeStep";
+import { runSubWorkflowStep } from "./subWorkflow";
 import type { RunHost, StepEnd } from "./executor";
 
 /** A recorded row a resume does not run again: it succeeded, was skipped, or failed under `onFailure: "skip"`. */
@@ -15,7 +16,7 @@ export function isSettled(row: StepRecord | undefined, step: LeafStep): boolean 
 
 /**
  * Runs one leaf step in its slot: its recorded result when a resume finds it settled, else its guard, then
- * its agent or its function. Every construct runs its steps through here.
+ * its agent, its function or its child workflow. Every construct runs its steps through here.
  */
 export async function runLeafStep(host: RunHost, slot: Slot, ctx: StepContext): Promise<StepEnd> {
   const { step, index } = slot;
@@ -33,6 +34,7 @@ export async function runLeafStep(host: RunHost, slot: Slot, ctx: StepContext): 
   }
   const start = { index, attempts: recorded?.attempts ?? 0, usage: recorded?.usage ?? zeroUsage() };
   if (step.kind === "code") return runCodeStep(host, step, { ...start, ctx });
+  if (step.kind === "workflow") return runSubWorkflowStep(host, step, { ...start, ctx });
   let input: string;
   try {
     input = step.inputMapper ? step.inputMapper(ctx) : ctx.previousOutput;
