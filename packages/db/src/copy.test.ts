@@ -26,7 +26,8 @@ describe("copyDatabase (pnpm db:copy)", () => {
     const ids: string[] = [];
     // More runs than one page of the copy (200).
     for (let i = 0; i < 250; i++) {
-      const run = newRun(`run-${i}`, { idempotencyKey: `key-${i}` });
+      // run-249 is a sub-workflow run of run-1: its parent columns are copied too.
+      const run = newRun(`run-${i}`, { idempotencyKey: `key-${i}`, ...(i === 249 ? { parentRunId: "run-1", parentStepIndex: 2 } : {}) });
       ids.push(run.id);
       await recorder.createRun(run);
       const events = i % 3 === 0 ? failedRun(run) : i % 3 === 1 ? cancelledRun(run) : succeededRun(run, 2, 1);
@@ -47,6 +48,7 @@ describe("copyDatabase (pnpm db:copy)", () => {
     try {
       const actual = await Promise.all(["run-0", "run-1", "run-249"].map(async (id) => ({ run: await getRun(target.prisma, id), events: await listEvents(target.prisma, id), spans: await listSpans(target.prisma, id) })));
       expect(actual).toEqual(expected);
+      expect(actual[2]?.run?.run).toMatchObject({ parentRunId: "run-1", parentStepIndex: 2 });
       expect(await new PrismaSession(target.prisma, "conv").getItems()).toEqual([{ role: "user", content: "hello" }, { role: "user", content: "again" }]);
     } finally {
       await target.close();

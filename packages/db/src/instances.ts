@@ -69,11 +69,14 @@ export class ServerInstances {
     await exclusive(this.#prisma, () => this.#prisma.serverInstance.deleteMany({ where: { id: this.id } }));
   }
 
-  /** Ids of runs still `pending` or `running` whose owner is dead, oldest first. */
+  /**
+   * Ids of runs still `pending` or `running` whose owner is dead, oldest first. Sub-workflow runs are not
+   * among them: their parent is their only driver, and the parent's resume continues them.
+   */
   async orphanedRuns(now: Date = new Date()): Promise<string[]> {
     return exclusive(this.#prisma, async () => {
       const runs = await this.#prisma.workflowRun.findMany({
-        where: { status: { in: ["pending", "running"] }, OR: [{ owner: null }, { owner: { not: this.id } }] },
+        where: { status: { in: ["pending", "running"] }, parentRunId: null, OR: [{ owner: null }, { owner: { not: this.id } }] },
         select: { id: true, owner: true },
         orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       });

@@ -18,7 +18,7 @@ import { z } from "zod";
 import type { ConversationItem, TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./client";
 
 /** Column values of a run update; absent keys stay untouched. Plain values, written by the SQL in sql.ts. */
-export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "idempotencyFingerprint" | "traceId" | "createdBy" | "createdAt">>;
+export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "idempotencyFingerprint" | "traceId" | "createdBy" | "createdAt" | "parentRunId" | "parentStepIndex">>;
 export type StepColumns = Partial<Omit<WorkflowRunStep, "runId" | "index">>;
 export type StepRow = WorkflowRunStep;
 export type EventRow = WorkflowRunEvent;
@@ -148,6 +148,8 @@ export function runRecordOf(row: WorkflowRun): RunRecord {
     endedAt: toIso(row.endedAt),
     lastSeq: row.lastSeq,
     traceId: row.traceId,
+    parentRunId: row.parentRunId,
+    parentStepIndex: row.parentStepIndex,
   };
 }
 

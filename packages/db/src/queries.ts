@@ -9,6 +9,11 @@ export type ListRunsOptions = {
   status?: RunStatus;
   /** Only runs started by this API key name (or `local`). */
   createdBy?: string;
+  /**
+   * Which runs by parent: `top` (default) only runs no sub-workflow step started; `all` sub-workflow runs
+   * too; a run id: the runs that run's sub-workflow steps started.
+   */
+  parent?: "top" | "all" | { workflowRunId: string };
   /** Default 20, at most 100. */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -35,6 +40,9 @@ export async function listRuns(prisma: PrismaClient, options: ListRunsOptions = 
   const where: Prisma.WorkflowRunWhereInput = {};
   if (options.workflowKey !== undefined) where.workflowKey = options.workflowKey;
   if (options.createdBy !== undefined) where.createdBy = options.createdBy;
+  const parent = options.parent ?? "top";
+  if (parent === "top") where.parentRunId = null;
+  else if (parent !== "all") where.parentRunId = parent.workflowRunId;
   if (options.status !== undefined) where.status = runStatusSchema.parse(options.status);
   if (options.cursor) {
     const after = decodeCursor(options.cursor);
@@ -55,6 +63,14 @@ export function getRun(prisma: PrismaClient, id: string): Promise<{ run: RunReco
     const row = await prisma.workflowRun.findUnique({ where: { id }, include: { steps: { orderBy: { index: "asc" } } } });
     if (!row) return null;
     return { run: runRecordOf(row), steps: row.steps.map(stepRecordOf) };
+  });
+}
+
+/** The runs a run's sub-workflow steps started, by step index (loop passes in order). */
+export function listChildRuns(prisma: PrismaClient, parentRunId: string): Promise<RunRecord[]> {
+  return exclusive(prisma, async () => {
+    const rows = await prisma.workflowRun.findMany({ where: { parentRunId }, orderBy: [{ parentStepIndex: "asc" }, { createdAt: "asc" }] });
+    return rows.map(runRecordOf);
   });
 }
 

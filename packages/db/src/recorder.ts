@@ -171,12 +171,14 @@ export class PrismaRunRecorder implements RunRecorder {
 
   /**
    * Records runs still `pending` or `running` as `interrupted`, each with a `run.interrupted` event at its
-   * next seq (usage: what its steps recorded). A run another writer moves meanwhile is left to it.
-   * Returns the ids it changed.
+   * next seq (usage: what its steps recorded), and their unfinished sub-workflow runs with them (nothing
+   * else drives a child; a resume of the parent continues it). A run another writer moves meanwhile is left
+   * to it. Returns the ids it changed.
    */
   async markInterrupted(workflowRunIds: readonly string[], reason = "The server stopped before the run finished."): Promise<string[]> {
     const changed: string[] = [];
-    for (const id of workflowRunIds) {
+    const children = await this.#storage("Reading sub-workflow runs", () => unfinishedDescendants(this.#prisma, workflowRunIds));
+    for (const id of [...workflowRunIds, ...children]) {
       const loaded = await this.loadRun(id);
       if (!loaded || (loaded.run.status !== "pending" && loaded.run.status !== "running")) continue;
       try {
@@ -226,6 +228,8 @@ export class PrismaRunRecorder implements RunRecorder {
           owner: this.#owner,
           createdBy: input.createdBy ?? null,
           traceId: input.traceId ?? null,
+          parentRunId: input.parentRunId ?? null,
+          parentStepIndex: input.parentStepIndex ?? null,
           createdAt: new Date(),
         },
       });
@@ -422,6 +426,18 @@ export class PrismaRunRecorder implements RunRecorder {
       throw storageError(what, error);
     }
   }
+}
+
+/** Ids of the `pending` or `running` runs below these runs (children, their children, …), parents first. */
+async function unfinishedDescendants(prisma: PrismaClient, parentIds: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  let level = [...parentIds];
+  while (level.length > 0) {
+    const rows = await exclusive(prisma, () => prisma.workflowRun.findMany({ where: { parentRunId: { in: level }, status: { in: ["pending", "running"] } }, select: { id: true }, orderBy: { createdAt: "asc" } }));
+    level = rows.map((r) => r.id).filter((id) => !found.includes(id));
+    found.push(...level);
+  }
+  return found;
 }
 
 /** The run an idempotency key already names, unless it was made for another workflow or input. */

@@ -118,6 +118,8 @@ const runColumns = [
   "owner",
   "createdBy",
   "traceId",
+  "parentRunId",
+  "parentStepIndex",
   "createdAt",
   "startedAt",
   "endedAt",
