@@ -36,6 +36,22 @@ describe("sample workflows on the offline model, through the real SDK runner", (
     expect(run.spans.some((s) => s.kind === "function" && s.name === "compute_statistics" && s.stepIndex === 0)).toBe(true);
   });
 
+  it("analyse_and_review: analysis_code and parallel_review run as child runs; the review reads the code the first child wrote", async () => {
+    const { runner, recorder } = offlineRunner();
+    const result = await runner.run("analyse_and_review", "Summarise these sales: 12, 15, 9, 30, 14");
+    expect(result.status).toBe("succeeded");
+    const children = recorder.childrenOf(result.workflowRunId);
+    expect(children.map((c) => [c.workflowKey, c.parentStepIndex, c.status])).toEqual([
+      ["analysis_code", 0, "succeeded"],
+      ["parallel_review", 1, "succeeded"],
+    ]);
+    const code = children[0]!.finalOutput!;
+    expect(result.steps[0]!.output).toBe(code);
+    expect(JSON.parse(children[1]!.input)).toEqual({ text: code });
+    expect(recorder.get(children[1]!.id).steps.map((s) => s.name)).toEqual(["clarity", "accuracy", "tone", "verdict"]);
+    expect(result.finalOutput).toBe(children[1]!.finalOutput);
+  });
+
   it("refund_approval: the offline billing specialist asks to issue the refund, waits for approval, then reports the refund", async () => {
     const { runner, recorder } = offlineRunner();
     const paused = await runner.run("refund_approval", "Order 1042 arrived broken; please refund 49.90");
