@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Runner, type ModelProvider } from "@openai/agents";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
 import { discoverWorkflows, InProcessAdmission, RunCancelledError, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { ApiKeyStore, getRun, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, runLastSeqs, ServerInstances } from "@workflows/db";
+import { ApiKeyStore, getRun, listChildRuns, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, runLastSeqs, ServerInstances } from "@workflows/db";
 import { ApiKeys } from "./auth/apiKeys";
 import { Gate, type AuthConfig } from "./auth/gate";
 import type { RunStore, Services } from "./context";
@@ -124,6 +124,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const runs: RunStore = {
     getRun: (id) => getRun(db.prisma, id),
     listRuns: (query) => listRuns(db.prisma, query),
+    listChildren: (id) => listChildRuns(db.prisma, id),
     listEvents: (id, o) => listEvents(db.prisma, id, o),
     listSpans: (id) => listSpans(db.prisma, id),
     lastSeqs: (ids) => runLastSeqs(db.prisma, ids),

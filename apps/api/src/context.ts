@@ -36,13 +36,16 @@ export interface RunStarter {
   defaultKey(): string;
 }
 
-export type RunListQuery = { workflowKey?: string; status?: RunStatus; createdBy?: string; limit?: number; cursor?: string };
+/** `parent`: `top` (default) runs no sub-workflow step started, `all` every run, or the children of one run. */
+export type RunListQuery = { workflowKey?: string; status?: RunStatus; createdBy?: string; parent?: "top" | "all" | { workflowRunId: string }; limit?: number; cursor?: string };
 
 /** Reads of recorded runs, and the recorder's "events stored" notification. */
 export interface RunStore {
   /** The run and its steps, in step order. */
   getRun(workflowRunId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | null>;
   listRuns(query: RunListQuery): Promise<{ items: RunRecord[]; nextCursor: string | null }>;
+  /** The runs a run's sub-workflow steps started, by step index. */
+  listChildren(workflowRunId: string): Promise<RunRecord[]>;
   listEvents(workflowRunId: string, opts: { afterSeq: number; limit: number }): Promise<WorkflowEvent[]>;
   listSpans(workflowRunId: string): Promise<SpanRecord[]>;
   /** The stored lastSeq of each of these runs that exists, in one read. */

@@ -1,6 +1,6 @@
 import type { WorkflowEvent } from "@workflows/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { sseClient, tempDir, waitFor } from "./harness";
+import { collect, sseClient, tempDir, waitFor } from "./harness";
 import { freePort, kill9, killChildren, startProcess } from "./processes";
 
 const tmp = tempDir();
@@ -57,6 +57,58 @@ describe.each([
       expect(steps.map((s) => s.status)).toEqual(["succeeded", "succeeded"]);
     } finally {
       sub.unsubscribe();
+    }
+  });
+});
+
+describe("kill -9 while a sub-workflow runs", () => {
+  it("the restarted server resumes the parent (not the child on its own); the parent continues its child from the child's unfinished step", { timeout: 180_000 }, async () => {
+    const port = await freePort();
+    const env = { PORT: String(port), DATABASE_URL: await tmp.ensure(`${tmp.dbUrl}.kill-sub`), OFFLINE_DELAY_MS: "40" };
+    const first = await startProcess(env);
+    const client = sseClient(`http://127.0.0.1:${port}/trpc`);
+    const parentEvents: WorkflowEvent[] = [];
+    let childId: string | undefined;
+    const parentSub = client.workflows.runStream.subscribe(
+      { key: "analyse_and_review", input: "Analyse 3, 5, 8, 13 and write a function that prints their mean." },
+      {
+        onData: ({ data }) => {
+          parentEvents.push(data as WorkflowEvent);
+          if (data.type === "step.started" && data.stepIndex === 0) childId = data.childRunId;
+        },
+        onError: () => undefined,
+      },
+    );
+    let killed: Promise<void> | undefined;
+    try {
+      await waitFor(() => childId !== undefined, 60_000);
+      // Killed once the child's first step (the analyst) has succeeded: the child is mid-way.
+      const childSub = client.runs.events.subscribe(
+        { workflowRunId: childId! },
+        { onData: ({ data }) => void (!killed && data.type === "step.completed" && data.stepIndex === 0 && (killed = kill9(first))), onError: () => undefined },
+      );
+      await waitFor(() => killed !== undefined, 60_000);
+      await killed;
+      childSub.unsubscribe();
+      const parentId = parentEvents[0]!.workflowRunId;
+      await startProcess(env);
+      await waitFor(async () => (await client.runs.get.query({ workflowRunId: parentId }).catch(() => null))?.run.status === "succeeded", 120_000);
+
+      const parent = await client.runs.get.query({ workflowRunId: parentId });
+      expect(parent.children.map((c) => [c.workflowRunId === childId, c.workflowKey, c.status])).toEqual([
+        [true, "analysis_code", "succeeded"],
+        [false, "parallel_review", "succeeded"],
+      ]);
+      const childEvents = (await collect(client.runs.events.subscribe({ workflowRunId: childId! }))).map((e) => e.data as WorkflowEvent);
+      expect(childEvents.map((e) => e.seq)).toEqual(childEvents.map((_, i) => i + 1));
+      // The child was continued by its parent, from its second step: the analyst's succeeded step never ran again.
+      expect(childEvents.filter((e) => e.type === "run.resumed")).toMatchObject([{ resumedBy: "parent", fromStepIndex: 1, previousStatus: "running" }]);
+      expect(childEvents.filter((e) => e.type === "step.started" && e.stepIndex === 0)).toHaveLength(1);
+      const parentLog = (await collect(client.runs.events.subscribe({ workflowRunId: parentId }))).map((e) => e.data as WorkflowEvent);
+      expect(parentLog.filter((e) => e.type === "run.resumed")).toMatchObject([{ resumedBy: "start-up", fromStepIndex: 0 }]);
+      expect(parentLog.filter((e) => e.type === "step.started" && e.stepIndex === 0).map((e) => e.type === "step.started" && e.childRunId)).toEqual([childId, childId]);
+    } finally {
+      parentSub.unsubscribe();
     }
   });
 });

@@ -35,6 +35,7 @@ class Fixture {
       },
       listRuns: () => Promise.reject(new Error("not used")),
       listSpans: () => Promise.reject(new Error("not used")),
+      listChildren: () => Promise.reject(new Error("not used")),
       lastSeqs: (ids) => {
         this.reads.lastSeqs++;
         return this.answer(new Map(ids.filter((id) => id === RUN).map((id) => [id, this.events.length])));

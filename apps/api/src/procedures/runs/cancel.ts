@@ -14,6 +14,7 @@ const REMOTE_CANCEL_TIMEOUT_MS = 30_000;
  * Aborts a running run (its model call included) and answers once it is recorded as finished; a run waiting
  * for approvals is cancelled at once (its pending approvals end `cancelled`). With several
  * instances, a run executing elsewhere is cancelled by the instance executing it (asked through the database).
+ * A sub-workflow run is cancelled through its parent (CONFLICT here).
  */
 export const cancelRun = operatorProcedure
   .input(cancelRunInput)
@@ -24,6 +25,8 @@ export const cancelRun = operatorProcedure
     const recorded = await runs.getRun(id);
     if (!recorded) throw new NotFoundError("run", id);
     if (terminalRunStatuses.has(recorded.run.status)) throw new ConflictError(`Run "${id}" is already ${recorded.run.status}.`);
+    // Its parent executes it, in the parent's process: cancelling the parent cancels it.
+    if (recorded.run.parentRunId !== null) throw new ConflictError(`Run "${id}" is a sub-workflow of run "${recorded.run.parentRunId}" (step ${recorded.run.parentStepIndex ?? "?"}); cancel the parent run, which cancels it.`);
     // Nothing executes a run waiting for approvals: it is cancelled where it is recorded.
     if (pausedRunStatuses.has(recorded.run.status) && (await ctx.services.runner.cancelPaused(id, new RunCancelledError(ctx.caller.name).message, ctx.caller.name))) {
       return { workflowRunId: id, status: "cancelled" as const };
