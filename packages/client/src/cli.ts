@@ -14,7 +14,7 @@ const usage = `usage: wf <command>
   wf run "<input>"             run the default workflow (one quoted argument)
   wf watch <workflowRunId>     follow a run (replays what already happened)
   wf runs [workflowKey]        recent runs
-  wf get <workflowRunId>       a run: status, steps (status, attempts, tokens), error or output
+  wf get <workflowRunId>       a run: status, steps (status, attempts, tokens), sub-workflow runs, error or output
   wf cancel <workflowRunId>    stop a running or pending run
   wf resume <workflowRunId> [--allow-new-version]
                                continue a failed, interrupted or cancelled run from its first unfinished step

@@ -62,7 +62,7 @@ describe("formatRun", () => {
   const run: RunDetails["run"] = {
     id: "r1", workflowRunId: "r1", workflowKey: "demo", versionHash: "h", status: "failed", input: "x", finalOutput: null, structuredOutput: null,
     error: { code: "MODEL_ERROR", message: "boom" }, conversationId: null, idempotencyKey: null, createdBy: "local", usage, createdAt: "2026-01-01T00:00:00.000Z",
-    startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:00:01.500Z", lastSeq: 5, traceId: null,
+    startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:00:01.500Z", lastSeq: 5, traceId: null, parentRunId: null, parentStepIndex: null,
   };
   const step = (over: Partial<RunDetails["steps"][number]>): RunDetails["steps"][number] => ({
     index: 0, name: "write", agentKey: "writer", stage: null, iteration: null, status: "succeeded", input: "x", output: "y", structuredOutput: null, error: null, skipReason: null,
@@ -87,5 +87,11 @@ describe("formatRun", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("shows a parent's sub-workflow runs, and a child's parent", () => {
+    const child = { workflowRunId: "c1", workflowKey: "analysis_code", status: "succeeded" as const, stepIndex: 0, finalOutput: "code", usage, createdAt: run.createdAt, startedAt: null, endedAt: null };
+    expect(formatRun({ run, steps: [], children: [child] })).toContain("sub-workflow runs (wf get <id> for each):\n  step 1: c1 (analysis_code) succeeded, 7 tokens (3 in / 4 out)\n");
+    expect(formatRun({ run: { ...run, parentRunId: "p1", parentStepIndex: 2 }, steps: [] })).toContain("\nsub-workflow of run p1 (step 3)\n");
   });
 });

@@ -101,12 +101,13 @@ type Usage = RunDetails["run"]["usage"];
 
 const tokens = (u: Usage) => `${u.totalTokens} tokens (${u.inputTokens} in / ${u.outputTokens} out)`;
 
-/** A recorded run as lines: status, each step with its status, attempts and usage, then the error or output. */
-export function formatRun({ run, steps, approvals = [] }: Pick<RunDetails, "run" | "steps"> & { approvals?: RunDetails["approvals"] }): string {
+/** A recorded run as lines: status, each step with its status, attempts and usage, its sub-workflow runs, then the error or output. */
+export function formatRun({ run, steps, approvals = [], children = [] }: Pick<RunDetails, "run" | "steps"> & { approvals?: RunDetails["approvals"]; children?: RunDetails["children"] }): string {
   const took = run.startedAt && run.endedAt ? ` in ${seconds(Date.parse(run.endedAt) - Date.parse(run.startedAt))}` : "";
   const lines = [
     `run ${run.workflowRunId} (${run.workflowKey}): ${run.status}${took}, ${tokens(run.usage)}`,
     `created ${run.createdAt}`,
+    ...(run.parentRunId ? [`sub-workflow of run ${run.parentRunId} (step ${(run.parentStepIndex ?? 0) + 1})`] : []),
     `input: ${run.input}`,
     steps.length === 0 ? "no steps started" : "steps:",
     ...steps.map((s) => {
@@ -114,6 +115,10 @@ export function formatRun({ run, steps, approvals = [] }: Pick<RunDetails, "run"
       return `  ${s.index + 1}. ${s.name} (${s.agentKey}) ${s.status}${detail}, ${s.attempts} attempt${s.attempts === 1 ? "" : "s"}, ${tokens(s.usage)}`;
     }),
   ];
+  if (children.length > 0) {
+    lines.push("sub-workflow runs (wf get <id> for each):");
+    for (const c of children) lines.push(`  step ${c.stepIndex + 1}: ${c.workflowRunId} (${c.workflowKey}) ${c.status}, ${tokens(c.usage)}`);
+  }
   if (approvals.length > 0) {
     lines.push("approvals:");
     for (const a of approvals) {
