@@ -2,7 +2,9 @@
 // with the SQLite recorder (every event committed before it is delivered), at 2, 10 and 50 steps, plus the
 // fixed cost of a run on SQLite (create + first transaction). One process, a zero-latency scripted model,
 // interleaved rounds; medians. Prints each figure beside its target and writes bench/results/durable-step.json.
-// Usage: npx tsx bench/durable-step/index.ts [rounds, default 8]
+// With BENCH_PG_URL (a PostgreSQL server that may create databases) it also compares, at 10 steps, the
+// recorder's PostgreSQL writes through Prisma with its direct writes (named prepared statements on the pool).
+// Usage: [BENCH_PG_URL=postgres://…] npx tsx bench/durable-step/index.ts [rounds, default 8]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +14,7 @@ import { Runner } from "@openai/agents";
 import { WorkflowRunner, type RunRecorder } from "@workflows/core";
 import { InMemoryRunRecorder } from "@workflows/core/testing";
 import { openDatabase, PrismaRunRecorder } from "@workflows/db";
+import { createTestDatabase } from "@workflows/db/testing";
 import { catalog, chainKey, modelProvider, registry } from "../lib/chain";
 import { fmt, summarize } from "../lib/stats";
 
@@ -84,6 +87,21 @@ async function runCost(): Promise<number> {
 for (const steps of SIZES) for (const side of Object.keys(sides) as Side[]) for (let i = 0; i < 3; i++) await timeRun(sides[side], steps);
 for (let i = 0; i < 30; i++) await runCost();
 
+// PostgreSQL (optional): the same streamed 10-step run, writes through Prisma vs direct.
+const pgServer = process.env.BENCH_PG_URL || undefined;
+// createTestDatabase reads the server from TEST_PG_URL.
+if (pgServer) process.env.TEST_PG_URL = pgServer;
+const pgDatabase = pgServer ? await createTestDatabase("postgres") : null;
+const pgDb = pgDatabase ? await openDatabase({ url: pgDatabase.url }) : null;
+const pgSides = pgDb
+  ? {
+      "pg-prisma": streamedOn(() => new PrismaRunRecorder(pgDb.prisma, { writes: "prisma" })),
+      "pg-direct": streamedOn(() => new PrismaRunRecorder(pgDb.prisma)),
+    }
+  : {};
+type PgSide = keyof typeof pgSides;
+for (const side of Object.keys(pgSides) as PgSide[]) for (let i = 0; i < 5; i++) await timeRun(pgSides[side]!, 10);
+
 const samples = new Map<string, number[]>();
 const add = (key: string, value: number) => samples.set(key, [...(samples.get(key) ?? []), value]);
 const costs: number[] = [];
@@ -92,6 +110,7 @@ for (let r = 0; r < ROUNDS; r++) {
     for (const side of Object.keys(sides) as Side[]) for (let i = 0; i < runsPer(steps); i++) add(`${side}:${steps}`, await timeRun(sides[side], steps));
   }
   for (let i = 0; i < 25; i++) costs.push(await runCost());
+  for (const side of Object.keys(pgSides) as PgSide[]) for (let i = 0; i < runsPer(10); i++) add(`${side}:10`, await timeRun(pgSides[side]!, 10));
 }
 await sqliteRecorder.flush();
 
@@ -115,6 +134,15 @@ console.log(`  runner in memory / SDK streamed: ${ratios.join("   ")}   target <
 const cost = summarize(costs);
 console.log(`  run cost on SQLite (createRun + first transaction, 10 step rows): median ${fmt(cost.median)} ms  p95 ${fmt(cost.p95)} ms   target <= ${TARGET_RUN_COST_MS} ms`);
 
+const pgTable: Record<string, { median: number; p95: number; n: number }> = {};
+for (const side of Object.keys(pgSides) as PgSide[]) {
+  const s = summarize(samples.get(`${side}:10`) ?? []);
+  pgTable[side] = { median: s.median, p95: s.p95, n: samples.get(`${side}:10`)?.length ?? 0 };
+}
+if (pgDb) {
+  console.log(`  runner streamed, PostgreSQL, 10 steps, median per step: writes through Prisma ${fmt(pgTable["pg-prisma"]!.median)} ms   direct (named prepared statements) ${fmt(pgTable["pg-direct"]!.median)} ms`);
+}
+
 const out = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "results", "durable-step.json");
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(
@@ -128,6 +156,7 @@ fs.writeFileSync(
       perStepMs: table,
       targets: { sqlitePerStepMs: TARGET_DURABLE_MS, runCostMs: TARGET_RUN_COST_MS, runnerOverSdk: 1.05 },
       runCostMs: { median: cost.median, p95: cost.p95, n: costs.length },
+      ...(pgDb ? { postgresPerStepMs10Steps: pgTable } : {}),
     },
     null,
     2,
@@ -137,4 +166,6 @@ console.log(`  written: ${path.relative(process.cwd(), out)}`);
 
 await sqliteRecorder.close();
 await db.close();
+await pgDb?.close();
+await pgDatabase?.drop();
 fs.rmSync(dir, { recursive: true, force: true });

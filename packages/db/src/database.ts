@@ -79,6 +79,12 @@ async function openSqlite(location: SqliteLocation, options: OpenDatabaseOptions
   };
 }
 
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+/** The pool under a PostgreSQL client `openDatabase` opened. */
+export function poolOf(prisma: PrismaClient): pg.Pool | undefined {
+  return pools.get(prisma);
+}
+
 async function openPostgres(location: PostgresLocation, options: OpenDatabaseOptions): Promise<Database> {
   const migrations = await migrateDatabase(location.url, options.migrationsDir ? { migrationsDir: options.migrationsDir } : {});
   const pool = new pg.Pool({
@@ -93,6 +99,7 @@ async function openPostgres(location: PostgresLocation, options: OpenDatabaseOpt
   pool.on("error", () => undefined);
   const prisma = withSqliteShapedRows(new PostgresPrismaClient({ adapter: new PrismaPg(pool) }));
   allowConcurrentWork(prisma);
+  pools.set(prisma, pool);
   let closed = false;
   return {
     prisma,

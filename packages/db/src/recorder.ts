@@ -21,6 +21,8 @@ import { storedNotifications } from "./notifications";
 import { getRun } from "./queries";
 import { GuardFailure, PrismaRunWriter, UniqueViolation, type RunWriter } from "./runWriter";
 import { sqliteConnectionsOf } from "./sqliteConnections";
+import { PgRunWriter } from "./pgRunWriter";
+import { poolOf } from "./database";
 
 /** Called after each commit, once per run whose events it stored. */
 export type StoredListener = (workflowRunId: string, lastSeq: number) => void;
@@ -38,6 +40,12 @@ export type PrismaRunRecorderOptions = {
    * notification arrives exactly when the events are visible), signed with this sender id.
    */
   announceAs?: string;
+  /**
+   * `direct` (default): on a database `openDatabase` opened, writes skip Prisma (SQLite: better-sqlite3 on a
+   * connection of its own; PostgreSQL: named prepared statements on the pool). `prisma`: everything through
+   * Prisma (for comparisons).
+   */
+  writes?: "direct" | "prisma";
 };
 
 type Pending<T> = { item: T; resolve: () => void; reject: (error: unknown) => void };
@@ -89,7 +97,7 @@ export class PrismaRunRecorder implements RunRecorder {
 
   constructor(prisma: PrismaClient, options: PrismaRunRecorderOptions = {}) {
     this.#prisma = prisma;
-    this.#writer = sqliteConnectionsOf(prisma)?.writer ?? new PrismaRunWriter(prisma);
+    this.#writer = writerFor(prisma, options.writes ?? "direct");
     this.#maxBatch = Math.max(1, options.maxBatchSize ?? 500);
     this.#owner = options.owner ?? null;
     this.#announceAs = options.announceAs ?? null;
@@ -395,6 +403,13 @@ export class PrismaRunRecorder implements RunRecorder {
       throw storageError(what, error);
     }
   }
+}
+
+function writerFor(prisma: PrismaClient, writes: "direct" | "prisma"): RunWriter {
+  const viaPrisma = new PrismaRunWriter(prisma);
+  if (writes === "prisma") return viaPrisma;
+  const pool = poolOf(prisma);
+  return sqliteConnectionsOf(prisma)?.writer ?? (pool ? new PgRunWriter(pool, viaPrisma) : viaPrisma);
 }
 
 /** The run an idempotency key already names, unless it was made for another workflow or input. */
