@@ -3,7 +3,7 @@
 import type pg from "pg";
 import type { Prisma } from "./client";
 import type { RunRow } from "./mapping";
-import { GuardFailure, PrismaRunWriter, UniqueViolation, type RunSeq, type RunWriter } from "./runWriter";
+import { GuardFailure, UniqueViolation, type PrismaRunWriter, type RunSeq, type RunWriter } from "./runWriter";
 import { insertRuns } from "./sql";
 
 /** Statement texts vary with a batch's row counts; past this many, new texts go unnamed. */
