@@ -8,11 +8,15 @@ import { insertRuns } from "./sql";
 
 /** Statement texts vary with a batch's row counts; past this many, new texts go unnamed. */
 const MAX_NAMED = 512;
+/**
+ * One name per statement text for the whole process: a pooled connection serves every writer of the pool,
+ * and PostgreSQL refuses a name prepared on it for another text.
+ */
+const names = new Map<string, string>();
 
 export class PgRunWriter implements RunWriter {
   readonly #pool: pg.Pool;
   readonly #prisma: PrismaRunWriter;
-  readonly #names = new Map<string, string>();
 
   constructor(pool: pg.Pool, prisma: PrismaRunWriter) {
     this.#pool = pool;
@@ -60,10 +64,10 @@ export class PgRunWriter implements RunWriter {
 
   #config(statement: Prisma.Sql): pg.QueryConfig {
     const text = statement.text;
-    let name = this.#names.get(text);
-    if (name === undefined && this.#names.size < MAX_NAMED) {
-      name = `wf_${this.#names.size}`;
-      this.#names.set(text, name);
+    let name = names.get(text);
+    if (name === undefined && names.size < MAX_NAMED) {
+      name = `wf_batch_${names.size}`;
+      names.set(text, name);
     }
     const values = statement.values.map((v) => (v instanceof Date ? v.toISOString() : v));
     return name === undefined ? { text, values } : { name, text, values };
