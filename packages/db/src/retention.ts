@@ -43,6 +43,8 @@ const finishedBefore = (before: Date) => Prisma.sql`"status" IN (${finished}) AN
 /** The rows of `runs` (their ids) and of every table keyed by run. */
 async function deleteRows(tx: Pick<PrismaClient, "$executeRaw">, runs: Prisma.Sql): Promise<DeletedCounts> {
   // Children first and each on its own, so the counts say what went (a cascade would hide them).
+  // Approvals of paused steps (a finished run's are all decided); not counted yet.
+  await tx.$executeRaw`DELETE FROM "WorkflowRunApproval" WHERE "runId" IN (${runs})`;
   const spans = await tx.$executeRaw`DELETE FROM "TraceSpan" WHERE "runId" IN (${runs})`;
   const events = await tx.$executeRaw`DELETE FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})`;
   const steps = await tx.$executeRaw`DELETE FROM "WorkflowRunStep" WHERE "runId" IN (${runs})`;
@@ -57,7 +59,8 @@ async function deleteRows(tx: Pick<PrismaClient, "$executeRaw">, runs: Prisma.Sq
  */
 async function deleteSqlite(prisma: PrismaClient, ids: string[], guard: Prisma.Sql): Promise<DeletedCounts> {
   const runs = Prisma.sql`SELECT "id" FROM "WorkflowRun" WHERE "id" IN (${Prisma.join(ids)}) AND ${guard}`;
-  const [spans, events, steps, deleted] = await prisma.$transaction([
+  const [, spans, events, steps, deleted] = await prisma.$transaction([
+    prisma.$executeRaw`DELETE FROM "WorkflowRunApproval" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "TraceSpan" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRunStep" WHERE "runId" IN (${runs})`,
