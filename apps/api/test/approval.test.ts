@@ -1,9 +1,7 @@
-import { TRPCClientError } from "@trpc/client";
 import type { WorkflowEvent } from "@workflows/core";
 import { openDatabase } from "@workflows/db";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { AppRouter } from "../src/router";
-import { collect, isEnd, sseClient, startTestServer, tempDir, waitFor } from "./harness";
+import { collect, isEnd, rejection, sseClient, startTestServer, tempDir, waitFor } from "./harness";
 import { freePort, kill9, killChildren, startProcess } from "./processes";
 
 const tmp = tempDir();
@@ -16,14 +14,6 @@ afterAll(() => tmp.remove());
 
 const REQUEST = "Please refund 49 for order A-7, it arrived broken";
 
-async function rejection(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TRPCClientError)) throw new Error(`expected a TRPCClientError, got ${String(error)}`);
-  return error as TRPCClientError<AppRouter>;
-}
 
 let n = 0;
 async function server(durability: Parameters<typeof startTestServer>[0]["durability"] = {}) {

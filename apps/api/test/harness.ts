@@ -1,5 +1,5 @@
 import type { ModelProvider } from "@openai/agents";
-import { createTRPCClient, createTRPCUntypedClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
+import { createTRPCClient, createTRPCUntypedClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError, wsLink, type TRPCClient } from "@trpc/client";
 import type { ModelConfig } from "@workflows/agents";
 import { isTerminalEvent, type WorkflowEvent } from "@workflows/core";
 import { testDatabaseFamily } from "@workflows/db/testing";
@@ -184,4 +184,14 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The TRPCClientError `promise` rejects with; throws when it resolves or rejects with anything else. */
+export async function rejection(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof TRPCClientError)) throw new Error(`expected a TRPCClientError, got ${String(error)}`);
+  return error as TRPCClientError<AppRouter>;
 }
