@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Runner, type ModelProvider } from "@openai/agents";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
 import { discoverWorkflows, InProcessAdmission, RunCancelledError, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { ApiKeyStore, getRun, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, ServerInstances } from "@workflows/db";
+import { ApiKeyStore, deleteRun, getRun, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, runLastSeqs, ServerInstances } from "@workflows/db";
 import { ApiKeys } from "./auth/apiKeys";
 import { Gate, type AuthConfig } from "./auth/gate";
 import type { RunStore, Services } from "./context";
@@ -11,10 +11,13 @@ import type { Logger } from "./logger";
 import { ActiveRuns } from "./runs/activeRuns";
 import { redactingRecorder, redactingSession } from "./redaction/redactingStorage";
 import { Redactor } from "./redaction/redactor";
+import { ApprovalDeadlines } from "./runs/approvalDeadlines";
 import { executeQueuedRun } from "./runs/queuedRun";
 import type { OtlpConfig } from "./telemetry/otlpExport";
 import { createTelemetry } from "./telemetry/telemetry";
 import { Recovery } from "./runs/recovery";
+import { RetentionSweeper, type RetentionConfig } from "./runs/retention";
+import { RunBroadcaster } from "./runs/runBroadcaster";
 
 export type ServicesOptions = {
   logger: Logger;
@@ -39,6 +42,8 @@ export type ServicesOptions = {
   redactor?: Redactor;
   /** OTLP trace export (`OTEL_EXPORTER_OTLP_*`); default none: nothing is sent. */
   otlp?: OtlpConfig | null;
+  /** RUN_RETENTION_DAYS: delete old finished runs periodically. Default none: runs are kept forever. */
+  retention?: RetentionConfig | null;
 };
 
 const defaultDurability: DurabilityConfig = {
@@ -83,7 +88,12 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const registry = WorkflowRegistry.create({ workflows: opts.workflows ?? (await discoverWorkflows()), catalog });
   const modelProvider = opts.modelProvider ?? createModelProvider(opts.model);
   const admission = new InProcessAdmission(durability.maxConcurrentRuns);
-  let eventSubscribers = 0;
+  // Reads through `runs` (below), so that a wrapper placed on `runs.listEvents` sees the broadcaster's reads too.
+  const broadcaster = new RunBroadcaster({
+    read: (id, o) => runs.listEvents(id, o),
+    lastSeqs: (ids) => runs.lastSeqs(ids),
+    onError: (err, workflowRunId) => logger.warn({ err, workflowRunId }, "reading stored events for live followers failed"),
+  });
   const telemetry = createTelemetry({
     logger,
     otlp: opts.otlp ?? null,
@@ -92,40 +102,49 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     workflowKeys: registry.list().map((w) => w.key),
     agentKeys: catalog.keys(),
     admission,
-    eventSubscribers: () => eventSubscribers,
+    // Every live follower of a run's events (streams, waits) is a subscriber of the broadcaster.
+    eventSubscribers: () => broadcaster.subscribers,
   });
+  // Built once the services exist (below); the runner's observer reaches it through this holder.
+  const deadlines: { current?: ApprovalDeadlines } = {};
   const runner = new WorkflowRunner({
     registry,
     catalog,
     modelProvider,
     recorder: redactingRecorder(recorder, redactor),
     admission,
-    observe: telemetry.observe,
+    observe: (event) => {
+      telemetry.observe(event);
+      // A run that paused here with a deadline gets its timer now, not at the next sweep.
+      if (event.type === "run.awaiting_approval" && event.deadlineAt !== null) deadlines.current?.schedule(event.workflowRunId, event.deadlineAt);
+    },
     observeSpan: telemetry.observeSpan,
     retry: { maxAttempts: durability.stepMaxAttempts, initialDelayMs: durability.stepRetryBaseDelayMs },
     stepTimeoutMs: durability.stepTimeoutMs,
   });
   const activeRuns = new ActiveRuns();
+  const retention = opts.retention ? new RetentionSweeper(db, opts.retention, logger) : null;
 
   const runs: RunStore = {
     getRun: (id) => getRun(db.prisma, id),
     listRuns: (query) => listRuns(db.prisma, query),
     listEvents: (id, o) => listEvents(db.prisma, id, o),
     listSpans: (id) => listSpans(db.prisma, id),
-    // Every live follower of a run's events (streams, waits) listens here: that is the subscriber gauge.
+    lastSeqs: (ids) => runLastSeqs(db.prisma, ids),
     onStored: (listener) => {
-      eventSubscribers++;
       const local = recorder.onStored(listener);
       const remote = shared?.notifications.onStored(listener);
-      let subscribed = true;
       return () => {
-        if (subscribed) eventSubscribers--;
-        subscribed = false;
         local();
         remote?.();
       };
     },
+    subscribe: (id, afterSeq) => broadcaster.subscribe(id, afterSeq),
   };
+  // The live feed: this instance's commits hand their events on as they are; another instance's (PostgreSQL
+  // NOTIFY) are read once per run and handed on the same way.
+  recorder.onStored((id, _lastSeq, events) => broadcaster.publish(id, events));
+  shared?.notifications.onStored((id, lastSeq) => broadcaster.announce(id, lastSeq));
   shared?.notifications.onCancel((id, by) => void activeRuns.abort(id, new RunCancelledError(by)));
 
   let draining: Promise<void> | undefined;
@@ -137,6 +156,8 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       queueStopped = shared?.queue.stop(opts.shutdownGraceMs + 10_000).catch((err: unknown) => logger.warn({ err }, "run queue did not stop cleanly"));
       // `recovery` is declared below; drain only runs once createServices has built it.
       await recovery.stop();
+      await retention?.stop();
+      deadlines.current?.stop();
       if (activeRuns.size === 0) return;
       logger.info({ activeRuns: activeRuns.size, graceMs: opts.shutdownGraceMs }, "waiting for in-flight runs");
       if (await activeRuns.drain(opts.shutdownGraceMs)) return;
@@ -163,6 +184,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       // Runs this server still owns (none after a clean drain) become orphans for the others at once.
       await instances.deregister();
       await shared?.notifications.close();
+      broadcaster.close();
       await db.close();
     })());
 
@@ -182,6 +204,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     runner,
     ...(shared ? { queue: shared.queue } : {}),
     runs,
+    liveEvents: broadcaster,
     activeRuns,
     keys,
     gate,
@@ -190,6 +213,13 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     chatRunner: new Runner({ modelProvider, workflowName: "chat" }),
     openSession: (conversationId) => redactingSession(new PrismaSession(db.prisma, conversationId), redactor),
     markInterrupted: (ids, reason) => recorder.markInterrupted(ids, reason),
+    // The run's last writes (spans after its end event) land before its rows go.
+    deleteRun: async (id) => {
+      await recorder.flush();
+      return await deleteRun(db, id);
+    },
+    retention,
+    pausedRuns: () => recorder.pausedRuns(),
     ...(shared
       ? {
           requestCancel: (id: string, by: string) => shared.notifications.requestCancel(shared.pool, id, by),
@@ -204,9 +234,17 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     },
     close,
   };
-  const recovery = new Recovery(services, { liveness: instances, resume: durability.resumeOnStart, intervalMs: durability.heartbeatIntervalMs });
+  const approvalDeadlines = new ApprovalDeadlines(services);
+  deadlines.current = approvalDeadlines;
+  const recovery = new Recovery(services, {
+    liveness: instances,
+    resume: durability.resumeOnStart,
+    intervalMs: durability.heartbeatIntervalMs,
+    sweepPaused: () => approvalDeadlines.sweep(),
+  });
   try {
     await recovery.start();
+    retention?.start();
     await shared?.queue.work(durability.maxConcurrentRuns, (id, parentSpanId) => executeQueuedRun(services, (runId) => instances.isOrphaned(runId), id, parentSpanId));
   } catch (error) {
     await close();

@@ -1,13 +1,15 @@
 import type { IncomingMessage } from "node:http";
 import type { ModelProvider, Runner, Session } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
-import type { CreatedRun, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
+import type { DeleteRunResult, PruneResult } from "@workflows/db";
+import type { ApprovalRecord, CreatedRun, DecideInput, DecisionOutcome, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { ApiKeys } from "./auth/apiKeys";
 import type { Gate } from "./auth/gate";
 import type { Caller } from "./auth/roles";
 import type { Logger } from "./logger";
 import type { Redactor } from "./redaction/redactor";
 import type { ActiveRuns } from "./runs/activeRuns";
+import type { LiveSubscription, RunBroadcaster } from "./runs/runBroadcaster";
 import type { Telemetry } from "./telemetry/telemetry";
 
 /** What the API needs from the workflow registry. */
@@ -24,6 +26,13 @@ export interface RunStarter {
     opts?: { conversationId?: string | null; idempotencyKey?: string | null; createdBy?: string | null; signal?: AbortSignal; trace?: TraceContext },
   ): Promise<{ created: true; workflowRunId: string; done: Promise<unknown> } | { created: false; workflowRunId: string }>;
   resume(workflowRunId: string, opts: ResumeOptions): Promise<ResumedRun>;
+  /** Records a decision on a pending approval of a paused run (see WorkflowRunner.decide). */
+  decide(workflowRunId: string, input: DecideInput): Promise<DecisionOutcome>;
+  /** Expires approvals past their deadline; null when none was due. */
+  expireApprovals(workflowRunId: string, now?: Date): Promise<{ complete: boolean; expired: string[] } | null>;
+  /** Cancels a run waiting for approvals; false when it is not waiting. */
+  cancelPaused(workflowRunId: string, reason: string, decidedBy: string): Promise<boolean>;
+  listApprovals(workflowRunId: string): Promise<ApprovalRecord[]>;
   /** The key of the workflow marked `default: true`; NotFoundError when there is none. */
   defaultKey(): string;
 }
@@ -37,8 +46,15 @@ export interface RunStore {
   listRuns(query: RunListQuery): Promise<{ items: RunRecord[]; nextCursor: string | null }>;
   listEvents(workflowRunId: string, opts: { afterSeq: number; limit: number }): Promise<WorkflowEvent[]>;
   listSpans(workflowRunId: string): Promise<SpanRecord[]>;
+  /** The stored lastSeq of each of these runs that exists, in one read. */
+  lastSeqs(workflowRunIds: readonly string[]): Promise<Map<string, number>>;
   /** Calls `listener` after events of a run are durably stored. Returns the unsubscribe function. */
   onStored(listener: (workflowRunId: string, lastSeq: number) => void): () => void;
+  /**
+   * Registers a live follower of the run after `afterSeq` with the run's broadcaster (one reader per run, see
+   * `followRun`); the follower must `close()` it.
+   */
+  subscribe(workflowRunId: string, afterSeq: number): LiveSubscription;
 }
 
 export type ServiceInfo = {
@@ -65,6 +81,8 @@ export type Services = {
   /** Several instances (PostgreSQL): new runs go through this queue to whichever instance has a free slot. Absent on SQLite. */
   queue?: RunQueue;
   runs: RunStore;
+  /** The per-run broadcaster live followers are fed from (`runs.subscribe`); its stats are for diagnostics. */
+  liveEvents: RunBroadcaster;
   activeRuns: ActiveRuns;
   /** API keys in the database. */
   keys: ApiKeys;
@@ -82,6 +100,12 @@ export type Services = {
   requestCancel?(workflowRunId: string, by: string): Promise<void>;
   /** With a queue: records a run still waiting in it as cancelled; false when an instance already started it. */
   cancelQueued?(workflowRunId: string, by: string): Promise<boolean>;
+  /** Deletes a finished run with every row keyed by it (`runs.delete`). */
+  deleteRun(workflowRunId: string): Promise<DeleteRunResult>;
+  /** RUN_RETENTION_DAYS: the periodic sweep of old finished runs; null when runs are kept forever. */
+  retention: { sweep(now?: Date): Promise<PruneResult> } | null;
+  /** Runs waiting for approvals, with their pending count and earliest deadline (start-up sweeps). */
+  pausedRuns(): Promise<{ workflowRunId: string; pending: number; deadlineAt: string | null }[]>;
   /** Records runs interrupted from outside their execution (a `run.interrupted` event each); returns those it changed. */
   markInterrupted(workflowRunIds: readonly string[], reason: string): Promise<string[]>;
   /**

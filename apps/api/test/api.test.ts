@@ -2,7 +2,7 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "../src/router";
 import { testDatabaseKind } from "@workflows/db/testing";
-import { startTestServer, tempDir, type TestServer } from "./harness";
+import { rejection, startTestServer, tempDir, type TestServer } from "./harness";
 
 let t: TestServer;
 const tmp = tempDir();
@@ -14,14 +14,6 @@ afterAll(async () => {
   await tmp.remove();
 });
 
-async function rejection(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TRPCClientError)) throw new Error(`expected a TRPCClientError, got ${String(error)}`);
-  return error as TRPCClientError<AppRouter>;
-}
 
 describe("health", () => {
   it("reports version, database kind and model provider", async () => {

@@ -1,5 +1,5 @@
 import type { ModelProvider } from "@openai/agents";
-import { createTRPCClient, createTRPCUntypedClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
+import { createTRPCClient, createTRPCUntypedClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError, wsLink, type TRPCClient } from "@trpc/client";
 import type { ModelConfig } from "@workflows/agents";
 import { isTerminalEvent, type WorkflowEvent } from "@workflows/core";
 import { testDatabaseFamily } from "@workflows/db/testing";
@@ -71,6 +71,8 @@ export type TestServerOptions = {
   edge?: Pick<Parameters<typeof createServer>[1], "allowedOrigins" | "allowedHosts" | "readinessTimeoutMs" | "metrics">;
   /** OTLP trace export; default none. */
   otlp?: Parameters<typeof createServices>[0]["otlp"];
+  /** RUN_RETENTION_DAYS; default none (runs kept forever). */
+  retention?: Parameters<typeof createServices>[0]["retention"];
 };
 
 /** A client of a server at `url`, subscriptions over SSE. */
@@ -124,6 +126,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     ...(opts.auth ? { auth: opts.auth } : {}),
     ...(opts.redactor ? { redactor: opts.redactor } : {}),
     ...(opts.otlp ? { otlp: opts.otlp } : {}),
+    ...(opts.retention ? { retention: opts.retention } : {}),
   });
   const server = await createServer(services, { port: 0, host: "127.0.0.1", ...opts.edge });
   const wsClient = createWSClient({ url: server.url.replace(/^http/, "ws"), WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });
@@ -181,4 +184,14 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The TRPCClientError `promise` rejects with; throws when it resolves or rejects with anything else. */
+export async function rejection(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof TRPCClientError)) throw new Error(`expected a TRPCClientError, got ${String(error)}`);
+  return error as TRPCClientError<AppRouter>;
 }

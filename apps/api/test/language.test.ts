@@ -1,9 +1,7 @@
-import { TRPCClientError } from "@trpc/client";
 import { startFakeOpenAI, type FakeOpenAI } from "@workflows/agents/testing";
 import { defineWorkflow, type WorkflowEvent } from "@workflows/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { AppRouter } from "../src/router";
-import { collect, isEnd, startTestServer, tempDir, type TestServer } from "./harness";
+import { collect, isEnd, rejection, startTestServer, tempDir, type TestServer } from "./harness";
 
 const tmp = tempDir();
 const open: { close(): Promise<void> }[] = [];
@@ -44,14 +42,6 @@ async function withFake(maxConcurrentRuns: number): Promise<{ fake: FakeOpenAI; 
   return { fake, t, release };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TRPCClientError)) throw new Error(`expected a TRPCClientError, got ${String(error)}`);
-  return error as TRPCClientError<AppRouter>;
-}
 
 describe("a parallel stage over HTTP, through the real OpenAI provider", () => {
   it("puts its three branch requests in flight at once, records each branch as a step, then reduces", async () => {

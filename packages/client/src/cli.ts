@@ -18,6 +18,9 @@ const usage = `usage: wf <command>
   wf cancel <workflowRunId>    stop a running or pending run
   wf resume <workflowRunId> [--allow-new-version]
                                continue a failed, interrupted or cancelled run from its first unfinished step
+  wf approve <workflowRunId> [--approval <id>] [--reject [--reason <text>]]
+                               decide on a tool call the run waits for (the only pending one unless --approval),
+                               then follow the run as it continues
 env: WORKFLOWS_URL (default http://127.0.0.1:3000/trpc), WORKFLOWS_API_KEY (sent as a Bearer token)
 Ctrl-C while following a run stops watching (exit 130); the run goes on. If the server goes away
 while following, wf says so and follows the run again when the server is back (it resumes runs
@@ -132,6 +135,23 @@ async function main(client: WorkflowsClient, argv: string[]): Promise<number> {
       write(`run ${workflowRunId} (${before.run.status}) resumed from step ${resumed.fromStepIndex + 1}\n`);
       return follow((h) => client.runs.events.subscribe({ workflowRunId, lastEventId: `${workflowRunId}:${before.run.lastSeq}` }, h));
     }
+    case "approve": {
+      const [workflowRunId, ...flags] = args;
+      if (!workflowRunId) throw new UsageError("wf approve <workflowRunId> [--approval <id>] [--reject [--reason <text>]]");
+      const options = parseApproveFlags(flags);
+      const before = await client.runs.get.query({ workflowRunId });
+      const pending = before.approvals.filter((a) => a.status === "pending");
+      let approvalId = options.approvalId;
+      if (!approvalId) {
+        if (pending.length === 0) throw new UsageError(`run ${workflowRunId} (${before.run.status}) has no pending approval`);
+        if (pending.length > 1) throw new UsageError(`run ${workflowRunId} waits for ${pending.length} approvals; name one with --approval: ${pending.map((a) => `${a.approvalId} (${a.toolName})`).join(", ")}`);
+        approvalId = pending[0]!.approvalId;
+      }
+      const decided = await client.runs.approve.mutate({ workflowRunId, approvalId, approved: !options.reject, ...(options.reason ? { reason: options.reason } : {}) });
+      write(`approval ${approvalId} ${decided.approved ? "approved" : "rejected"} by ${decided.decidedBy}; run ${workflowRunId} ${decided.resumed ? "continues" : "still waits for other approvals"}\n`);
+      if (!decided.resumed) return 0;
+      return follow((h) => client.runs.events.subscribe({ workflowRunId, lastEventId: `${workflowRunId}:${before.run.lastSeq}` }, h));
+    }
     case undefined:
     case "help":
     case "--help":
@@ -143,6 +163,27 @@ async function main(client: WorkflowsClient, argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** `--approval <id>`, `--reject`, `--reason <text...>` (the reason may be several words). */
+function parseApproveFlags(flags: string[]): { approvalId?: string; reject: boolean; reason?: string } {
+  const out: { approvalId?: string; reject: boolean; reason?: string } = { reject: false };
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i];
+    if (flag === "--approval") {
+      const id = flags[++i];
+      if (!id) throw new UsageError("--approval needs an approval id");
+      out.approvalId = id;
+    } else if (flag === "--reject") out.reject = true;
+    else if (flag === "--reason") {
+      const words: string[] = [];
+      while (i + 1 < flags.length && !flags[i + 1]!.startsWith("--")) words.push(flags[++i]!);
+      if (words.length === 0) throw new UsageError("--reason needs a text");
+      out.reason = words.join(" ");
+    } else throw new UsageError(`unknown option ${flag}`);
+  }
+  if (out.reason !== undefined && !out.reject) throw new UsageError("--reason goes with --reject");
+  return out;
+}
 
 /** The innermost cause's message (e.g. "connect ECONNREFUSED 127.0.0.1:3000" under "fetch failed"). */
 function rootCause(error: Error): string {

@@ -35,6 +35,17 @@ describe("RunPrinter", () => {
     expect(text).toContain("● [2/2] write (writer) in revise pass 2\n");
   });
 
+  it("shows a pending approval with its id, tool and arguments, and keeps following through the pause", () => {
+    const requested = ev({ type: "step.approval_requested", stepIndex: 0, stepName: "write", approvalId: "ap-1", agentKey: "billing_specialist", toolName: "issue_refund", arguments: '{"amount":49}', deadlineAt: null, usage });
+    const paused = ev({ type: "run.awaiting_approval", stepIndex: 0, approvalIds: ["ap-1"], deadlineAt: null, usage });
+    const resolved = ev({ type: "step.approval_resolved", stepIndex: 0, stepName: "write", approvalId: "ap-1", toolName: "issue_refund", approved: false, expired: false, reason: "too much", decidedBy: "local" });
+    const { text, code } = printAll([started, stepStarted, requested, paused, resolved]);
+    expect(code).toBeNull();
+    expect(text).toContain('⏸ write waits for approval ap-1: billing_specialist wants issue_refund({"amount":49})');
+    expect(text).toContain("wf approve r1 --approval ap-1");
+    expect(text).toContain("✗ approval ap-1 (issue_refund) rejected by local: too much");
+  });
+
   it("prints the final output after the success line when nothing was streamed", () => {
     const { text } = printAll([started, stepStarted, stepDone, runDone]);
     expect(text).toMatch(/✓ run r1 succeeded in 0\.0s, 7 tokens\n\nHello world\n$/);

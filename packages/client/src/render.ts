@@ -76,6 +76,17 @@ export class RunPrinter {
       case "run.interrupted":
         this.#line(`✗ run ${event.workflowRunId} interrupted: ${event.reason}`);
         return 1;
+      case "step.approval_requested":
+        this.#line(`⏸ ${event.stepName} waits for approval ${event.approvalId}: ${event.agentKey} wants ${event.toolName}(${event.arguments})${event.deadlineAt ? `, until ${event.deadlineAt}` : ""}`);
+        this.#line(`  decide: wf approve ${event.workflowRunId} --approval ${event.approvalId}   (or --reject --reason "…")`);
+        return null;
+      case "step.approval_resolved":
+        this.#line(`${event.approved ? "✓" : "✗"} approval ${event.approvalId} (${event.toolName}) ${event.expired ? "expired" : event.approved ? "approved" : "rejected"} by ${event.decidedBy}${event.reason ? `: ${event.reason}` : ""}`);
+        return null;
+      case "run.awaiting_approval":
+        // Not an end: the run continues once decided, and this stream with it.
+        this.#line(`⏸ run ${event.workflowRunId} waits for ${event.approvalIds.length === 1 ? "an approval" : `${event.approvalIds.length} approvals`} (still watching; Ctrl-C leaves it waiting)`);
+        return null;
       case "run.resumed":
         this.#line(`▶ run ${event.workflowRunId} resumed from step ${event.fromStepIndex + 1} (${event.resumedBy}; was ${event.previousStatus})`);
         return null;
@@ -91,7 +102,7 @@ type Usage = RunDetails["run"]["usage"];
 const tokens = (u: Usage) => `${u.totalTokens} tokens (${u.inputTokens} in / ${u.outputTokens} out)`;
 
 /** A recorded run as lines: status, each step with its status, attempts and usage, then the error or output. */
-export function formatRun({ run, steps }: Pick<RunDetails, "run" | "steps">): string {
+export function formatRun({ run, steps, approvals = [] }: Pick<RunDetails, "run" | "steps"> & { approvals?: RunDetails["approvals"] }): string {
   const took = run.startedAt && run.endedAt ? ` in ${seconds(Date.parse(run.endedAt) - Date.parse(run.startedAt))}` : "";
   const lines = [
     `run ${run.workflowRunId} (${run.workflowKey}): ${run.status}${took}, ${tokens(run.usage)}`,
@@ -103,6 +114,13 @@ export function formatRun({ run, steps }: Pick<RunDetails, "run" | "steps">): st
       return `  ${s.index + 1}. ${s.name} (${s.agentKey}) ${s.status}${detail}, ${s.attempts} attempt${s.attempts === 1 ? "" : "s"}, ${tokens(s.usage)}`;
     }),
   ];
+  if (approvals.length > 0) {
+    lines.push("approvals:");
+    for (const a of approvals) {
+      const decided = a.status === "pending" ? `pending${a.deadlineAt ? ` until ${a.deadlineAt}` : ""}` : `${a.status}${a.decidedBy ? ` by ${a.decidedBy}` : ""}${a.reason ? `: ${a.reason}` : ""}`;
+      lines.push(`  ${a.approvalId} step ${a.stepIndex + 1} ${a.toolName}(${a.arguments}) ${decided}`);
+    }
+  }
   if (run.error) lines.push(`error [${run.error.code}]: ${run.error.message}`);
   if (run.finalOutput !== null) lines.push("", run.finalOutput);
   return `${lines.join("\n")}\n`;

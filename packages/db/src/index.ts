@@ -4,7 +4,8 @@ export { DatabaseMigrationError, UnsupportedDatabaseUrlError, type DatabaseMigra
 export { exclusive } from "./exclusive";
 export { createMigration, migrateDatabase, shippedSchemaOf, type CreateMigrationResult, type MigrateOptions, type MigrateResult } from "./migrate/migrate";
 export { defaultDatabasePath, migrationsDir, postgresMigrationsDir } from "./paths";
-export { findRunByIdempotencyKey, getRun, listEvents, listRuns, listSpans, type ListEventsOptions, type ListRunsOptions, type RunPage } from "./queries";
+export { findRunByIdempotencyKey, getRun, listEvents, listRuns, listSpans, runLastSeqs, type ListEventsOptions, type ListRunsOptions, type RunPage } from "./queries";
+export type { PausedRun } from "./approvals";
 export { PrismaRunRecorder, type PrismaRunRecorderOptions, type RecorderStats, type StoredListener } from "./recorder";
 export { PrismaSession } from "./session";
 export { ServerInstances, type ServerInstancesOptions } from "./instances";
@@ -13,3 +14,4 @@ export { PgBossRunQueue, runQueueName, type PgBossRunQueueOptions } from "./queu
 export { resolveSqliteUrl } from "./url";
 export type { PrismaClient } from "./client";
 export { Prisma } from "./client";
+export { deleteRun, pruneRuns, type DeletedCounts, type DeleteRunResult, type PruneOptions, type PruneResult } from "./retention";

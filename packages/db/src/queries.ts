@@ -92,6 +92,18 @@ export function listEvents(prisma: PrismaClient, runId: string, options: ListEve
   });
 }
 
+/** The stored lastSeq of each of these runs that exists (one query per 500 ids). */
+export function runLastSeqs(prisma: PrismaClient, ids: readonly string[]): Promise<Map<string, number>> {
+  return exclusive(prisma, async () => {
+    const found = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await prisma.workflowRun.findMany({ where: { id: { in: ids.slice(i, i + 500) } }, select: { id: true, lastSeq: true } });
+      for (const row of rows) found.set(row.id, row.lastSeq);
+    }
+    return found;
+  });
+}
+
 /** A run's trace spans in the order they were recorded. */
 export function listSpans(prisma: PrismaClient, runId: string): Promise<SpanRecord[]> {
   const reader = sqliteConnectionsOf(prisma)?.reader;

@@ -83,6 +83,26 @@ describe("append", () => {
     expect(seen).toHaveLength(1);
   });
 
+  it("hands onStored the events each commit stored, per run and in seq order, as appended (no re-read)", async () => {
+    const [a, b] = [newRun("run-pa"), newRun("run-pb")];
+    await recorder.createRun(a);
+    await recorder.createRun(b);
+    const seen: { id: string; lastSeq: number; seqs: number[] }[] = [];
+    recorder.onStored((id, lastSeq, events) => seen.push({ id, lastSeq, seqs: events.map((e) => e.seq) }));
+    const eventsA = succeededRun(a);
+    const eventsB = succeededRun(b).slice(0, 2);
+    // Appended in the same tick: one batch, one transaction, one notification per run.
+    await Promise.all([...eventsA, ...eventsB].map((e) => recorder.append(e)));
+    expect(seen).toEqual([
+      { id: "run-pa", lastSeq: eventsA.length, seqs: eventsA.map((e) => e.seq) },
+      { id: "run-pb", lastSeq: 2, seqs: [1, 2] },
+    ]);
+    // Rejected events are not handed on.
+    seen.length = 0;
+    await expect(recorder.append(eventsB[0]!)).rejects.toBeInstanceOf(ConflictError);
+    expect(seen).toEqual([]);
+  });
+
   it("writes concurrent appends of many runs in shared transactions, all stored", async () => {
     const runs = Array.from({ length: 20 }, (_, i) => newRun(`run-${i}`));
     for (const r of runs) await recorder.createRun(r);
@@ -361,7 +381,7 @@ describe("batches", () => {
     await Promise.all(runs.map((r) => recorder.append(succeededRun(r, 10)[0]!)));
     expect(await db.prisma.workflowRunStep.count()).toBe(4_000);
     expect(await db.prisma.workflowRunEvent.count()).toBe(400);
-  });
+  }, 180_000);
 
   it("writes DateTime and JSON columns exactly as the ORM does, and the queries read them back identically", async () => {
     const input = newRun("run-t");

@@ -6,7 +6,11 @@ import {
   SystemFaultError,
   terminalEventTypes,
   zeroUsage,
+  type ApprovalDecision,
+  type ApprovalRecord,
   type CreateRunResult,
+  type NewApproval,
+  type PausedStep,
   type NewRun,
   type RunRecord,
   type RunRecorder,
@@ -14,6 +18,7 @@ import {
   type StepRecord,
   type WorkflowEvent,
 } from "@workflows/core";
+import { ApprovalStore, type PausedRun } from "./approvals";
 import { planBatch, type BatchPlan } from "./batch";
 import type { PrismaClient } from "./client";
 import { runRecordOf, type RunRow } from "./mapping";
@@ -24,8 +29,11 @@ import { sqliteConnectionsOf } from "./sqliteConnections";
 import { PgRunWriter } from "./pgRunWriter";
 import { poolOf } from "./database";
 
-/** Called after each commit, once per run whose events it stored. */
-export type StoredListener = (workflowRunId: string, lastSeq: number) => void;
+/**
+ * Called after each commit, once per run whose events it stored, with those events (in seq order, ending at
+ * `lastSeq`): what live followers hand on without reading them back. The array and events must not be changed.
+ */
+export type StoredListener = (workflowRunId: string, lastSeq: number, events: readonly WorkflowEvent[]) => void;
 
 /** What the recorder has written so far (for benchmarks and diagnostics). */
 export type RecorderStats = { transactions: number; statements: number; events: number; spans: number };
@@ -94,6 +102,7 @@ export class PrismaRunRecorder implements RunRecorder {
 
   readonly #owner: string | null;
   readonly #announceAs: string | null;
+  readonly #approvals: ApprovalStore;
 
   constructor(prisma: PrismaClient, options: PrismaRunRecorderOptions = {}) {
     this.#prisma = prisma;
@@ -101,6 +110,29 @@ export class PrismaRunRecorder implements RunRecorder {
     this.#maxBatch = Math.max(1, options.maxBatchSize ?? 500);
     this.#owner = options.owner ?? null;
     this.#announceAs = options.announceAs ?? null;
+    this.#approvals = new ApprovalStore(prisma);
+  }
+
+  savePause(approvals: readonly NewApproval[]): Promise<void> {
+    this.#assertOpen();
+    return this.#storage("Saving approvals", () => this.#approvals.savePause(approvals));
+  }
+
+  listApprovals(workflowRunId: string): Promise<ApprovalRecord[]> {
+    return this.#storage("Reading approvals", () => this.#approvals.list(workflowRunId));
+  }
+
+  loadPausedStep(workflowRunId: string, stepIndex: number): Promise<PausedStep | null> {
+    return this.#storage("Reading a paused step", () => this.#approvals.pausedStep(workflowRunId, stepIndex));
+  }
+
+  decideApproval(workflowRunId: string, approvalId: string, decision: ApprovalDecision): Promise<boolean> {
+    return this.#storage("Recording a decision", () => this.#approvals.decide(workflowRunId, approvalId, decision));
+  }
+
+  /** Runs waiting for approvals, with their pending count and earliest deadline. */
+  pausedRuns(): Promise<PausedRun[]> {
+    return this.#storage("Reading paused runs", () => this.#approvals.pausedRuns());
   }
 
   async createRun(input: NewRun): Promise<CreateRunResult> {
@@ -265,12 +297,13 @@ export class PrismaRunRecorder implements RunRecorder {
       if (plan) for (const [runId, rows] of plan.steps) this.#steps.set(runId, rows);
       for (const p of accepted.events) {
         const event = p.item;
-        if (terminalEventTypes.has(event.type)) this.#forget(event.workflowRunId);
+        // A paused run may wait for days and continue in another process: nothing of it is kept.
+        if (terminalEventTypes.has(event.type) || event.type === "run.awaiting_approval") this.#forget(event.workflowRunId);
         else this.#lastSeq.set(event.workflowRunId, event.seq);
       }
       for (const p of accepted.events) p.resolve();
       for (const p of accepted.spans) p.resolve();
-      if (plan) for (const [runId, lastSeq] of plan.lastSeq) this.#notify(runId, lastSeq);
+      if (plan) this.#notify(plan.lastSeq, accepted.events);
     } catch (error) {
       for (const p of accepted.events) this.#forget(p.item.workflowRunId);
       const what = `Storing ${accepted.events.length} workflow event(s) and ${accepted.spans.length} trace span(s)`;
@@ -382,12 +415,22 @@ export class PrismaRunRecorder implements RunRecorder {
     for (const id of ids) this.#knownRuns.add(id);
   }
 
-  #notify(runId: string, lastSeq: number): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(runId, lastSeq);
-      } catch {
-        // A subscriber's bug must not fail the writer.
+  #notify(lastSeqs: ReadonlyMap<string, number>, stored: readonly Pending<WorkflowEvent>[]): void {
+    if (this.#listeners.size === 0) return;
+    const byRun = new Map<string, WorkflowEvent[]>();
+    for (const { item } of stored) {
+      const events = byRun.get(item.workflowRunId);
+      if (events) events.push(item);
+      else byRun.set(item.workflowRunId, [item]);
+    }
+    for (const [runId, lastSeq] of lastSeqs) {
+      const events = byRun.get(runId) ?? [];
+      for (const listener of this.#listeners) {
+        try {
+          listener(runId, lastSeq, events);
+        } catch {
+          // A subscriber's bug must not fail the writer.
+        }
       }
     }
   }

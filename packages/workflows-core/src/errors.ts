@@ -11,6 +11,7 @@ export const failureCodes = [
   "CODE_ERROR",
   "LOOP_EXHAUSTED",
   "STEP_TIMEOUT",
+  "APPROVAL_TIMEOUT",
   "CANCELLED",
   "INTERRUPTED",
   "STORAGE_ERROR",
@@ -43,7 +44,7 @@ export class InvalidWorkflowSpecError extends WorkflowError {
 export class NotFoundError extends WorkflowError {
   readonly fault = "user";
   constructor(
-    readonly kind: "workflow" | "agent" | "run",
+    readonly kind: "workflow" | "agent" | "run" | "approval",
     readonly key: string,
     hint?: string,
   ) {

@@ -48,7 +48,15 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     /** The trace this run belongs to (absent in runs recorded before traces existed). */
     trace: traceContextSchema.optional(),
   }),
-  z.object({ ...stepBase, type: z.literal("step.started"), agentKey: z.string(), input: z.string(), attempt: z.number().int().positive() }),
+  z.object({
+    ...stepBase,
+    type: z.literal("step.started"),
+    agentKey: z.string(),
+    input: z.string(),
+    attempt: z.number().int().positive(),
+    /** The attempt continues from its saved state after a decision on its tool approvals (not a new attempt). */
+    fromApproval: z.boolean().optional(),
+  }),
   z.object({ ...stepBase, type: z.literal("step.delta"), delta: z.string() }),
   z.object({ ...stepBase, type: z.literal("step.item"), item: stepItemSchema }),
   z.object({
@@ -85,6 +93,41 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     onFailure: z.enum(["stop", "skip", "fallback"]),
     durationMs: z.number().nonnegative(),
   }),
+  /** A tool call of the step needs a person's decision (`runs.approve`); the step waits, its SDK state saved. */
+  z.object({
+    ...stepBase,
+    type: z.literal("step.approval_requested"),
+    approvalId: z.string(),
+    agentKey: z.string(),
+    toolName: z.string(),
+    /** The tool call's arguments, as JSON text. */
+    arguments: z.string(),
+    /** When an unanswered approval fails the step (APPROVAL_TIMEOUT); null without `approvalTimeoutMs`. */
+    deadlineAt: z.string().nullable(),
+    /** Everything the step used so far, the paused attempt included. */
+    usage: usageSchema,
+  }),
+  /** A decision on an approval: approved, rejected, or expired (nobody answered before the deadline). */
+  z.object({
+    ...stepBase,
+    type: z.literal("step.approval_resolved"),
+    approvalId: z.string(),
+    toolName: z.string(),
+    approved: z.boolean(),
+    expired: z.boolean(),
+    reason: z.string().nullable(),
+    /** Who decided: the caller's identity ("local" without authentication), or "timeout". */
+    decidedBy: z.string(),
+  }),
+  /** The run stopped at a step waiting for approvals: nothing executes it until every approval is decided. */
+  z.object({
+    ...base,
+    type: z.literal("run.awaiting_approval"),
+    stepIndex: z.number().int().nonnegative(),
+    approvalIds: z.array(z.string()),
+    deadlineAt: z.string().nullable(),
+    usage: usageSchema,
+  }),
   z.object({ ...base, type: z.literal("run.completed"), finalOutput: z.string(), structuredOutput: z.unknown().nullable(), usage: usageSchema, durationMs: z.number().nonnegative() }),
   z.object({ ...base, type: z.literal("run.failed"), error: failureSchema, stepIndex: z.number().int().nonnegative().nullable(), usage: usageSchema, durationMs: z.number().nonnegative() }),
   z.object({
@@ -106,7 +149,7 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     ...base,
     type: z.literal("run.resumed"),
     fromStepIndex: z.number().int().nonnegative(),
-    resumedBy: z.enum(["start-up", "api"]),
+    resumedBy: z.enum(["start-up", "api", "approval"]),
     /** Who asked for it through the API (an API key's name, or `local`). */
     by: z.string().optional(),
     /** The status the run had before. */

@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import type { Runner } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
 import type { Admission } from "./admission";
 import { executeNode, type RunHost } from "./constructs";
+import type { PauseRequest } from "./constructs/executor";
 import { buildContext } from "./context";
 import { ConflictError, RunCancelledError, RunInterruptedError, SystemFaultError } from "./errors";
 import type { EventBody, EventOf, Failure, WorkflowEvent } from "./events";
@@ -18,7 +20,8 @@ import { addUsage, zeroUsage, type Usage } from "./usage";
 export type WorkflowRunResult = {
   workflowRunId: string;
   workflowKey: string;
-  status: "succeeded" | "failed" | "cancelled" | "interrupted";
+  /** `awaiting_approval`: the run stopped at tool calls that need a decision; `runs.approve` continues it. */
+  status: "succeeded" | "failed" | "cancelled" | "interrupted" | "awaiting_approval";
   steps: StepRecord[];
   finalOutput: string | null;
   structuredOutput: unknown;
@@ -182,6 +185,7 @@ export class Execution {
       const end = await executeNode(this.#host(), node);
       if (end.kind === "cancelled") return this.#cancelled(end.stepIndex);
       if (end.kind === "failed") return this.#finish("failed", end.error, end.stepIndex);
+      if (end.kind === "paused") return this.#pause(end.stepIndex);
     }
     return this.#finish("succeeded", null, null);
   }
@@ -204,8 +208,54 @@ export class Execution {
       addUsage: (usage) => (this.#usage = addUsage(this.#usage, usage)),
       recorded: (index) => this.#steps.find((s) => s.index === index),
       settle: (result) => this.#results.push(result),
+      pause: (request) => this.#pauseStep(request),
+      pausedStep: (index) => this.#deps.recorder.loadPausedStep(workflowRunId, index),
       context: (overrides) => ({ ...buildContext(workflow.spec.key, input, data, this.#results), iteration: null, ...overrides }),
     });
+  }
+
+  /** Approvals this execution asked for, with their deadlines: what `run.awaiting_approval` lists. */
+  readonly #approvals: { approvalId: string; deadlineAt: string | null }[] = [];
+
+  /** Stores the step's state and approvals before any event names them, so a decision always finds them. */
+  async #pauseStep(request: PauseRequest): Promise<void> {
+    const requestedAt = new Date().toISOString();
+    const approvals = request.calls.map((call) => ({
+      approvalId: randomUUID(),
+      workflowRunId: this.#opts.workflowRunId,
+      stepIndex: request.index,
+      agentKey: call.agentKey,
+      toolName: call.toolName,
+      callId: call.callId,
+      arguments: call.arguments,
+      requestedAt,
+      deadlineAt: request.deadlineAt,
+      state: request.state,
+    }));
+    const saved = this.#deps.recorder.savePause(approvals);
+    this.#writes.track(saved);
+    await saved;
+    for (const approval of approvals) {
+      this.#approvals.push({ approvalId: approval.approvalId, deadlineAt: approval.deadlineAt });
+      this.#emit({
+        type: "step.approval_requested",
+        stepIndex: request.index,
+        stepName: request.stepName,
+        approvalId: approval.approvalId,
+        agentKey: approval.agentKey,
+        toolName: approval.toolName,
+        arguments: approval.arguments,
+        deadlineAt: approval.deadlineAt,
+        usage: request.usage,
+      });
+    }
+  }
+
+  /** The run waits for decisions: recorded `awaiting_approval`, nothing held in memory; the slot is given back. */
+  #pause(stepIndex: number): WorkflowRunResult {
+    const deadlines = this.#approvals.flatMap((a) => (a.deadlineAt === null ? [] : [a.deadlineAt])).sort();
+    this.#emit({ type: "run.awaiting_approval", stepIndex, approvalIds: this.#approvals.map((a) => a.approvalId), deadlineAt: deadlines[0] ?? null, usage: this.#usage });
+    return this.#result("awaiting_approval", null);
   }
 
   #cancelFailure(): Failure & { interrupted: boolean } {

@@ -1,3 +1,4 @@
+import type { ApprovalDecision, ApprovalRecord, NewApproval, PausedStep } from "./approvals";
 import { ConflictError, NotFoundError } from "./errors";
 import type { WorkflowEvent } from "./events";
 import { applyToSteps, projectEvent } from "./projection";
@@ -5,7 +6,8 @@ import type { NewRun, RunRecord, SpanRecord, StepRecord } from "./records";
 import type { CreateRunResult, RunRecorder } from "./recorder";
 import { zeroUsage } from "./usage";
 
-type StoredRun = { run: RunRecord; steps: StepRecord[]; events: WorkflowEvent[]; spans: SpanRecord[]; fingerprint: string | null };
+type StoredApproval = ApprovalRecord & { state: string };
+type StoredRun = { run: RunRecord; steps: StepRecord[]; events: WorkflowEvent[]; spans: SpanRecord[]; approvals: StoredApproval[]; fingerprint: string | null };
 
 /** A recorder that keeps everything in memory: for tests and for embedding without a database. */
 export class InMemoryRunRecorder implements RunRecorder {
@@ -39,7 +41,7 @@ export class InMemoryRunRecorder implements RunRecorder {
       lastSeq: 0,
       traceId: input.traceId ?? null,
     };
-    this.#runs.set(run.id, { run, steps: [], events: [], spans: [], fingerprint: input.fingerprint ?? null });
+    this.#runs.set(run.id, { run, steps: [], events: [], spans: [], approvals: [], fingerprint: input.fingerprint ?? null });
     if (input.idempotencyKey) this.#byIdempotencyKey.set(input.idempotencyKey, run.id);
     return Promise.resolve({ status: "created", run: { ...run, usage: { ...run.usage } } });
   }
@@ -68,6 +70,38 @@ export class InMemoryRunRecorder implements RunRecorder {
     if (!stored) return Promise.reject(new NotFoundError("run", span.workflowRunId));
     stored.spans.push(span);
     return Promise.resolve();
+  }
+
+  savePause(approvals: readonly NewApproval[]): Promise<void> {
+    for (const approval of approvals) {
+      const stored = this.#runs.get(approval.workflowRunId);
+      if (!stored) return Promise.reject(new NotFoundError("run", approval.workflowRunId));
+      for (const old of stored.approvals) if (old.stepIndex === approval.stepIndex && old.status === "pending") Object.assign(old, { status: "cancelled", decidedBy: "(superseded)", decidedAt: approval.requestedAt });
+    }
+    for (const approval of approvals) {
+      this.#get(approval.workflowRunId).approvals.push({ ...approval, status: "pending", reason: null, decidedBy: null, decidedAt: null });
+    }
+    return Promise.resolve();
+  }
+
+  listApprovals(workflowRunId: string): Promise<ApprovalRecord[]> {
+    const stored = this.#runs.get(workflowRunId);
+    return Promise.resolve((stored?.approvals ?? []).map(({ state: _state, ...record }) => structuredClone(record)));
+  }
+
+  loadPausedStep(workflowRunId: string, stepIndex: number): Promise<PausedStep | null> {
+    const rows = this.#runs.get(workflowRunId)?.approvals.filter((a) => a.stepIndex === stepIndex) ?? [];
+    const last = rows.at(-1);
+    if (!last) return Promise.resolve(null);
+    const pause = rows.filter((a) => a.state === last.state).map(({ state: _state, ...record }) => structuredClone(record));
+    return Promise.resolve({ state: last.state, approvals: pause });
+  }
+
+  decideApproval(workflowRunId: string, approvalId: string, decision: ApprovalDecision): Promise<boolean> {
+    const found = this.#runs.get(workflowRunId)?.approvals.find((a) => a.approvalId === approvalId);
+    if (!found || found.status !== "pending") return Promise.resolve(false);
+    Object.assign(found, decision);
+    return Promise.resolve(true);
   }
 
   /** The run, its steps, events and spans, as copies. */

@@ -22,3 +22,5 @@ export * from "./registry";
 export * from "./runner";
 export { installTracing } from "./tracing";
 export { runInterruptedEvent } from "./interruption";
+export * from "./approvals";
+export type { DecideInput, DecisionOutcome } from "./approvalDecisions";

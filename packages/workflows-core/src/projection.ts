@@ -46,6 +46,10 @@ export function projectEvent(event: WorkflowEvent): Projection {
       );
       break;
     case "step.started":
+      if (event.fromApproval === true) {
+        updateSteps.push({ index: event.stepIndex, patch: { status: "running" } });
+        break;
+      }
       updateSteps.push({
         index: event.stepIndex,
         patch:
@@ -72,6 +76,14 @@ export function projectEvent(event: WorkflowEvent): Projection {
     case "step.failed":
       updateSteps.push({ index: event.stepIndex, patch: { status: "failed", error: event.error, usage: event.usage, endedAt: event.at } });
       break;
+    case "step.approval_requested":
+      updateSteps.push({ index: event.stepIndex, patch: { status: "awaiting_approval", usage: event.usage } });
+      break;
+    case "step.approval_resolved":
+      break;
+    case "run.awaiting_approval":
+      Object.assign(run, { status: "awaiting_approval", usage: event.usage } satisfies RunPatch);
+      break;
     case "run.completed":
       Object.assign(run, { status: "succeeded", finalOutput: event.finalOutput, structuredOutput: event.structuredOutput, usage: event.usage, endedAt: event.at } satisfies RunPatch);
       break;
@@ -85,7 +97,7 @@ export function projectEvent(event: WorkflowEvent): Projection {
         usage: event.usage,
         endedAt: event.at,
       } satisfies RunPatch);
-      updateSteps.push({ whereStatus: ["running", "pending"], patch: { status: "cancelled", endedAt: event.at } });
+      updateSteps.push({ whereStatus: ["running", "pending", "awaiting_approval"], patch: { status: "cancelled", endedAt: event.at } });
       break;
     case "run.interrupted":
       Object.assign(run, { status: "interrupted", error: { code: "INTERRUPTED", message: event.reason }, usage: event.usage, endedAt: event.at } satisfies RunPatch);

@@ -1,3 +1,4 @@
+import type { ApprovalDecision, ApprovalRecord, NewApproval, PausedStep } from "./approvals";
 import type { WorkflowEvent } from "./events";
 import type { NewRun, RunRecord, SpanRecord, StepRecord } from "./records";
 
@@ -23,4 +24,15 @@ export interface RunRecorder {
   append(event: WorkflowEvent): Promise<void>;
   /** Stores a finished trace span. */
   recordSpan(span: SpanRecord): Promise<void>;
+  /**
+   * Stores the approvals a step waits for, with its SDK run state, before their events; approvals of the
+   * same step still pending from an earlier pause (a step run again after a crash) become `cancelled`.
+   */
+  savePause(approvals: readonly NewApproval[]): Promise<void>;
+  /** Every approval of the run, oldest first, without the saved state. */
+  listApprovals(workflowRunId: string): Promise<ApprovalRecord[]>;
+  /** The latest pause of a step: its saved state and its approvals; null when it never paused. */
+  loadPausedStep(workflowRunId: string, stepIndex: number): Promise<PausedStep | null>;
+  /** Records a decision on a pending approval; false when it was no longer pending (someone decided first). */
+  decideApproval(workflowRunId: string, approvalId: string, decision: ApprovalDecision): Promise<boolean>;
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AgentCatalog } from "@workflows/agents";
+import { toolNeedsApproval, type AgentCatalog } from "@workflows/agents";
 import { z } from "zod";
 import { InvalidWorkflowSpecError, NotFoundError } from "./errors";
 import { planOf, type Plan } from "./plan";
@@ -75,6 +75,7 @@ function validateSpec(spec: WorkflowSpec, catalog: AgentCatalog): void {
       checkAgent(step.agentKey, "agent", spec, catalog, failAt(step.name));
       const onFailure = step.onFailure;
       if (typeof onFailure === "object") checkAgent(onFailure.fallbackAgentKey, "fallback agent", spec, catalog, failAt(step.name));
+      if (step.approvalTimeoutMs !== undefined) checkApprovalTools(step.agentKey, catalog, failAt(step.name));
     }
   }
 }
@@ -92,6 +93,20 @@ function checkAgent(agentKey: string, role: string, spec: WorkflowSpec, catalog:
   if (handoffs.length > 0 && spec.allowHandoffAgents !== true) {
     throw fail(`${role} "${agentKey}" hands off (to ${handoffs.join(", ")}), which makes the chain non-deterministic. Use an agent without handoffs, or set allowHandoffAgents: true on the workflow.`);
   }
+}
+
+/** An approval timeout only means something when the agent (or an agent it hands off to) has a tool that needs approval. */
+function checkApprovalTools(agentKey: string, catalog: AgentCatalog, fail: (problem: string) => Error): void {
+  const seen = new Set<string>();
+  const visit = (key: string): string[] => {
+    if (seen.has(key)) return [];
+    seen.add(key);
+    const tools = (catalog.get(key)?.tools ?? []).filter(toolNeedsApproval).map((t) => t.name);
+    return [...tools, ...catalog.handoffsOf(key).flatMap(visit)];
+  };
+  if (visit(agentKey).length > 0) return;
+  const tools = (catalog.get(agentKey)?.tools ?? []).map((t) => t.name);
+  throw fail(`approvalTimeoutMs is set but agent "${agentKey}" has no tool that needs approval (its tools: ${tools.length > 0 ? tools.join(", ") : "none"}). Define the tool with needsApproval, or remove approvalTimeoutMs.`);
 }
 
 function onFailureOf(step: LeafStep): WorkflowDescriptor["steps"][number]["onFailure"] {
@@ -131,6 +146,7 @@ function describe(spec: WorkflowSpec, plan: Plan, versionHash: string): Workflow
         outputSchema: s.outputSchema ? jsonSchemaOf(s.outputSchema) : null,
         retry: s.retry ?? null,
         timeoutMs: s.timeoutMs ?? null,
+        approvalTimeoutMs: s.kind === "code" ? null : (s.approvalTimeoutMs ?? null),
       })),
     ),
   };
@@ -177,7 +193,9 @@ function leafFingerprint(s: LeafStep, fnText: (f: unknown) => string | null): un
   const outputSchema = s.outputSchema ? JSON.stringify(s.outputSchema.def) : null;
   if (s.kind === "code") return { kind: "code", name: s.name, onFailure: onFailureOf(s), retry: s.retry ?? null, timeoutMs: s.timeoutMs ?? null, run: fnText(s.run), guard: fnText(s.guard), outputSchema, ...guardPolicy };
   // The key order of a linear step's fingerprint is the one recorded runs were hashed with.
-  return { name: s.name, agentKey: s.agentKey, onFailure: onFailureOf(s), maxTurns: s.maxTurns ?? null, retry: s.retry ?? null, timeoutMs: s.timeoutMs ?? null, inputMapper: fnText(s.inputMapper), guard: fnText(s.guard), outputSchema, ...guardPolicy };
+  // approvalTimeoutMs joins the fingerprint only when set: steps without it keep the hash they had.
+  const approval = s.approvalTimeoutMs === undefined ? {} : { approvalTimeoutMs: s.approvalTimeoutMs };
+  return { name: s.name, agentKey: s.agentKey, onFailure: onFailureOf(s), maxTurns: s.maxTurns ?? null, retry: s.retry ?? null, timeoutMs: s.timeoutMs ?? null, inputMapper: fnText(s.inputMapper), guard: fnText(s.guard), outputSchema, ...guardPolicy, ...approval };
 }
 
 function agentFingerprint(catalog: AgentCatalog, key: string): unknown {

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { Runner, type ModelProvider } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
 import { unlimitedAdmission, type Admission } from "./admission";
+import { ApprovalDecisions, type DecideInput, type DecisionOutcome } from "./approvalDecisions";
+import type { ApprovalRecord } from "./approvals";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors";
 import type { EventOf, WorkflowEvent } from "./events";
 import { Execution, type ExecutionDeps, type ExecutionOptions, type WorkflowRunResult } from "./execution";
@@ -99,9 +101,11 @@ export type StartedRun =
 export class WorkflowRunner {
   readonly #opts: WorkflowRunnerOptions;
   readonly #deps: ExecutionDeps;
+  readonly #decisions: ApprovalDecisions;
 
   constructor(opts: WorkflowRunnerOptions) {
     this.#opts = opts;
+    this.#decisions = new ApprovalDecisions(opts.recorder);
     this.#deps = {
       sdkRunner: new Runner({ modelProvider: opts.modelProvider, tracingDisabled: false, workflowName: "workflows" }),
       catalog: opts.catalog,
@@ -193,7 +197,14 @@ export class WorkflowRunner {
     if (!loaded) throw new NotFoundError("run", workflowRunId);
     const { run, steps } = loaded;
     const live = run.status === "running" || run.status === "pending";
-    if (!(resumableStatuses.has(run.status) || (live && opts.orphaned === true))) {
+    if (run.status === "awaiting_approval") {
+      const pending = (await this.#opts.recorder.listApprovals(workflowRunId)).filter((a) => a.status === "pending");
+      if (opts.resumedBy !== "approval" || pending.length > 0) {
+        throw new ConflictError(`Run "${workflowRunId}" is awaiting approval (${pending.map((a) => `"${a.approvalId}" for ${a.toolName}`).join(", ") || "decided"}); decide with runs.approve, or cancel it.`);
+      }
+    } else if (opts.resumedBy === "approval") {
+      throw new ConflictError(`Run "${workflowRunId}" is ${run.status}, not awaiting approval.`);
+    } else if (!(resumableStatuses.has(run.status) || (live && opts.orphaned === true))) {
       throw new ConflictError(`Run "${workflowRunId}" is ${run.status}; only failed, interrupted or cancelled runs can be resumed.`);
     }
     const workflow = this.#opts.registry.get(run.workflowKey);
@@ -230,6 +241,31 @@ export class WorkflowRunner {
       start: { kind: "resume", lastSeq: run.lastSeq, steps, fromStepIndex, resumedBy: opts.resumedBy, ...(opts.by !== undefined ? { by: opts.by } : {}), previousStatus: run.status },
     });
     return { workflowRunId, fromStepIndex, claimed: execution.claimed, done: execution.execute() };
+  }
+
+  /**
+   * Records a decision on a pending approval of a paused run (`step.approval_resolved`, with `decidedBy`).
+   * `complete`: every approval of the pause is decided; the caller then continues the run with
+   * `resume(id, { resumedBy: "approval" })` (here, or through a queue). NotFoundError for an unknown run or
+   * approval, ConflictError when it is decided already or the run is not awaiting approval.
+   */
+  decide(workflowRunId: string, input: DecideInput): Promise<DecisionOutcome> {
+    return this.#decisions.decide(workflowRunId, input);
+  }
+
+  /** Expires approvals of a paused run whose deadline passed (see `approvalTimeoutMs`); null when none did. */
+  expireApprovals(workflowRunId: string, now?: Date): Promise<{ complete: boolean; expired: string[] } | null> {
+    return this.#decisions.expire(workflowRunId, now);
+  }
+
+  /** Cancels a run waiting for approvals (nothing executes it, so there is nothing to abort); false when it is not waiting. */
+  cancelPaused(workflowRunId: string, reason: string, decidedBy: string): Promise<boolean> {
+    return this.#decisions.cancel(workflowRunId, reason, decidedBy);
+  }
+
+  /** Every approval of a run, oldest first. */
+  listApprovals(workflowRunId: string): Promise<ApprovalRecord[]> {
+    return this.#opts.recorder.listApprovals(workflowRunId);
   }
 
   /** Runs a workflow to its end and returns the whole result. */

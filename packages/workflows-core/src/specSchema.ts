@@ -29,6 +29,12 @@ export const agentStepSchema = z.object({
   inputMapper: fn<InputMapper>("inputMapper").optional(),
   onFailure: z.union([z.literal("stop"), z.literal("skip"), z.object({ fallbackAgentKey: z.string().min(1) })]).optional(),
   maxTurns: z.number().int("maxTurns must be an integer").min(1, "maxTurns must be at least 1").max(100, "maxTurns must be at most 100").optional(),
+  approvalTimeoutMs: z
+    .number({ error: "approvalTimeoutMs must be a number of milliseconds" })
+    .int("approvalTimeoutMs must be an integer")
+    .min(1, "approvalTimeoutMs must be at least 1")
+    .max(30 * 24 * 3_600_000, "approvalTimeoutMs must be at most 30 days")
+    .optional(),
 });
 
 export const codeStepSchema = z.object({
@@ -106,6 +112,8 @@ export const workflowDescriptorSchema = z.object({
       /** The step's own retry settings (null: the service defaults). */
       retry: retryPolicySchema.partial().nullable(),
       timeoutMs: z.number().int().nullable(),
+      /** How long a tool approval may wait (null: until someone decides). */
+      approvalTimeoutMs: z.number().int().nullable(),
     }),
   ),
 });

@@ -77,6 +77,11 @@ export type AgentStep = StepCommon & {
   onFailure?: OnFailure;
   /** Overrides the runner's default turn budget for this step. */
   maxTurns?: number;
+  /**
+   * How long a tool call that needs approval (a tool defined with `needsApproval`) may wait for a decision;
+   * past it the step fails with APPROVAL_TIMEOUT. Without it the run waits until someone decides or cancels.
+   */
+  approvalTimeoutMs?: number;
 };
 
 /** What a code step's function gets besides the context. */

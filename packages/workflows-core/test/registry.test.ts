@@ -65,7 +65,7 @@ describe("WorkflowRegistry", () => {
   it("discovers the shipped sample workflows and validates them against the shipped agents", async () => {
     const workflows = await discoverWorkflows();
     const registry = WorkflowRegistry.create({ workflows, catalog: createDefaultCatalog() });
-    expect(registry.list().map((w) => w.key).sort()).toEqual(["analysis_code", "gated_writing", "parallel_review", "revise_until_approved", "triage_reply"]);
+    expect(registry.list().map((w) => w.key).sort()).toEqual(["analysis_code", "gated_writing", "parallel_review", "refund_approval", "revise_until_approved", "triage_reply"]);
     expect(registry.default()?.spec.key).toBe("analysis_code");
   });
 });

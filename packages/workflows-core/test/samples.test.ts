@@ -36,6 +36,27 @@ describe("sample workflows on the offline model, through the real SDK runner", (
     expect(run.spans.some((s) => s.kind === "function" && s.name === "compute_statistics" && s.stepIndex === 0)).toBe(true);
   });
 
+  it("refund_approval: the offline billing specialist asks to issue the refund, waits for approval, then reports the refund", async () => {
+    const { runner, recorder } = offlineRunner();
+    const paused = await runner.run("refund_approval", "Order 1042 arrived broken; please refund 49.90");
+    expect(paused.status).toBe("awaiting_approval");
+    const requested = recorder.get(paused.workflowRunId).events.find((e) => e.type === "step.approval_requested");
+    expect(requested).toMatchObject({ stepIndex: 0, agentKey: "billing_specialist", toolName: "issue_refund" });
+    expect(JSON.parse((requested as { arguments: string }).arguments)).toMatchObject({ amount: 1042 });
+    const approvalId = (requested as { approvalId: string }).approvalId;
+    await runner.decide(paused.workflowRunId, { approvalId, approved: true, decidedBy: "local" });
+    const done = await (await runner.resume(paused.workflowRunId, { resumedBy: "approval" })).done;
+    expect(done.status).toBe("succeeded");
+    expect(done.steps[0]!.output).toContain("issue_refund returned refunded = true");
+    expect(done.steps.map((s) => s.status)).toEqual(["succeeded", "succeeded"]);
+    // A rejection reaches the specialist as the tool's result: nothing is refunded.
+    const second = await runner.run("refund_approval", "Please refund 5 for a late delivery");
+    const secondId = recorder.get(second.workflowRunId).events.find((e) => e.type === "step.approval_requested") as { approvalId: string };
+    await runner.decide(second.workflowRunId, { approvalId: secondId.approvalId, approved: false, reason: "not eligible", decidedBy: "local" });
+    const rejected = await (await runner.resume(second.workflowRunId, { resumedBy: "approval" })).done;
+    expect(rejected.steps[0]!.output).toContain("Tool execution was not approved: not eligible");
+  });
+
   it("triage_reply: triage hands off to the right specialist inside the chain, recorded as a step item", async () => {
     for (const [input, specialist] of [
       ["I was charged twice on my invoice, please refund", "billing_specialist"],

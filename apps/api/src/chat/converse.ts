@@ -49,6 +49,17 @@ function prepare(services: Services, input: ChatInput): Prepared {
 
 const textOf = (output: unknown): string => (output == null ? "" : typeof output === "string" ? output : JSON.stringify(output));
 
+/**
+ * The answer text; a chat run stopped at a tool that needs approval says so instead of answering nothing
+ * (chat has no one to approve: runs of a workflow wait for `runs.approve`).
+ */
+function answerOf(result: { finalOutput?: unknown; interruptions?: { name?: string | undefined }[] }): string {
+  const waiting = result.interruptions ?? [];
+  if (waiting.length === 0) return textOf(result.finalOutput);
+  const tools = [...new Set(waiting.map((i) => i.name ?? "a tool"))].join(", ");
+  return `The agent wanted to call ${tools}, which needs a person's approval; chat cannot wait for one. Run a workflow for that (e.g. refund_approval) and approve it with runs.approve.`;
+}
+
 /** The handoffs among the SDK's run items, mapped as workflow steps map them. */
 const handoffsOf = (items: readonly RunItem[]) =>
   items.flatMap((i) => {
@@ -68,7 +79,7 @@ export async function chatOnce(services: Services, input: ChatInput, signal?: Ab
     agentKey,
     lastAgent: result.lastAgent?.name ?? agentKey,
     handoffs: handoffsOf(result.newItems),
-    output: textOf(result.finalOutput),
+    output: answerOf(result),
     usage: usageOf(result.state.usage),
   };
 }
@@ -101,7 +112,7 @@ export async function* chatStream(services: Services, input: ChatInput, signal?:
       agentKey,
       lastAgent: result.lastAgent?.name ?? current,
       handoffs: handoffsOf(result.newItems),
-      output: textOf(result.finalOutput),
+      output: answerOf(result),
       usage: usageOf(result.state.usage),
     },
   };

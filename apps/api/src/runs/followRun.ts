@@ -1,15 +1,16 @@
-import { NotFoundError, terminalRunStatuses, type WorkflowEvent } from "@workflows/core";
+import { isTerminalEvent, NotFoundError, terminalRunStatuses, type WorkflowEvent } from "@workflows/core";
 import type { RunStore } from "../context";
 
 const PAGE = 500;
-/** Safety net: re-read the database this often even without a notification (e.g. another process writes). */
-const POLL_MS = 1_000;
 
 /**
- * Every event of a run after `afterSeq`, in order, read from the database: a backfill, then a live
- * tail woken by the recorder's `onStored` notification. Ends once the run is finished and its last
- * event was given (a terminal event followed by `run.resumed` is not the end: replay goes on), or when
- * `signal` aborts.
+ * Every event of a run after `afterSeq`, in order, once each: read from the database in pages while behind,
+ * then taken live from the run's broadcaster (the events each commit stored, handed on without a read). The
+ * follower registers with the broadcaster before its first read, so a batch committed after that read is
+ * handed on to it; events it already has are dropped by seq. A follower whose buffer overflowed (too slow) or
+ * that finds an event missing reads the database again from where it is, then goes live again.
+ * Ends once the run is finished and its last event was given (a terminal event followed by `run.resumed` is
+ * not the end: replay goes on), or when `signal` aborts.
  */
 export async function* followRun(
   store: RunStore,
@@ -18,46 +19,49 @@ export async function* followRun(
 ): AsyncGenerator<WorkflowEvent, void, undefined> {
   const { signal } = opts;
   let seq = opts.afterSeq ?? 0;
-  // Subscribe before the first read, so nothing stored between a read and the wait is missed.
-  let stored = false;
-  let wake: (() => void) | undefined;
-  const unsubscribe = store.onStored((id) => {
-    if (id !== workflowRunId) return;
-    stored = true;
-    wake?.();
-  });
-  const onAbort = () => wake?.();
-  signal?.addEventListener("abort", onAbort);
+  const live = store.subscribe(workflowRunId, seq);
   try {
     const first = await store.getRun(workflowRunId);
     if (!first) throw new NotFoundError("run", workflowRunId);
+    let behind = true;
     while (!signal?.aborted) {
-      stored = false;
-      const events = await store.listEvents(workflowRunId, { afterSeq: seq, limit: PAGE });
-      for (const event of events) {
-        if (event.seq <= seq) continue;
-        seq = event.seq;
-        yield event;
-      }
-      if (events.length === PAGE) continue;
-      if (stored) continue;
-      const current = await store.getRun(workflowRunId);
-      if (!current || (terminalRunStatuses.has(current.run.status) && current.run.lastSeq <= seq)) return;
-      if (current.run.lastSeq > seq || stored) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, POLL_MS);
-        function done() {
-          clearTimeout(timer);
-          wake = undefined;
-          resolve();
+      if (behind) {
+        const events = await store.listEvents(workflowRunId, { afterSeq: seq, limit: PAGE });
+        for (const event of events) {
+          if (event.seq <= seq) continue;
+          seq = event.seq;
+          yield event;
         }
-        wake = done;
-        if (stored || signal?.aborted) done();
-      });
+        if (events.length === PAGE) continue;
+        const current = await store.getRun(workflowRunId);
+        if (!current || (terminalRunStatuses.has(current.run.status) && current.run.lastSeq <= seq)) return;
+        if (current.run.lastSeq > seq) continue;
+        behind = false;
+        live.caughtUp(current.run.lastSeq);
+      }
+      const next = live.take(seq);
+      switch (next.type) {
+        case "events": {
+          for (const event of next.events) {
+            seq = event.seq;
+            yield event;
+          }
+          // The run's last stored event ended it (what it was stored with is all there is: nothing was buffered after it).
+          if (isTerminalEvent(next.events.at(-1)!) && !live.holdsAfter(seq)) return;
+          break;
+        }
+        case "behind":
+          behind = true;
+          break;
+        case "empty":
+          await live.wait(signal);
+          break;
+        default:
+          next satisfies never;
+      }
     }
   } finally {
-    unsubscribe();
-    signal?.removeEventListener("abort", onAbort);
+    live.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { ConflictError, terminalRunStatuses } from "@workflows/core";
+import { ConflictError, pausedRunStatuses, terminalRunStatuses } from "@workflows/core";
 import type { Services } from "../context";
 import { resumeRun } from "./resumeRun";
 
@@ -16,10 +16,13 @@ export async function executeQueuedRun(services: Services, isOrphaned: OrphanChe
   if (services.activeRuns.has(workflowRunId)) return;
   const recorded = await services.runs.getRun(workflowRunId);
   if (!recorded || terminalRunStatuses.has(recorded.run.status)) return;
-  if (recorded.run.lastSeq > 0 && !(await isOrphaned(workflowRunId))) return;
+  // A paused run is queued again once its approvals are decided: nobody owns it, it simply continues.
+  const afterApproval = pausedRunStatuses.has(recorded.run.status);
+  if (!afterApproval && recorded.run.lastSeq > 0 && !(await isOrphaned(workflowRunId))) return;
   let done: Promise<unknown>;
   try {
-    done = (await resumeRun(services, { workflowRunId, resumedBy: "start-up", orphaned: true, parentSpanId })).done;
+    const request = afterApproval ? { workflowRunId, resumedBy: "approval" as const } : { workflowRunId, resumedBy: "start-up" as const, orphaned: true, parentSpanId };
+    done = (await resumeRun(services, request)).done;
   } catch (error) {
     // Not resumable (any more), or another instance claimed it meanwhile.
     if (error instanceof ConflictError) return;

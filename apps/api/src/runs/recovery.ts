@@ -13,6 +13,11 @@ export type RecoveryOptions = {
   /** Resume orphaned runs; false marks them interrupted instead. */
   resume: boolean;
   intervalMs: number;
+  /**
+   * Runs waiting for approvals are not orphans (nothing executes them): this sweep re-arms their deadlines
+   * and continues those whose approvals were all decided. Never marks them interrupted.
+   */
+  sweepPaused?: () => Promise<void>;
 };
 
 /**
@@ -63,6 +68,11 @@ export class Recovery {
   }
 
   async #sweep(): Promise<void> {
+    if (this.#services.activeRuns.accepting) await this.#opts.sweepPaused?.();
+    await this.#sweepOrphans();
+  }
+
+  async #sweepOrphans(): Promise<void> {
     const { activeRuns, logger } = this.#services;
     const orphans = (await this.#opts.liveness.orphanedRuns()).filter((id) => !activeRuns.has(id));
     if (orphans.length === 0) return;

@@ -5,7 +5,7 @@ import type { Services } from "../context";
 export type ResumeRunInput = {
   workflowRunId: string;
   allowNewVersion?: boolean;
-  resumedBy: "api" | "start-up";
+  resumedBy: "api" | "start-up" | "approval";
   /** Who asked, for `resumedBy: "api"` (an API key's name or `local`). */
   by?: string;
   orphaned?: boolean;

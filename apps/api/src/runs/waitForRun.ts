@@ -1,13 +1,16 @@
-import { NotFoundError, terminalRunStatuses } from "@workflows/core";
+import { NotFoundError, pausedRunStatuses, terminalRunStatuses } from "@workflows/core";
 import type { RunStore } from "../context";
 import { followRun } from "./followRun";
 
-/** Resolves once the run is finished in the database (it may be executing in another request). */
-export async function waitForRunEnd(store: RunStore, workflowRunId: string, signal?: AbortSignal): Promise<void> {
+/**
+ * Resolves once the run is finished in the database (it may be executing in another request); with
+ * `orPaused`, also once it waits for approvals (`workflows.run` answers then: a person decides later).
+ */
+export async function waitForRunEnd(store: RunStore, workflowRunId: string, signal?: AbortSignal, opts: { orPaused?: boolean } = {}): Promise<void> {
   const current = await store.getRun(workflowRunId);
   if (!current) throw new NotFoundError("run", workflowRunId);
-  if (terminalRunStatuses.has(current.run.status)) return;
-  for await (const _event of followRun(store, workflowRunId, { afterSeq: current.run.lastSeq, ...(signal ? { signal } : {}) })) {
-    // Only the end matters here.
+  if (terminalRunStatuses.has(current.run.status) || (opts.orPaused === true && pausedRunStatuses.has(current.run.status))) return;
+  for await (const event of followRun(store, workflowRunId, { afterSeq: current.run.lastSeq, ...(signal ? { signal } : {}) })) {
+    if (opts.orPaused === true && event.type === "run.awaiting_approval") return;
   }
 }

@@ -77,8 +77,14 @@ export class RunSpans {
       case "run.interrupted":
         this.#end(event, "interrupted", { code: "INTERRUPTED", message: event.reason }, event.usage);
         return;
+      // A paused run's span ends here (it may wait for days); `run.resumed` opens the next part of the trace.
+      case "run.awaiting_approval":
+        this.#end(event, "awaiting_approval", null, event.usage);
+        return;
       case "step.delta":
       case "step.item":
+      case "step.approval_requested":
+      case "step.approval_resolved":
         return;
       default:
         event satisfies never;
@@ -147,7 +153,7 @@ export class RunSpans {
     // Steps still open when the run ended (cancelled mid-attempt) end with it.
     for (const step of run.openSteps.values()) this.#send(run.traceId, { ...step, attributes: { ...step.attributes, "workflow.step.status": "cancelled" } }, at, null);
     const attributes = { ...run.run.attributes, "workflow.status": status, ...usageAttributes("workflow.usage", usage), ...(error ? { "error.type": error.code } : {}) };
-    this.#send(run.traceId, { ...run.run, attributes }, at, status === "succeeded" ? null : (error?.message ?? status));
+    this.#send(run.traceId, { ...run.run, attributes }, at, status === "succeeded" || status === "awaiting_approval" ? null : (error?.message ?? status));
   }
 
   #send(traceId: string, span: OpenSpan, endMs: number, error: string | null): void {

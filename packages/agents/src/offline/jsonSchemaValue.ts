@@ -4,6 +4,8 @@ export type SampleChoices = {
   boolean: (path: readonly string[]) => boolean;
   /** Value of a string at this property path. */
   string: (path: readonly string[]) => string;
+  /** Value of a number at this property path; the schema's lowest value (or 0) when absent or undefined. */
+  number?: (path: readonly string[]) => number | undefined;
 };
 
 type Schema = Record<string, unknown>;
@@ -52,7 +54,7 @@ function sample(schema: Schema, root: Schema, path: string[], choices: SampleCho
       return choices.string(path);
     case "number":
     case "integer":
-      return numberIn(schema);
+      return choices.number?.(path) ?? numberIn(schema);
     case "boolean":
       return choices.boolean(path);
     case "null":

@@ -28,7 +28,8 @@ export function decideOfflineReply(request: ModelRequest): OfflineReply {
     const handoff = chooseHandoff(request.handoffs, view.userText);
     if (handoff) return { type: "call", name: handoff.toolName, arguments: JSON.stringify(sampleArguments(handoff.inputJsonSchema, view.userText)) };
   }
-  const tool = request.tools.find((t) => t.type === "function");
+  // Tools with a rule (those that need approval) are called only when the message asks for them.
+  const tool = request.tools.find((t) => t.type === "function" && toolAllowed(t.name, view.userText));
   if (tool?.type === "function" && !answeredTools) {
     return { type: "call", name: tool.name, arguments: JSON.stringify(sampleArguments(tool.parameters, view.userText)) };
   }
@@ -45,8 +46,20 @@ export function decideOfflineReply(request: ModelRequest): OfflineReply {
   return { type: "text", text: textAnswer({ instructions: request.systemInstructions, userText: view.userText, toolResults }) };
 }
 
-// Tool arguments: every string gets the user's message, so a tool like compute_statistics receives the data as given.
-const sampleArguments = (schema: unknown, userText: string): unknown => sampleJsonSchema(schema, { boolean: () => false, string: () => userText });
+/**
+ * Tools the offline model calls only when the user's message matches: a refund leaves the company only on a
+ * refund request, so billing questions in chat or triage still get an answer without waiting for approval.
+ */
+export const toolRules: readonly { tool: string; when: RegExp }[] = [{ tool: "issue_refund", when: /\brefund request\b/i }];
+
+const toolAllowed = (name: string, userText: string): boolean => toolRules.find((r) => r.tool === name)?.when.test(userText) ?? true;
+
+// Tool arguments: every string gets the user's message, so a tool like compute_statistics receives the data as given;
+// every number the first number of the message (an amount), when it has one.
+const sampleArguments = (schema: unknown, userText: string): unknown => {
+  const first = /\d+(?:\.\d+)?/.exec(userText)?.[0];
+  return sampleJsonSchema(schema, { boolean: () => false, string: () => userText, number: () => (first === undefined ? undefined : Number(first)) });
+};
 
 /** A deterministic in-process `Model`: no network, answers marked "[offline]", real tool calls and handoffs. */
 export class OfflineModel implements Model {

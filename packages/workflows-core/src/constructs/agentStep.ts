@@ -1,4 +1,4 @@
-import { withTrace } from "@openai/agents";
+import { withTrace, type RunState } from "@openai/agents";
 import type { AgentCatalog, CatalogAgent } from "@workflows/agents";
 import { z } from "zod";
 import { runAttempt, type AttemptOutcome } from "../attempt";
@@ -7,6 +7,7 @@ import { classifyAttemptFailure, StepFailure } from "../failures";
 import { abortableSleep, backoffDelay, retryPolicyOf } from "../retry";
 import type { AgentStep } from "../specs";
 import { addUsage, type Usage } from "../usage";
+import { pauseForApproval, resumeFromApproval } from "./approvalWait";
 import type { RunHost, StepEnd } from "./executor";
 
 /** Where a step starts counting: attempts and usage recorded before (a resumed step keeps them). */
@@ -23,15 +24,33 @@ export async function runAgentStep(host: RunHost, step: AgentStep, start: StepSt
   const agentKeys = typeof onFailure === "object" ? [step.agentKey, onFailure.fallbackAgentKey] : [step.agentKey];
   let attempt = start.attempts;
   let usage = start.usage;
+  // A step that paused for approvals continues its attempt from the saved state, with the agent it paused in.
+  let fromState: RunState<undefined, CatalogAgent> | undefined;
+  let firstAgent = 0;
+  const recorded = host.recorded(index);
+  if (recorded?.status === "awaiting_approval") {
+    firstAgent = Math.max(0, agentKeys.indexOf(recorded.agentKey));
+    const resumed = await resumeFromApproval(host, step, index, agentFor(host.catalog, step, agentKeys[firstAgent] ?? step.agentKey));
+    if (resumed.kind === "failed") {
+      const goOn = onFailure === "skip";
+      host.emit({ type: "step.failed", stepIndex: index, stepName: step.name, agentKey: recorded.agentKey, attempt: Math.max(1, attempt), error: resumed.error, usage, onFailure: goOn ? "skip" : "stop", durationMs: 0 });
+      return { kind: "failed", error: resumed.error, goOn, result: { index, name: step.name, agentKey: recorded.agentKey, status: "failed", output: null, structuredOutput: null } };
+    }
+    fromState = resumed.state;
+  }
   for (const [agentIndex, agentKey] of agentKeys.entries()) {
+    if (agentIndex < firstAgent) continue;
     for (let tries = 1; ; tries++) {
-      attempt++;
+      const input = fromState ?? start.input;
+      fromState = undefined;
+      if (typeof input === "string") attempt++;
       const t0 = performance.now();
-      host.emit({ type: "step.started", stepIndex: index, stepName: step.name, agentKey, input: start.input, attempt });
-      const outcome = await attemptWithTimeout(host, step, agentKey, start);
+      host.emit({ type: "step.started", stepIndex: index, stepName: step.name, agentKey, input: start.input, attempt: Math.max(1, attempt), ...(typeof input === "string" ? {} : { fromApproval: true }) });
+      const outcome = await attemptWithTimeout(host, step, agentKey, start, input);
       usage = addUsage(usage, outcome.usage);
       host.addUsage(outcome.usage);
       if (host.signal?.aborted) return { kind: "cancelled" };
+      if (outcome.ok === "paused") return pauseForApproval(host, step, { index, agentKey, usage, outcome });
       let error: unknown;
       if (outcome.ok) {
         try {
@@ -67,7 +86,7 @@ export async function runAgentStep(host: RunHost, step: AgentStep, start: StepSt
 }
 
 /** One attempt, aborted when the run is cancelled or when the step's time limit passes. */
-async function attemptWithTimeout(host: RunHost, step: AgentStep, agentKey: string, start: StepStart): Promise<AttemptOutcome> {
+async function attemptWithTimeout(host: RunHost, step: AgentStep, agentKey: string, start: StepStart, input: string | RunState<undefined, CatalogAgent>): Promise<AttemptOutcome> {
   const timeoutMs = step.timeoutMs ?? host.stepTimeoutMs;
   const controller = new AbortController();
   const runSignal = host.signal;
@@ -82,7 +101,7 @@ async function attemptWithTimeout(host: RunHost, step: AgentStep, agentKey: stri
         runAttempt({
           runner: host.sdkRunner,
           agent: agentFor(host.catalog, step, agentKey),
-          input: start.input,
+          input,
           maxTurns: step.maxTurns ?? host.defaultMaxTurns,
           signal: controller.signal,
           streamed: host.streamed,

@@ -15,6 +15,7 @@ export const runLoop: Executor<Node> = async (host, node) => {
     for (const slot of pass) {
       const end = await runLeafStep(host, slot, host.context({ iteration }));
       if (end.kind === "cancelled") return { kind: "cancelled", stepIndex: slot.index };
+      if (end.kind === "paused") return { kind: "paused", stepIndex: slot.index };
       host.settle(end.result);
       if (end.kind === "failed" && !end.goOn) return { kind: "failed", error: end.error, stepIndex: slot.index };
     }

@@ -20,10 +20,13 @@ export const runParallelStage: Executor<Node> = async (host, node) => {
     return end?.kind === "failed" && !end.goOn;
   });
   if (node.branches.some((slot) => ends.get(slot.index)?.kind === "cancelled")) return { kind: "cancelled", stepIndex: node.branches[0]?.index ?? null };
+  // A branch waiting for approvals holds the stage: the others are recorded, the reducer runs after the resume.
+  const paused = node.branches.find((slot) => ends.get(slot.index)?.kind === "paused");
+  if (paused && !failed) return { kind: "paused", stepIndex: paused.index };
   // Settled in branch order, whatever order they finished in: the context is the same on every replay.
   for (const slot of node.branches) {
     const end = ends.get(slot.index);
-    if (end && end.kind !== "cancelled") host.settle(end.result);
+    if (end && end.kind !== "cancelled" && end.kind !== "paused") host.settle(end.result);
   }
   if (failed) {
     const end = ends.get(failed.index) as Extract<StepEnd, { kind: "failed" }>;
@@ -35,11 +38,12 @@ export const runParallelStage: Executor<Node> = async (host, node) => {
 async function runReducer(host: RunHost, node: Node, ends: Map<number, StepEnd>): Promise<NodeEnd> {
   const sections = node.branches.map((slot) => {
     const end = ends.get(slot.index);
-    const text = end && end.kind !== "cancelled" && end.result.status === "succeeded" ? outputOf(end.result) : `(${end?.kind === "failed" ? "failed" : "no output"})`;
+    const text = end && end.kind !== "cancelled" && end.kind !== "paused" && end.result.status === "succeeded" ? outputOf(end.result) : `(${end?.kind === "failed" ? "failed" : "no output"})`;
     return `## ${slot.name}\n${text}`;
   });
   const end = await runLeafStep(host, node.reducer, host.context({ previousOutput: sections.join("\n\n") }));
   if (end.kind === "cancelled") return { kind: "cancelled", stepIndex: node.reducer.index };
+  if (end.kind === "paused") return { kind: "paused", stepIndex: node.reducer.index };
   host.settle(end.result);
   if (end.kind === "failed" && !end.goOn) return { kind: "failed", error: end.error, stepIndex: node.reducer.index };
   return { kind: "continue" };

@@ -6,6 +6,7 @@ import { runLeafStep } from "./leafStep";
 export const runSingleStep: Executor<Extract<PlanNode, { kind: "step" }>> = async (host, { slot }) => {
   const end = await runLeafStep(host, slot, host.context());
   if (end.kind === "cancelled") return { kind: "cancelled", stepIndex: slot.index };
+  if (end.kind === "paused") return { kind: "paused", stepIndex: slot.index };
   host.settle(end.result);
   if (end.kind === "failed" && !end.goOn) return { kind: "failed", error: end.error, stepIndex: slot.index };
   return { kind: "continue" };

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, RunCancelledError, runStatusSchema, terminalRunStatuses } from "@workflows/core";
+import { ConflictError, NotFoundError, pausedRunStatuses, RunCancelledError, runStatusSchema, terminalRunStatuses } from "@workflows/core";
 import { z } from "zod";
 import { idString } from "../../limits";
 import { waitForRunEnd } from "../../runs/waitForRun";
@@ -11,7 +11,8 @@ export const cancelRunOutput = z.object({ workflowRunId: z.string(), status: run
 const REMOTE_CANCEL_TIMEOUT_MS = 30_000;
 
 /**
- * Aborts a running run (its model call included) and answers once it is recorded as finished. With several
+ * Aborts a running run (its model call included) and answers once it is recorded as finished; a run waiting
+ * for approvals is cancelled at once (its pending approvals end `cancelled`). With several
  * instances, a run executing elsewhere is cancelled by the instance executing it (asked through the database).
  */
 export const cancelRun = operatorProcedure
@@ -23,6 +24,10 @@ export const cancelRun = operatorProcedure
     const recorded = await runs.getRun(id);
     if (!recorded) throw new NotFoundError("run", id);
     if (terminalRunStatuses.has(recorded.run.status)) throw new ConflictError(`Run "${id}" is already ${recorded.run.status}.`);
+    // Nothing executes a run waiting for approvals: it is cancelled where it is recorded.
+    if (pausedRunStatuses.has(recorded.run.status) && (await ctx.services.runner.cancelPaused(id, new RunCancelledError(ctx.caller.name).message, ctx.caller.name))) {
+      return { workflowRunId: id, status: "cancelled" as const };
+    }
     if (!(await activeRuns.abort(id, new RunCancelledError(ctx.caller.name)))) {
       const now = (await runs.getRun(id))?.run.status ?? recorded.run.status;
       if (terminalRunStatuses.has(now)) throw new ConflictError(`Run "${id}" is already ${now}.`);

@@ -8,7 +8,10 @@ import { startRunInput } from "./schemas";
 export const runWorkflowInput = startRunInput;
 export const runWorkflowOutput = runResultSchema;
 
-/** Runs a workflow to the end. A repeated idempotency key answers with the first run, once it has finished. */
+/**
+ * Runs a workflow to the end, or until it waits for approvals (status `awaiting_approval`: decide with
+ * `runs.approve`, follow with `runs.events`). A repeated idempotency key answers with the first run, once it has finished.
+ */
 export const runWorkflow = operatorProcedure
   .input(runWorkflowInput)
   .output(runWorkflowOutput)
@@ -18,7 +21,7 @@ export const runWorkflow = operatorProcedure
     // The database is the truth either way: a crashed `done` still leaves a recorded outcome.
     await started.done?.catch(() => undefined);
     // An existing run (same idempotency key) may still be executing in another request: wait for its end.
-    await waitForRunEnd(runs, started.workflowRunId);
+    await waitForRunEnd(runs, started.workflowRunId, undefined, { orPaused: true });
     const recorded = await runs.getRun(started.workflowRunId);
     if (!recorded) throw new NotFoundError("run", started.workflowRunId);
     return toRunResult(recorded);
