@@ -1,6 +1,6 @@
 // The main job, end to end on the embedded defaults: start the API server (SQLite in prisma/, offline model
 // unless OPENAI_API_KEY is set), run the default workflow through the CLI with live progress, stop the server.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 process.chdir(fileURLToPath(new URL("..", import.meta.url)));
@@ -13,9 +13,15 @@ const workflow = process.argv[3] ?? "analysis_code";
 const port = await freePort();
 const logs = [];
 const url = `http://127.0.0.1:${port}/trpc`;
-// Node itself (not a pnpm wrapper) so that our SIGTERM reaches the server and its graceful shutdown.
+// The compiled server (plain JavaScript, built here: scripts/build.mjs), as `pnpm start` runs it. Node itself,
+// not a pnpm wrapper, so that our SIGTERM reaches the server and its graceful shutdown.
+const built = spawnSync(process.execPath, ["scripts/build.mjs"], { stdio: ["ignore", "ignore", "inherit"] });
+if (built.status !== 0) {
+  console.error("main job failed: the server did not build (node scripts/build.mjs)");
+  process.exit(1);
+}
 const tsx = (file, args, opts) => spawn(process.execPath, ["--import", "tsx", file, ...args], opts);
-const server = tsx("apps/api/src/main.ts", [], { env: { ...process.env, PORT: String(port), HOST: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
+const server = spawn(process.execPath, ["--conditions=workflows-dist", "apps/api/dist/main.js"], { env: { ...process.env, PORT: String(port), HOST: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
 server.stderr.on("data", (chunk) => logs.push(chunk));
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill("SIGTERM"));
 server.stdout.on("data", (chunk) => logs.push(chunk));

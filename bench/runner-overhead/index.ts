@@ -1,5 +1,6 @@
 // Our runner (in-memory recorder) vs the same agents chained by hand with the SDK's run(), one process,
-// a zero-latency scripted model. Prints times and the ratio; the target is at most 1.05x.
+// a zero-latency scripted model, non-streamed and streamed. Prints times and the ratios; the target is at
+// most 1.05x for both.
 import { Runner } from "@openai/agents";
 import { WorkflowRunner } from "@workflows/core";
 import { InMemoryRunRecorder } from "@workflows/core/testing";
@@ -24,6 +25,20 @@ async function byHand(): Promise<void> {
   }
 }
 
+// Streamed: our events consumed as they are stored, against the SDK's stream events consumed by hand.
+async function oursStreamed(): Promise<void> {
+  for await (const event of runner.stream("chain10", "input", { streamed: true })) void event;
+}
+async function byHandStreamed(): Promise<void> {
+  let text = "input";
+  for (let i = 0; i < STEPS; i++) {
+    const result = await sdkRunner.run(catalog.agent(`agent_${i}`), text, { stream: true });
+    for await (const event of result) void event;
+    await result.completed;
+    text = String(result.finalOutput);
+  }
+}
+
 async function time(fn: () => Promise<void>, n: number): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -34,17 +49,27 @@ async function time(fn: () => Promise<void>, n: number): Promise<number[]> {
   return samples;
 }
 
-await time(ours, 200);
-await time(byHand, 200);
-const a: number[] = [];
-const b: number[] = [];
-for (let r = 0; r < ROUNDS; r++) {
-  a.push(...(await time(ours, RUNS / ROUNDS)));
-  b.push(...(await time(byHand, RUNS / ROUNDS)));
+const pairs = [
+  { name: "non-streamed", ours, byHand },
+  { name: "streamed", ours: oursStreamed, byHand: byHandStreamed },
+];
+for (const p of pairs) {
+  await time(p.ours, 200);
+  await time(p.byHand, 200);
 }
-const sa = summarize(a);
-const sb = summarize(b);
-console.log(`runner-overhead: ${STEPS}-step chain, zero-latency scripted model, ${RUNS} runs each, node ${process.version}`);
-console.log(`  workflows runner (in-memory recorder): median ${fmt(sa.median)} ms/run  mean ${fmt(sa.mean)}  p95 ${fmt(sa.p95)}`);
-console.log(`  hand-written SDK run() chain:          median ${fmt(sb.median)} ms/run  mean ${fmt(sb.mean)}  p95 ${fmt(sb.p95)}`);
-console.log(`  ratio (median): ${fmt(sa.median / sb.median)}x   ratio (mean): ${fmt(sa.mean / sb.mean)}x   target <= 1.05x`);
+const samples = pairs.map(() => ({ a: [] as number[], b: [] as number[] }));
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [i, p] of pairs.entries()) {
+    samples[i]!.a.push(...(await time(p.ours, RUNS / ROUNDS)));
+    samples[i]!.b.push(...(await time(p.byHand, RUNS / ROUNDS)));
+  }
+}
+console.log(`runner-overhead: ${STEPS}-step chain, zero-latency scripted model, ${RUNS} runs each in ${ROUNDS} interleaved rounds, node ${process.version}`);
+for (const [i, p] of pairs.entries()) {
+  const sa = summarize(samples[i]!.a);
+  const sb = summarize(samples[i]!.b);
+  console.log(` ${p.name}:`);
+  console.log(`  workflows runner (in-memory recorder): median ${fmt(sa.median)} ms/run  mean ${fmt(sa.mean)}  p95 ${fmt(sa.p95)}`);
+  console.log(`  hand-written SDK run() chain:          median ${fmt(sb.median)} ms/run  mean ${fmt(sb.mean)}  p95 ${fmt(sb.p95)}`);
+  console.log(`  ratio (median): ${fmt(sa.median / sb.median)}x   ratio (mean): ${fmt(sa.mean / sb.mean)}x   target <= 1.05x`);
+}

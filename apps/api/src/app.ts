@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Runner, type ModelProvider } from "@openai/agents";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
 import { discoverWorkflows, InProcessAdmission, RunCancelledError, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { ApiKeyStore, getRun, listChildRuns, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, runLastSeqs, ServerInstances } from "@workflows/db";
+import { ApiKeyStore, deleteRun, getRun, listChildRuns, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, runLastSeqs, ServerInstances } from "@workflows/db";
 import { ApiKeys } from "./auth/apiKeys";
 import { Gate, type AuthConfig } from "./auth/gate";
 import type { RunStore, Services } from "./context";
@@ -16,6 +16,7 @@ import { executeQueuedRun } from "./runs/queuedRun";
 import type { OtlpConfig } from "./telemetry/otlpExport";
 import { createTelemetry } from "./telemetry/telemetry";
 import { Recovery } from "./runs/recovery";
+import { RetentionSweeper, type RetentionConfig } from "./runs/retention";
 import { RunBroadcaster } from "./runs/runBroadcaster";
 
 export type ServicesOptions = {
@@ -41,6 +42,8 @@ export type ServicesOptions = {
   redactor?: Redactor;
   /** OTLP trace export (`OTEL_EXPORTER_OTLP_*`); default none: nothing is sent. */
   otlp?: OtlpConfig | null;
+  /** RUN_RETENTION_DAYS: delete old finished runs periodically. Default none: runs are kept forever. */
+  retention?: RetentionConfig | null;
 };
 
 const defaultDurability: DurabilityConfig = {
@@ -120,6 +123,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     stepTimeoutMs: durability.stepTimeoutMs,
   });
   const activeRuns = new ActiveRuns();
+  const retention = opts.retention ? new RetentionSweeper(db, opts.retention, logger) : null;
 
   const runs: RunStore = {
     getRun: (id) => getRun(db.prisma, id),
@@ -153,6 +157,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       queueStopped = shared?.queue.stop(opts.shutdownGraceMs + 10_000).catch((err: unknown) => logger.warn({ err }, "run queue did not stop cleanly"));
       // `recovery` is declared below; drain only runs once createServices has built it.
       await recovery.stop();
+      await retention?.stop();
       deadlines.current?.stop();
       if (activeRuns.size === 0) return;
       logger.info({ activeRuns: activeRuns.size, graceMs: opts.shutdownGraceMs }, "waiting for in-flight runs");
@@ -209,6 +214,12 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     chatRunner: new Runner({ modelProvider, workflowName: "chat" }),
     openSession: (conversationId) => redactingSession(new PrismaSession(db.prisma, conversationId), redactor),
     markInterrupted: (ids, reason) => recorder.markInterrupted(ids, reason),
+    // The run's last writes (spans after its end event) land before its rows go.
+    deleteRun: async (id) => {
+      await recorder.flush();
+      return await deleteRun(db, id);
+    },
+    retention,
     pausedRuns: () => recorder.pausedRuns(),
     ...(shared
       ? {
@@ -234,6 +245,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   });
   try {
     await recovery.start();
+    retention?.start();
     await shared?.queue.work(durability.maxConcurrentRuns, (id, parentSpanId) => executeQueuedRun(services, (runId) => instances.isOrphaned(runId), id, parentSpanId));
   } catch (error) {
     await close();

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { ModelProvider, Runner, Session } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
+import type { DeleteRunResult, PruneResult } from "@workflows/db";
 import type { ApprovalRecord, CreatedRun, DecideInput, DecisionOutcome, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";
 import type { ApiKeys } from "./auth/apiKeys";
 import type { Gate } from "./auth/gate";
@@ -102,6 +103,10 @@ export type Services = {
   requestCancel?(workflowRunId: string, by: string): Promise<void>;
   /** With a queue: records a run still waiting in it as cancelled; false when an instance already started it. */
   cancelQueued?(workflowRunId: string, by: string): Promise<boolean>;
+  /** Deletes a finished run with every row keyed by it (`runs.delete`). */
+  deleteRun(workflowRunId: string): Promise<DeleteRunResult>;
+  /** RUN_RETENTION_DAYS: the periodic sweep of old finished runs; null when runs are kept forever. */
+  retention: { sweep(now?: Date): Promise<PruneResult> } | null;
   /** Runs waiting for approvals, with their pending count and earliest deadline (start-up sweeps). */
   pausedRuns(): Promise<{ workflowRunId: string; pending: number; deadlineAt: string | null }[]>;
   /** Records runs interrupted from outside their execution (a `run.interrupted` event each); returns those it changed. */

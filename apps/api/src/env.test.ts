@@ -33,6 +33,15 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ DATABASE_POOL_SIZE: "0" })).toThrow(/DATABASE_POOL_SIZE/);
   });
 
+  it("keeps runs forever by default; RUN_RETENTION_DAYS turns retention on, and a bad value is named", () => {
+    expect(parseEnv({}).retention).toBeNull();
+    expect(parseEnv({ RUN_RETENTION_DAYS: "" }).retention).toBeNull();
+    expect(parseEnv({ RUN_RETENTION_DAYS: "30" }).retention).toEqual({ days: 30, intervalMs: 3_600_000 });
+    expect(parseEnv({ RUN_RETENTION_DAYS: "0.5", RUN_RETENTION_INTERVAL_MS: "60000" }).retention).toEqual({ days: 0.5, intervalMs: 60_000 });
+    for (const bad of ["0", "-3", "forever", "1e9"]) expect(() => parseEnv({ RUN_RETENTION_DAYS: bad })).toThrow(/RUN_RETENTION_DAYS: .*leave unset to keep runs forever/);
+    expect(() => parseEnv({ RUN_RETENTION_DAYS: "7", RUN_RETENTION_INTERVAL_MS: "10" })).toThrow(/RUN_RETENTION_INTERVAL_MS/);
+  });
+
   it("allows no browser origin and no extra host by default", () => {
     expect(parseEnv({})).toMatchObject({ allowedOrigins: [], allowedHosts: [] });
   });

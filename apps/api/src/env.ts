@@ -1,6 +1,7 @@
 import type { ModelConfig } from "@workflows/agents";
 import { z } from "zod";
 import { isLoopbackAddress } from "./http/requestGuard";
+import type { RetentionConfig } from "./runs/retention";
 import type { OtlpConfig } from "./telemetry/otlpExport";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -119,6 +120,17 @@ const rawEnvSchema = z.object({
   HEARTBEAT_INTERVAL_MS: z.preprocess(emptyAsUndefined, int(100, 600_000).default(5_000)),
   /** A server whose heartbeat is older than this is dead; its runs are taken over. */
   OWNER_TIMEOUT_MS: z.preprocess(emptyAsUndefined, int(500, 3_600_000).default(20_000)),
+  /** Finished runs older than this many days are deleted (periodically, in small batches). Default: kept forever. */
+  RUN_RETENTION_DAYS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number({ error: "expected a number of days, e.g. 30 (leave unset to keep runs forever)" })
+      .positive({ error: "expected a number of days above 0 (leave unset to keep runs forever)" })
+      .max(36_500, { error: "at most 36500 days (leave unset to keep runs forever)" })
+      .optional(),
+  ),
+  /** How often the retention sweep runs (with RUN_RETENTION_DAYS). */
+  RUN_RETENTION_INTERVAL_MS: z.preprocess(emptyAsUndefined, int(1_000, 7 * 86_400_000).default(3_600_000)),
   /** Origins of web pages allowed to call the API (HTTP with CORS, WebSocket). Default: none. */
   ALLOWED_ORIGINS: list(origin),
   /** Host names the server answers to besides the loopback names; `*` for any. See docs/security.md. */
@@ -167,6 +179,8 @@ export type Env = {
   metricsPort: number | null;
   /** OTLP trace export; null when no endpoint is set (nothing is sent). */
   otlp: OtlpConfig | null;
+  /** RUN_RETENTION_DAYS; null: finished runs are kept forever. */
+  retention: RetentionConfig | null;
 };
 
 /** Retries, time limits, admission and recovery (docs/adr/0002-durable-execution.md). */
@@ -239,6 +253,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     redactPatterns: e.REDACT_PATTERNS,
     metricsPort: e.METRICS_PORT ?? null,
     otlp: otlpConfig(e),
+    retention: e.RUN_RETENTION_DAYS === undefined ? null : { days: e.RUN_RETENTION_DAYS, intervalMs: e.RUN_RETENTION_INTERVAL_MS },
   };
 }
 

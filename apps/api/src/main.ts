@@ -37,6 +37,7 @@ const services = await createServices({
   shutdownGraceMs: env.shutdownGraceMs,
   durability: env.durability,
   otlp: env.otlp,
+  retention: env.retention,
 }).catch((error: unknown) => {
   logger.fatal({ err: error }, "start-up failed");
   process.exit(1);

@@ -54,7 +54,7 @@ export const openProcedure = publicProcedure.meta({ access: "public" });
 export const viewerProcedure = publicProcedure.meta({ access: "viewer" });
 /** Viewer rights plus starting, streaming, cancelling and resuming runs, and chat. */
 export const operatorProcedure = publicProcedure.meta({ access: "operator" });
-/** Operator rights plus managing API keys. */
+/** Operator rights plus managing API keys and deleting runs. */
 export const adminProcedure = publicProcedure.meta({ access: "admin" });
 
 /** MAX_INPUT_BYTES for every string a caller sends, and a nesting limit, before any schema looks at the input. */

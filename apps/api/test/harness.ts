@@ -71,6 +71,8 @@ export type TestServerOptions = {
   edge?: Pick<Parameters<typeof createServer>[1], "allowedOrigins" | "allowedHosts" | "readinessTimeoutMs" | "metrics">;
   /** OTLP trace export; default none. */
   otlp?: Parameters<typeof createServices>[0]["otlp"];
+  /** RUN_RETENTION_DAYS; default none (runs kept forever). */
+  retention?: Parameters<typeof createServices>[0]["retention"];
 };
 
 /** A client of a server at `url`, subscriptions over SSE. */
@@ -124,6 +126,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     ...(opts.auth ? { auth: opts.auth } : {}),
     ...(opts.redactor ? { redactor: opts.redactor } : {}),
     ...(opts.otlp ? { otlp: opts.otlp } : {}),
+    ...(opts.retention ? { retention: opts.retention } : {}),
   });
   const server = await createServer(services, { port: 0, host: "127.0.0.1", ...opts.edge });
   const wsClient = createWSClient({ url: server.url.replace(/^http/, "ws"), WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });

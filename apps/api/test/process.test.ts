@@ -16,7 +16,7 @@ afterEach(() => {
   child = undefined;
 });
 
-/** The real server process (src/main.ts), as `pnpm start` runs it, on a free port. */
+/** The real server process from its sources (src/main.ts), as `pnpm dev` runs it, on a free port. */
 async function startProcess(env: Record<string, string>): Promise<{ url: string; logs: () => string[] }> {
   const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: apiDir, env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child = proc;

@@ -6,6 +6,7 @@ import pg from "pg";
 import { PrismaClient } from "./client";
 import { allowConcurrentWork } from "./exclusive";
 import { jsonText } from "./mapping";
+import { closeSqliteConnections, openSqliteConnections } from "./sqliteConnections";
 import { PrismaClient as PostgresPrismaClient } from "./generated/postgres/client";
 import { migrateDatabase, type MigrateResult } from "./migrate/migrate";
 import { resolveDatabaseUrl, type PostgresLocation, type SqliteLocation } from "./url";
@@ -56,11 +57,32 @@ async function openSqlite(location: SqliteLocation, options: OpenDatabaseOptions
     await prisma.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
     await prisma.$executeRawUnsafe(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
     await prisma.$executeRawUnsafe("PRAGMA foreign_keys = ON");
+    // The recorder's writes and the run reads get connections of their own (sqliteConnections.ts).
+    openSqliteConnections(prisma, location.path, busyTimeoutMs);
   } catch (error) {
     await prisma.$disconnect();
     throw error;
   }
-  return { prisma, kind: "sqlite", url: location.url, migrations, pool: null, close: () => prisma.$disconnect() };
+  let closed = false;
+  return {
+    prisma,
+    kind: "sqlite",
+    url: location.url,
+    migrations,
+    pool: null,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      closeSqliteConnections(prisma);
+      await prisma.$disconnect();
+    },
+  };
+}
+
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+/** The pool under a PostgreSQL client `openDatabase` opened. */
+export function poolOf(prisma: PrismaClient): pg.Pool | undefined {
+  return pools.get(prisma);
 }
 
 async function openPostgres(location: PostgresLocation, options: OpenDatabaseOptions): Promise<Database> {
@@ -77,6 +99,7 @@ async function openPostgres(location: PostgresLocation, options: OpenDatabaseOpt
   pool.on("error", () => undefined);
   const prisma = withSqliteShapedRows(new PostgresPrismaClient({ adapter: new PrismaPg(pool) }));
   allowConcurrentWork(prisma);
+  pools.set(prisma, pool);
   let closed = false;
   return {
     prisma,

@@ -8,8 +8,10 @@ const concurrent = new WeakSet<PrismaClient>();
  *
  * Why: the better-sqlite3 adapter has one connection. Its mutex orders transactions against each other,
  * but a plain query issued while an interactive transaction is open runs INSIDE that transaction and is
- * rolled back with it (measured). Everything in this package that touches the database goes through here.
- * A client on a connection pool (PostgreSQL) has no such trap: its work starts at once.
+ * rolled back with it (measured). Everything in this package that uses that connection goes through here.
+ * On a database opened by `openDatabase`, the recorder's writes and the run reads of queries.ts do not use
+ * it: they have connections of their own (sqliteConnections.ts) and never wait here. A client on a
+ * connection pool (PostgreSQL) has no such trap: its work starts at once.
  */
 export function exclusive<T>(prisma: PrismaClient, work: () => Promise<T>): Promise<T> {
   if (concurrent.has(prisma)) return work();

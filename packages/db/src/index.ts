@@ -14,3 +14,4 @@ export { PgBossRunQueue, runQueueName, type PgBossRunQueueOptions } from "./queu
 export { resolveSqliteUrl } from "./url";
 export type { PrismaClient } from "./client";
 export { Prisma } from "./client";
+export { deleteRun, pruneRuns, type DeletedCounts, type DeleteRunResult, type PruneOptions, type PruneResult } from "./retention";

@@ -3,6 +3,10 @@ import { z } from "zod";
 import { exclusive } from "./exclusive";
 import type { Prisma, PrismaClient } from "./client";
 import { eventOf, runRecordOf, spanRecordOf, stepRecordOf } from "./mapping";
+import { sqliteConnectionsOf } from "./sqliteConnections";
+
+// On a SQLite database opened by `openDatabase` the run reads below go to a connection of their own
+// (sqliteConnections.ts): no Prisma pipeline, and no wait behind the mutex of Prisma's one connection.
 
 export type ListRunsOptions = {
   workflowKey?: string;
@@ -59,6 +63,13 @@ export async function listRuns(prisma: PrismaClient, options: ListRunsOptions = 
 
 /** A run with its steps in index order, or null. */
 export function getRun(prisma: PrismaClient, id: string): Promise<{ run: RunRecord; steps: StepRecord[] } | null> {
+  const reader = sqliteConnectionsOf(prisma)?.reader;
+  if (reader) {
+    return attempt(() => {
+      const found = reader.runWithSteps(id);
+      return found ? { run: runRecordOf(found.run), steps: found.steps.map(stepRecordOf) } : null;
+    });
+  }
   return exclusive(prisma, async () => {
     const row = await prisma.workflowRun.findUnique({ where: { id }, include: { steps: { orderBy: { index: "asc" } } } });
     if (!row) return null;
@@ -74,6 +85,19 @@ export function listChildRuns(prisma: PrismaClient, parentRunId: string): Promis
   });
 }
 
+/** Ids of the `pending` or `running` runs below these runs (children, their children, …), parents first. */
+export async function unfinishedDescendants(prisma: PrismaClient, parentIds: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  let level = [...parentIds];
+  while (level.length > 0) {
+    const ids = level;
+    const rows = await exclusive(prisma, () => prisma.workflowRun.findMany({ where: { parentRunId: { in: ids }, status: { in: ["pending", "running"] } }, select: { id: true }, orderBy: { createdAt: "asc" } }));
+    level = rows.map((r) => r.id).filter((id) => !found.includes(id));
+    found.push(...level);
+  }
+  return found;
+}
+
 export type ListEventsOptions = {
   /** Only events with a greater seq. */
   afterSeq?: number;
@@ -84,6 +108,8 @@ export type ListEventsOptions = {
 /** A run's events in seq order. */
 export function listEvents(prisma: PrismaClient, runId: string, options: ListEventsOptions = {}): Promise<WorkflowEvent[]> {
   const limit = Math.min(1000, Math.max(1, Math.trunc(options.limit ?? 1000)));
+  const reader = sqliteConnectionsOf(prisma)?.reader;
+  if (reader) return attempt(() => reader.eventPayloads(runId, options.afterSeq ?? 0, limit).map(eventOf));
   return exclusive(prisma, async () => {
     const rows = await prisma.workflowRunEvent.findMany({
       where: { runId, seq: { gt: options.afterSeq ?? 0 } },
@@ -109,6 +135,8 @@ export function runLastSeqs(prisma: PrismaClient, ids: readonly string[]): Promi
 
 /** A run's trace spans in the order they were recorded. */
 export function listSpans(prisma: PrismaClient, runId: string): Promise<SpanRecord[]> {
+  const reader = sqliteConnectionsOf(prisma)?.reader;
+  if (reader) return attempt(() => reader.spans(runId).map(spanRecordOf));
   return exclusive(prisma, async () => {
     const rows = await prisma.traceSpan.findMany({ where: { runId }, orderBy: { id: "asc" } });
     return rows.map(spanRecordOf);
@@ -116,8 +144,24 @@ export function listSpans(prisma: PrismaClient, runId: string): Promise<SpanReco
 }
 
 export function findRunByIdempotencyKey(prisma: PrismaClient, idempotencyKey: string): Promise<RunRecord | null> {
+  const reader = sqliteConnectionsOf(prisma)?.reader;
+  if (reader) {
+    return attempt(() => {
+      const row = reader.runByIdempotencyKey(idempotencyKey);
+      return row ? runRecordOf(row) : null;
+    });
+  }
   return exclusive(prisma, async () => {
     const row = await prisma.workflowRun.findUnique({ where: { idempotencyKey } });
     return row ? runRecordOf(row) : null;
   });
+}
+
+/** A synchronous read as a promise that rejects (never throws) on failure, as the Prisma reads do. */
+function attempt<T>(read: () => T): Promise<T> {
+  try {
+    return Promise.resolve(read());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }

@@ -264,6 +264,28 @@ describe("idempotency fingerprints", () => {
   });
 });
 
+describe("write paths", () => {
+  it("writes through Prisma (writes: 'prisma') exactly what the direct writer writes", async () => {
+    const viaPrisma = new PrismaRunRecorder(db.prisma, { writes: "prisma" });
+    try {
+      const a = newRun("direct", { idempotencyKey: "ka", input: "same input" });
+      const b = newRun("prisma", { idempotencyKey: "kb", input: "same input" });
+      await recorder.createRun(a);
+      await viaPrisma.createRun(b);
+      await play(recorder, succeededRun(a));
+      await play(viaPrisma, succeededRun(b));
+      expect(await viaPrisma.createRun(b)).toMatchObject({ status: "existing", run: { id: "prisma" } });
+      const direct = (await getRun(db.prisma, "direct"))!;
+      const prisma = (await getRun(db.prisma, "prisma"))!;
+      const comparable = (r: typeof direct) => ({ ...r, run: { ...r.run, id: "x", idempotencyKey: "x", createdAt: "x" } });
+      expect(comparable(prisma)).toEqual(comparable(direct));
+      expect((await listEvents(db.prisma, "prisma")).map((e) => e.type)).toEqual((await listEvents(db.prisma, "direct")).map((e) => e.type));
+    } finally {
+      await viaPrisma.close();
+    }
+  });
+});
+
 describe("two processes on one file", () => {
   // Starting a second Node process with tsx takes seconds on a loaded 2-core machine: the limit is generous.
   it("a recorder here and one in another process interleave appends without losing writes", { timeout: 120_000 }, async () => {

@@ -20,12 +20,14 @@ import {
 } from "@workflows/core";
 import { ApprovalStore, type PausedRun } from "./approvals";
 import { planBatch, type BatchPlan } from "./batch";
-import { exclusive } from "./exclusive";
-import { Prisma, type PrismaClient } from "./client";
-import { runRecordOf } from "./mapping";
+import type { PrismaClient } from "./client";
+import { runRecordOf, type RunRow } from "./mapping";
 import { storedNotifications } from "./notifications";
-import { getRun } from "./queries";
-import { isGuardFailure } from "./sql";
+import { getRun, unfinishedDescendants } from "./queries";
+import { GuardFailure, PrismaRunWriter, UniqueViolation, type RunWriter } from "./runWriter";
+import { sqliteConnectionsOf } from "./sqliteConnections";
+import { PgRunWriter } from "./pgRunWriter";
+import { poolOf } from "./database";
 
 /**
  * Called after each commit, once per run whose events it stored, with those events (in seq order, ending at
@@ -46,6 +48,12 @@ export type PrismaRunRecorderOptions = {
    * notification arrives exactly when the events are visible), signed with this sender id.
    */
   announceAs?: string;
+  /**
+   * `direct` (default): on a database `openDatabase` opened, writes skip Prisma (SQLite: better-sqlite3 on a
+   * connection of its own; PostgreSQL: named prepared statements on the pool). `prisma`: everything through
+   * Prisma (for comparisons).
+   */
+  writes?: "direct" | "prisma";
 };
 
 type Pending<T> = { item: T; resolve: () => void; reject: (error: unknown) => void };
@@ -73,6 +81,8 @@ const STALE_RETRIES = 3;
  */
 export class PrismaRunRecorder implements RunRecorder {
   readonly #prisma: PrismaClient;
+  /** Where writes go: the direct SQLite connection `openDatabase` opened beside the client, else Prisma. */
+  readonly #writer: RunWriter;
   readonly #maxBatch: number;
   #events: Pending<WorkflowEvent>[] = [];
   #spans: Pending<SpanRecord>[] = [];
@@ -96,6 +106,7 @@ export class PrismaRunRecorder implements RunRecorder {
 
   constructor(prisma: PrismaClient, options: PrismaRunRecorderOptions = {}) {
     this.#prisma = prisma;
+    this.#writer = writerFor(prisma, options.writes ?? "direct");
     this.#maxBatch = Math.max(1, options.maxBatchSize ?? 500);
     this.#owner = options.owner ?? null;
     this.#announceAs = options.announceAs ?? null;
@@ -126,7 +137,7 @@ export class PrismaRunRecorder implements RunRecorder {
 
   async createRun(input: NewRun): Promise<CreateRunResult> {
     this.#assertOpen();
-    const result = await exclusive(this.#prisma, () => this.#createRun(input));
+    const result = await this.#createRun(input);
     this.#knownRuns.add(result.run.id);
     if (result.status === "created") this.#lastSeq.set(result.run.id, result.run.lastSeq);
     return result;
@@ -211,34 +222,44 @@ export class PrismaRunRecorder implements RunRecorder {
   async #createRun(input: NewRun): Promise<CreateRunResult> {
     const key = input.idempotencyKey ?? null;
     if (key !== null) {
-      const existing = await this.#storage("Reading a run", () => this.#prisma.workflowRun.findUnique({ where: { idempotencyKey: key } }));
+      const existing = await this.#storage("Reading a run", () => this.#writer.findRunByIdempotencyKey(key));
       if (existing) return existingRun(existing, input);
     }
+    const row: RunRow = {
+      id: input.id,
+      workflowKey: input.workflowKey,
+      versionHash: input.versionHash,
+      status: "pending",
+      input: input.input,
+      finalOutput: null,
+      structuredOutput: null,
+      errorCode: null,
+      errorMessage: null,
+      conversationId: input.conversationId ?? null,
+      idempotencyKey: key,
+      idempotencyFingerprint: key !== null ? (input.fingerprint ?? null) : null,
+      requests: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      totalTokens: 0,
+      lastSeq: 0,
+      owner: this.#owner,
+      createdBy: input.createdBy ?? null,
+      traceId: input.traceId ?? null,
+      parentRunId: input.parentRunId ?? null,
+      parentStepIndex: input.parentStepIndex ?? null,
+      createdAt: new Date(),
+      startedAt: null,
+      endedAt: null,
+    };
     try {
-      const row = await this.#prisma.workflowRun.create({
-        data: {
-          id: input.id,
-          workflowKey: input.workflowKey,
-          versionHash: input.versionHash,
-          status: "pending",
-          input: input.input,
-          conversationId: input.conversationId ?? null,
-          idempotencyKey: key,
-          idempotencyFingerprint: key !== null ? (input.fingerprint ?? null) : null,
-          owner: this.#owner,
-          createdBy: input.createdBy ?? null,
-          traceId: input.traceId ?? null,
-          parentRunId: input.parentRunId ?? null,
-          parentStepIndex: input.parentStepIndex ?? null,
-          createdAt: new Date(),
-        },
-      });
+      await this.#writer.insertRun(row);
       return { status: "created", run: runRecordOf(row) };
     } catch (error) {
-      if (!isUniqueViolation(error)) throw storageError("Creating a run", error);
+      if (!(error instanceof UniqueViolation)) throw storageError("Creating a run", error);
       // Lost a race with another writer using the same key: theirs is the run.
       if (key !== null) {
-        const existing = await this.#storage("Reading a run", () => this.#prisma.workflowRun.findUnique({ where: { idempotencyKey: key } }));
+        const existing = await this.#storage("Reading a run", () => this.#writer.findRunByIdempotencyKey(key));
         if (existing) return existingRun(existing, input);
       }
       throw new ConflictError(`Run "${input.id}" already exists.`, { cause: error });
@@ -262,8 +283,9 @@ export class PrismaRunRecorder implements RunRecorder {
   }
 
   async #drain(): Promise<void> {
-    // Let appends made in the same tick join the first batch.
-    await Promise.resolve();
+    // Group commit: everything appended before the event loop's next check phase joins the first batch
+    // (waiting for the microtasks alone made one transaction per event on a fast run: 7 per step).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     // Whatever queued while a batch was being written forms the next one: events and spans together.
     while (this.#events.length > 0 || this.#spans.length > 0) {
       await this.#writeBatch(this.#events.splice(0, this.#maxBatch), this.#spans.splice(0, this.#maxBatch));
@@ -272,29 +294,10 @@ export class PrismaRunRecorder implements RunRecorder {
 
   /** Writes one batch in one transaction; settles every item of it. */
   async #writeBatch(events: Pending<WorkflowEvent>[], spans: Pending<SpanRecord>[]): Promise<void> {
-    let accepted: Validated = { events: [], spans: [], before: new Map() };
+    // Until validation says otherwise every item is in the batch: a failed read must reject them all.
+    let accepted: Validated = { events, spans, before: new Map() };
     try {
-      const plan = await exclusive(this.#prisma, async () => {
-        let remaining = { events, spans };
-        for (let attempt = 1; ; attempt++) {
-          accepted = await this.#validate(remaining.events, remaining.spans);
-          remaining = accepted;
-          if (accepted.events.length === 0 && accepted.spans.length === 0) return null;
-          try {
-            return await this.#commit(
-              accepted.events.map((p) => p.item),
-              accepted.spans.map((p) => p.item),
-              accepted.before,
-            );
-          } catch (error) {
-            if (!(error instanceof StaleSeqError) || attempt >= STALE_RETRIES) throw error;
-            for (const id of error.runIds) {
-              this.#forget(id);
-              this.#knownRuns.delete(id);
-            }
-          }
-        }
-      });
+      const plan = await this.#validateAndCommit(events, spans, (validated) => (accepted = validated));
       if (plan) for (const [runId, rows] of plan.steps) this.#steps.set(runId, rows);
       for (const p of accepted.events) {
         const event = p.item;
@@ -312,6 +315,30 @@ export class PrismaRunRecorder implements RunRecorder {
       for (const p of accepted.events) p.reject(eventFailure);
       const spanFailure = error instanceof StaleSeqError ? storageError(what, error) : eventFailure;
       for (const p of accepted.spans) p.reject(spanFailure);
+    }
+  }
+
+  /** Validates and commits the batch; re-validates and retries when another writer moved one of its runs. */
+  async #validateAndCommit(events: Pending<WorkflowEvent>[], spans: Pending<SpanRecord>[], onAccepted: (validated: Validated) => void): Promise<BatchPlan | null> {
+    let remaining = { events, spans };
+    for (let attempt = 1; ; attempt++) {
+      const accepted = await this.#validate(remaining.events, remaining.spans);
+      onAccepted(accepted);
+      remaining = accepted;
+      if (accepted.events.length === 0 && accepted.spans.length === 0) return null;
+      try {
+        return await this.#commit(
+          accepted.events.map((p) => p.item),
+          accepted.spans.map((p) => p.item),
+          accepted.before,
+        );
+      } catch (error) {
+        if (!(error instanceof StaleSeqError) || attempt >= STALE_RETRIES) throw error;
+        for (const id of error.runIds) {
+          this.#forget(id);
+          this.#knownRuns.delete(id);
+        }
+      }
     }
   }
 
@@ -337,7 +364,7 @@ export class PrismaRunRecorder implements RunRecorder {
     }
     for (const p of spans) if (!this.#knownRuns.has(p.item.workflowRunId)) toRead.add(p.item.workflowRunId);
     if (toRead.size > 0) {
-      const rows = await this.#prisma.workflowRun.findMany({ where: { id: { in: [...toRead] } }, select: { id: true, lastSeq: true } });
+      const rows = await this.#writer.lastSeqOf([...toRead]);
       for (const row of rows) if (firstSeqOf.has(row.id)) known.set(row.id, row.lastSeq);
       this.#rememberRuns(rows.map((r) => r.id));
     }
@@ -364,16 +391,13 @@ export class PrismaRunRecorder implements RunRecorder {
   /** One transaction for the batch. Returns what it wrote. */
   async #commit(events: WorkflowEvent[], spans: SpanRecord[], before: ReadonlyMap<string, number>): Promise<BatchPlan> {
     const plan = planBatch(events, spans, before, this.#steps, this.#owner);
-    // One batch transaction: the statements go to the driver back to back, with no round trip through
-    // this loop between them (measured cheaper than an interactive transaction). The run updates come
-    // first: a write takes SQLite's write lock at once, and their guard stops the transaction when
+    // One transaction for the batch. The run updates come first: their guard stops the transaction when
     // another writer moved a run.
     const announce = this.#announceAs === null ? [] : storedNotifications(this.#announceAs, plan.lastSeq);
-    const queries = [...plan.runUpdates.map((u) => u.sql), ...plan.statements, ...announce].map((q) => this.#prisma.$executeRaw(q));
     try {
-      await this.#prisma.$transaction(queries);
+      await this.#writer.commit([...plan.runUpdates.map((u) => u.sql), ...plan.statements, ...announce]);
     } catch (error) {
-      if (isGuardFailure(error)) throw new StaleSeqError([...new Set([...events, ...spans].map((item) => item.workflowRunId))], { cause: error });
+      if (error instanceof GuardFailure) throw new StaleSeqError([...new Set([...events, ...spans].map((item) => item.workflowRunId))], { cause: error });
       throw error;
     }
     this.#stats.transactions++;
@@ -428,16 +452,11 @@ export class PrismaRunRecorder implements RunRecorder {
   }
 }
 
-/** Ids of the `pending` or `running` runs below these runs (children, their children, …), parents first. */
-async function unfinishedDescendants(prisma: PrismaClient, parentIds: readonly string[]): Promise<string[]> {
-  const found: string[] = [];
-  let level = [...parentIds];
-  while (level.length > 0) {
-    const rows = await exclusive(prisma, () => prisma.workflowRun.findMany({ where: { parentRunId: { in: level }, status: { in: ["pending", "running"] } }, select: { id: true }, orderBy: { createdAt: "asc" } }));
-    level = rows.map((r) => r.id).filter((id) => !found.includes(id));
-    found.push(...level);
-  }
-  return found;
+function writerFor(prisma: PrismaClient, writes: "direct" | "prisma"): RunWriter {
+  const viaPrisma = new PrismaRunWriter(prisma);
+  if (writes === "prisma") return viaPrisma;
+  const pool = poolOf(prisma);
+  return sqliteConnectionsOf(prisma)?.writer ?? (pool ? new PgRunWriter(pool, viaPrisma) : viaPrisma);
 }
 
 /** The run an idempotency key already names, unless it was made for another workflow or input. */
@@ -451,8 +470,4 @@ function existingRun(row: Parameters<typeof runRecordOf>[0], input: NewRun): Cre
 function storageError(what: string, cause: unknown): SystemFaultError {
   if (cause instanceof SystemFaultError) return cause;
   return new SystemFaultError("STORAGE_ERROR", `${what} failed in the database.`, { cause });
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }

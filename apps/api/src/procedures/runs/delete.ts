@@ -1,0 +1,28 @@
+import { ConflictError, NotFoundError } from "@workflows/core";
+import { z } from "zod";
+import { idString } from "../../limits";
+import { adminProcedure } from "../../trpc";
+
+export const deleteRunInput = z.object({ workflowRunId: idString("workflowRunId") });
+export const deletedCountsSchema = z.object({ runs: z.number().int(), steps: z.number().int(), events: z.number().int(), spans: z.number().int() });
+export const deleteRunOutput = z.object({ workflowRunId: z.string(), deleted: deletedCountsSchema });
+
+/** Deletes a finished run with its steps, events and trace spans, for good. Pending, running or waiting runs are refused. */
+export const deleteRunProcedure = adminProcedure
+  .input(deleteRunInput)
+  .output(deleteRunOutput)
+  .mutation(async ({ ctx, input }) => {
+    const id = input.workflowRunId;
+    const result = await ctx.services.deleteRun(id);
+    switch (result.status) {
+      case "deleted":
+        ctx.services.logger.info({ workflowRunId: id, deleted: result.deleted, by: ctx.caller.name }, "run deleted");
+        return { workflowRunId: id, deleted: result.deleted };
+      case "not_found":
+        throw new NotFoundError("run", id);
+      case "not_finished":
+        throw new ConflictError(`Run "${id}" is ${result.runStatus}: only finished runs can be deleted (cancel it first).`);
+      default:
+        return result satisfies never;
+    }
+  });
