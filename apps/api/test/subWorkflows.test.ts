@@ -101,4 +101,15 @@ describe("sub-workflows over HTTP", () => {
     expect(notAlone.data?.code).toBe("CONFLICT");
     expect(notAlone.message).toContain("resume the parent run, which continues it");
   });
+
+  it("runs.delete deletes a parent with its children, and refuses a child alone", async () => {
+    const result = await t.sse.workflows.run.mutate({ key: "analyse_and_review", input: "mean of 1, 2, 3" });
+    const childIds = (await t.sse.runs.get.query({ workflowRunId: result.workflowRunId })).children.map((c) => c.workflowRunId);
+    const refused = await rejection(t.sse.runs.delete.mutate({ workflowRunId: childIds[0]! }));
+    expect(refused.data?.code).toBe("CONFLICT");
+    expect(refused.message).toBe(`Run "${childIds[0]}" is a sub-workflow of run "${result.workflowRunId}": delete the parent run, which deletes it.`);
+    const deleted = await t.sse.runs.delete.mutate({ workflowRunId: result.workflowRunId });
+    expect(deleted.deleted.runs).toBe(3);
+    for (const id of [result.workflowRunId, ...childIds]) expect((await rejection(t.sse.runs.get.query({ workflowRunId: id }))).data?.code).toBe("NOT_FOUND");
+  });
 });

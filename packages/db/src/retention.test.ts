@@ -26,8 +26,8 @@ const DAY = 86_400_000;
 /** The fixtures' events happen on 2025-03-01; this moves a run's events (its end among them) to `at`. */
 const endingAt = (events: WorkflowEvent[], at: number): WorkflowEvent[] => events.map((e, i) => ({ ...e, at: new Date(at - (events.length - i) * 7).toISOString() }));
 
-async function record(id: string, events: WorkflowEvent[], spans = 2): Promise<void> {
-  await recorder.createRun(newRun(id));
+async function record(id: string, events: WorkflowEvent[], spans = 2, parent?: { parentRunId: string; parentStepIndex: number }): Promise<void> {
+  await recorder.createRun(newRun(id, parent ?? {}));
   for (const e of events) await recorder.append(e);
   for (let i = 0; i < spans; i++) {
     await recorder.recordSpan({ workflowRunId: id, stepIndex: null, traceId: "t", spanId: `${id}-s${i}`, parentId: null, kind: "agent", name: "x", startedAt: null, endedAt: null, error: null, data: {} });
@@ -103,5 +103,38 @@ describe("deleteRun", () => {
     expect(await deleteRun(db, "busy")).toEqual({ status: "not_finished", runStatus: "running" });
     expect((await rowsOf("busy")).events).toBe(2);
     expect(await deleteRun(db, "done")).toEqual({ status: "not_found" });
+  });
+});
+
+describe("sub-workflow runs", () => {
+  /** `parent` with two children (one with a child of its own), every run finished long ago. */
+  async function family(parent: string, endedAt?: number) {
+    const at = (events: WorkflowEvent[]) => (endedAt === undefined ? events : endingAt(events, endedAt));
+    await record(parent, at(succeededRun(newRun(parent))));
+    await record(`${parent}-c1`, succeededRun(newRun(`${parent}-c1`)), 1, { parentRunId: parent, parentStepIndex: 0 });
+    await record(`${parent}-c2`, failedRun(newRun(`${parent}-c2`)), 1, { parentRunId: parent, parentStepIndex: 1 });
+    await record(`${parent}-c1-g`, succeededRun(newRun(`${parent}-c1-g`)), 1, { parentRunId: `${parent}-c1`, parentStepIndex: 0 });
+    return [parent, `${parent}-c1`, `${parent}-c2`, `${parent}-c1-g`];
+  }
+
+  it("go with their parent when it is pruned, counted; the children of a recent parent stay, however old", async () => {
+    const old = await family("old");
+    const recent = await family("recent", Date.now() + 30 * DAY);
+    const rows = await Promise.all(old.map(rowsOf));
+    const expected = { runs: 4, steps: rows.reduce((n, r) => n + r.steps, 0), events: rows.reduce((n, r) => n + r.events, 0), spans: rows.reduce((n, r) => n + r.spans, 0) };
+    const before = new Date(Date.now() + DAY);
+    expect((await pruneRuns(db, { before, dryRun: true })).deleted).toEqual(expected);
+    expect((await pruneRuns(db, { before })).deleted).toEqual(expected);
+    for (const id of old) expect((await rowsOf(id)).run).toBeNull();
+    for (const id of recent) expect((await rowsOf(id)).run).not.toBeNull();
+  });
+
+  it("are deleted with their parent by deleteRun, and never alone", async () => {
+    const ids = await family("p");
+    expect(await deleteRun(db, "p-c1")).toEqual({ status: "sub_workflow", parentRunId: "p" });
+    expect((await rowsOf("p-c1")).run).toBe("succeeded");
+    const result = await deleteRun(db, "p");
+    expect(result).toMatchObject({ status: "deleted", deleted: { runs: 4 } });
+    for (const id of ids) expect((await rowsOf(id)).run).toBeNull();
   });
 });

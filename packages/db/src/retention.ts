@@ -12,7 +12,9 @@ export type DeleteRunResult =
   | { status: "deleted"; deleted: DeletedCounts }
   | { status: "not_found" }
   /** The run is pending, running or waiting: only finished runs are deleted. */
-  | { status: "not_finished"; runStatus: RunStatus };
+  | { status: "not_finished"; runStatus: RunStatus }
+  /** A sub-workflow run goes with its parent, never alone. */
+  | { status: "sub_workflow"; parentRunId: string };
 
 export type PruneOptions = {
   /** Runs that finished before this instant go. */
@@ -35,10 +37,18 @@ const none = (): DeletedCounts => ({ runs: 0, steps: 0, events: 0, spans: 0 });
 const add = (a: DeletedCounts, b: DeletedCounts): DeletedCounts => ({ runs: a.runs + b.runs, steps: a.steps + b.steps, events: a.events + b.events, spans: a.spans + b.spans });
 
 /**
- * Runs finished before `before`. `createdAt` bounds the scan on the (status, createdAt) index: a run is
- * created before it ends. A finished run without `endedAt` counts from its creation.
+ * Top-level runs finished before `before` (their sub-workflow runs go with them, see `withDescendants`).
+ * `createdAt` bounds the scan on the (status, createdAt) index: a run is created before it ends. A finished
+ * run without `endedAt` counts from its creation.
  */
-const finishedBefore = (before: Date) => Prisma.sql`"status" IN (${finished}) AND "createdAt" < ${before} AND COALESCE("endedAt", "createdAt") < ${before}`;
+const finishedBefore = (before: Date) => Prisma.sql`"status" IN (${finished}) AND "parentRunId" IS NULL AND "createdAt" < ${before} AND COALESCE("endedAt", "createdAt") < ${before}`;
+
+/**
+ * The ids `runs` selects and those of every run below them (sub-workflow runs, theirs, …): a run is deleted
+ * with its children, so no parent loses a child it shows and no child outlives its parent.
+ */
+const withDescendants = (runs: Prisma.Sql) =>
+  Prisma.sql`WITH RECURSIVE "tree"("id") AS (${runs} UNION SELECT "r"."id" FROM "WorkflowRun" "r" JOIN "tree" "t" ON "r"."parentRunId" = "t"."id") SELECT "id" FROM "tree"`;
 
 /** The rows of `runs` (their ids) and of every table keyed by run. */
 async function deleteRows(tx: Pick<PrismaClient, "$executeRaw">, runs: Prisma.Sql): Promise<DeletedCounts> {
@@ -58,13 +68,13 @@ async function deleteRows(tx: Pick<PrismaClient, "$executeRaw">, runs: Prisma.Sq
  * since it was chosen stays.
  */
 async function deleteSqlite(prisma: PrismaClient, ids: string[], guard: Prisma.Sql): Promise<DeletedCounts> {
-  const runs = Prisma.sql`SELECT "id" FROM "WorkflowRun" WHERE "id" IN (${Prisma.join(ids)}) AND ${guard}`;
+  const runs = withDescendants(Prisma.sql`SELECT "id" FROM "WorkflowRun" WHERE "id" IN (${Prisma.join(ids)}) AND ${guard}`);
   const [, spans, events, steps, deleted] = await prisma.$transaction([
     prisma.$executeRaw`DELETE FROM "WorkflowRunApproval" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "TraceSpan" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRunStep" WHERE "runId" IN (${runs})`,
-    prisma.$executeRaw`DELETE FROM "WorkflowRun" WHERE "id" IN (${Prisma.join(ids)}) AND ${guard}`,
+    prisma.$executeRaw`DELETE FROM "WorkflowRun" WHERE "id" IN (${runs})`,
   ]);
   return { runs: deleted, steps, events, spans };
 }
@@ -78,12 +88,14 @@ async function deletePostgres(prisma: PrismaClient, select: Prisma.Sql): Promise
     const rows = await tx.$queryRaw<{ id: string }[]>(select);
     if (rows.length === 0) return { ids: [], deleted: none() };
     const ids = rows.map((r) => r.id);
-    return { ids, deleted: await deleteRows(tx, Prisma.join(ids)) };
+    return { ids, deleted: await deleteRows(tx, withDescendants(Prisma.sql`SELECT "id" FROM "WorkflowRun" WHERE "id" IN (${Prisma.join(ids)})`)) };
   });
 }
 
-/** Deletes one finished run with its steps, events and spans. */
+/** Deletes one finished run with its steps, events and spans, and its sub-workflow runs with theirs. */
 export async function deleteRun(db: Db, id: string): Promise<DeleteRunResult> {
+  const parent = await exclusive(db.prisma, () => db.prisma.workflowRun.findUnique({ where: { id }, select: { parentRunId: true } }));
+  if (parent?.parentRunId) return { status: "sub_workflow", parentRunId: parent.parentRunId };
   const guard = Prisma.sql`"status" IN (${finished})`;
   let deleted: DeletedCounts;
   if (db.kind === "postgres") {
@@ -100,10 +112,10 @@ export async function deleteRun(db: Db, id: string): Promise<DeleteRunResult> {
 
 /** Counts what a prune would delete. */
 async function countFinishedBefore(db: Db, before: Date): Promise<DeletedCounts> {
-  const runs = Prisma.sql`SELECT "id" FROM "WorkflowRun" WHERE ${finishedBefore(before)}`;
+  const runs = withDescendants(Prisma.sql`SELECT "id" FROM "WorkflowRun" WHERE ${finishedBefore(before)}`);
   const rows = await exclusive(db.prisma, () =>
     db.prisma.$queryRaw<{ runs: bigint | number; steps: bigint | number; events: bigint | number; spans: bigint | number }[]>`SELECT
-      (SELECT COUNT(*) FROM "WorkflowRun" WHERE ${finishedBefore(before)}) AS "runs",
+      (SELECT COUNT(*) FROM "WorkflowRun" WHERE "id" IN (${runs})) AS "runs",
       (SELECT COUNT(*) FROM "WorkflowRunStep" WHERE "runId" IN (${runs})) AS "steps",
       (SELECT COUNT(*) FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})) AS "events",
       (SELECT COUNT(*) FROM "TraceSpan" WHERE "runId" IN (${runs})) AS "spans"`,

@@ -7,7 +7,10 @@ export const deleteRunInput = z.object({ workflowRunId: idString("workflowRunId"
 export const deletedCountsSchema = z.object({ runs: z.number().int(), steps: z.number().int(), events: z.number().int(), spans: z.number().int() });
 export const deleteRunOutput = z.object({ workflowRunId: z.string(), deleted: deletedCountsSchema });
 
-/** Deletes a finished run with its steps, events and trace spans, for good. Pending, running or waiting runs are refused. */
+/**
+ * Deletes a finished run with its steps, events and trace spans, and its sub-workflow runs with theirs, for
+ * good. Pending, running or waiting runs are refused, and so is a sub-workflow run (it goes with its parent).
+ */
 export const deleteRunProcedure = adminProcedure
   .input(deleteRunInput)
   .output(deleteRunOutput)
@@ -22,6 +25,8 @@ export const deleteRunProcedure = adminProcedure
         throw new NotFoundError("run", id);
       case "not_finished":
         throw new ConflictError(`Run "${id}" is ${result.runStatus}: only finished runs can be deleted (cancel it first).`);
+      case "sub_workflow":
+        throw new ConflictError(`Run "${id}" is a sub-workflow of run "${result.parentRunId}": delete the parent run, which deletes it.`);
       default:
         return result satisfies never;
     }
