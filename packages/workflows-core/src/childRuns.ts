@@ -73,6 +73,8 @@ export class ChildRuns implements ChildRunPort {
       if (existing) {
         const { run } = existing;
         if (run.parentRunId !== request.parentRunId) return rejected("INTERNAL", `Run "${request.childRunId}" exists but is not a child of run "${request.parentRunId}".`);
+        // A parent resumed on a new version (allowNewVersion) whose step now names another workflow.
+        if (run.workflowKey !== request.workflowKey) return rejected("SUBWORKFLOW_FAILED", `Run "${request.childRunId}" of this step ran workflow "${run.workflowKey}"; the step now runs "${request.workflowKey}". Start a new run.`);
         if (run.status === "succeeded") return { kind: "ended", reused: true, status: run.status, finalOutput: run.finalOutput, structuredOutput: run.structuredOutput, usage: run.usage, error: null };
         // The parent's version check covered the child: a parent's version hash includes its children's.
         const resumed = await this.#deps.resume(request.childRunId, { resumedBy: "parent", orphaned: true, allowNewVersion: true, signal: request.signal, streamed: request.streamed });

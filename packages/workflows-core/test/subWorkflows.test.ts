@@ -195,6 +195,18 @@ describe("sub-workflows", () => {
     expect(ofType(childEvents, "run.resumed")).toMatchObject([{ resumedBy: "parent", fromStepIndex: 1, previousStatus: "failed" }]);
     expect(recorder.childrenOf(failed.workflowRunId)).toHaveLength(1);
   });
+  it("a parent resumed on a new version whose step now names another workflow fails that step instead of continuing the old child", async () => {
+    const responder: Responder = (request, i) => (/^Backup/.test(request.systemInstructions ?? "") ? { error: httpError(400) } : defaultResponder(request, i));
+    const first = setup([child, parent], responder);
+    const failed = await first.runner.run("parent", "job");
+    const other = wf("other", [{ name: "only", agentKey: "echo" }]);
+    const changed = wf("parent", parent.steps.map((s) => (s.name === "sub" ? { name: "sub", kind: "workflow" as const, workflowKey: "other" } : s)));
+    const again = setup([child, other, changed], defaultResponder, {}, { recorder: first.recorder });
+    const result = await (await again.runner.resume(failed.workflowRunId, { resumedBy: "api", allowNewVersion: true })).done;
+    expect(result.status).toBe("failed");
+    expect(result.error?.message).toBe(`Run "${childRunIdOf(failed.workflowRunId, 1)}" of this step ran workflow "child"; the step now runs "other". Start a new run.`);
+    expect(again.model.requests).toHaveLength(0);
+  });
 });
 
 describe("sub-workflows after a kill -9", () => {
