@@ -1,8 +1,10 @@
 import { InvalidInputError, runStatusSchema, type RunRecord, type RunStatus, type SpanRecord, type StepRecord, type WorkflowEvent } from "@workflows/core";
 import { z } from "zod";
+import { poolOf } from "./database";
+import { mergeStoredEvents } from "./eventPacks";
 import { exclusive } from "./exclusive";
 import type { Prisma, PrismaClient } from "./client";
-import { eventOf, runRecordOf, spanRecordOf, stepRecordOf } from "./mapping";
+import { eventFrom, runRecordOf, spanRecordOf, stepRecordOf } from "./mapping";
 import { sqliteConnectionsOf } from "./sqliteConnections";
 
 // On a SQLite database opened by `openDatabase` the run reads below go to a connection of their own
@@ -76,19 +78,24 @@ export type ListEventsOptions = {
   limit?: number;
 };
 
-/** A run's events in seq order. */
+/** A run's events in seq order, exactly as they were appended (whether still rows or packed: eventPacks.ts). */
 export function listEvents(prisma: PrismaClient, runId: string, options: ListEventsOptions = {}): Promise<WorkflowEvent[]> {
   const limit = Math.min(1000, Math.max(1, Math.trunc(options.limit ?? 1000)));
+  const afterSeq = options.afterSeq ?? 0;
   const reader = sqliteConnectionsOf(prisma)?.reader;
-  if (reader) return attempt(() => reader.eventPayloads(runId, options.afterSeq ?? 0, limit).map(eventOf));
+  if (reader) return attempt(() => reader.events(runId, afterSeq, limit).map(eventFrom));
   return exclusive(prisma, async () => {
-    const rows = await prisma.workflowRunEvent.findMany({
-      where: { runId, seq: { gt: options.afterSeq ?? 0 } },
-      orderBy: { seq: "asc" },
-      take: limit,
-      select: { payload: true },
-    });
-    return rows.map((r) => eventOf(r.payload));
+    // One snapshot: a pack made between two separate reads would hide its events from both.
+    const [rows, packs] = await prisma.$transaction(
+      [
+        prisma.workflowRunEvent.findMany({ where: { runId, seq: { gt: afterSeq } }, orderBy: { seq: "asc" }, take: limit, select: { seq: true, payload: true } }),
+        prisma.workflowRunEventPack.findMany({ where: { runId, lastSeq: { gt: afterSeq } }, orderBy: { lastSeq: "asc" }, select: { firstSeq: true, data: true } }),
+      ],
+      // The client is typed as SQLite's (Serializable only); PostgreSQL's default, Read Committed, takes a
+      // snapshot per statement.
+      (poolOf(prisma) ? { isolationLevel: "RepeatableRead" } : undefined) as { isolationLevel?: "Serializable" } | undefined,
+    );
+    return mergeStoredEvents(rows, packs, afterSeq, limit).map(eventFrom);
   });
 }
 

@@ -40,13 +40,20 @@ const add = (a: DeletedCounts, b: DeletedCounts): DeletedCounts => ({ runs: a.ru
  */
 const finishedBefore = (before: Date) => Prisma.sql`"status" IN (${finished}) AND "createdAt" < ${before} AND COALESCE("endedAt", "createdAt") < ${before}`;
 
+/** How many events the packs of `runs` hold (a count of events, whether rows or packed). */
+type PackedRow = { n: bigint | number | null };
+const packedEvents = (runs: Prisma.Sql) => Prisma.sql`SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) AS "n" FROM "WorkflowRunEventPack" WHERE "runId" IN (${runs})`;
+const packedCount = (rows: PackedRow[]): number => Number(rows[0]?.n ?? 0);
+
 /** The rows of `runs` (their ids) and of every table keyed by run. */
-async function deleteRows(tx: Pick<PrismaClient, "$executeRaw">, runs: Prisma.Sql): Promise<DeletedCounts> {
+async function deleteRows(tx: Pick<PrismaClient, "$executeRaw" | "$queryRaw">, runs: Prisma.Sql): Promise<DeletedCounts> {
   // Children first and each on its own, so the counts say what went (a cascade would hide them).
   // Approvals of paused steps (a finished run's are all decided); not counted yet.
   await tx.$executeRaw`DELETE FROM "WorkflowRunApproval" WHERE "runId" IN (${runs})`;
   const spans = await tx.$executeRaw`DELETE FROM "TraceSpan" WHERE "runId" IN (${runs})`;
-  const events = await tx.$executeRaw`DELETE FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})`;
+  const packed = packedCount(await tx.$queryRaw<PackedRow[]>(packedEvents(runs)));
+  await tx.$executeRaw`DELETE FROM "WorkflowRunEventPack" WHERE "runId" IN (${runs})`;
+  const events = packed + (await tx.$executeRaw`DELETE FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})`);
   const steps = await tx.$executeRaw`DELETE FROM "WorkflowRunStep" WHERE "runId" IN (${runs})`;
   const deleted = await tx.$executeRaw`DELETE FROM "WorkflowRun" WHERE "id" IN (${runs})`;
   return { runs: deleted, steps, events, spans };
@@ -59,14 +66,16 @@ async function deleteRows(tx: Pick<PrismaClient, "$executeRaw">, runs: Prisma.Sq
  */
 async function deleteSqlite(prisma: PrismaClient, ids: string[], guard: Prisma.Sql): Promise<DeletedCounts> {
   const runs = Prisma.sql`SELECT "id" FROM "WorkflowRun" WHERE "id" IN (${Prisma.join(ids)}) AND ${guard}`;
-  const [, spans, events, steps, deleted] = await prisma.$transaction([
+  const [, spans, packed, , events, steps, deleted] = await prisma.$transaction([
     prisma.$executeRaw`DELETE FROM "WorkflowRunApproval" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "TraceSpan" WHERE "runId" IN (${runs})`,
+    prisma.$queryRaw<PackedRow[]>(packedEvents(runs)),
+    prisma.$executeRaw`DELETE FROM "WorkflowRunEventPack" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRunStep" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRun" WHERE "id" IN (${Prisma.join(ids)}) AND ${guard}`,
   ]);
-  return { runs: deleted, steps, events, spans };
+  return { runs: deleted, steps, events: events + packedCount(packed), spans };
 }
 
 /**
@@ -105,7 +114,7 @@ async function countFinishedBefore(db: Db, before: Date): Promise<DeletedCounts>
     db.prisma.$queryRaw<{ runs: bigint | number; steps: bigint | number; events: bigint | number; spans: bigint | number }[]>`SELECT
       (SELECT COUNT(*) FROM "WorkflowRun" WHERE ${finishedBefore(before)}) AS "runs",
       (SELECT COUNT(*) FROM "WorkflowRunStep" WHERE "runId" IN (${runs})) AS "steps",
-      (SELECT COUNT(*) FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})) AS "events",
+      (SELECT COUNT(*) FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})) + (SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) FROM "WorkflowRunEventPack" WHERE "runId" IN (${runs})) AS "events",
       (SELECT COUNT(*) FROM "TraceSpan" WHERE "runId" IN (${runs})) AS "spans"`,
   );
   const row = rows[0];

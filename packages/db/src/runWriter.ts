@@ -4,6 +4,7 @@
 import { Prisma, type PrismaClient } from "./client";
 import { exclusive } from "./exclusive";
 import type { RunRow } from "./mapping";
+import { packableRange, packPayloads } from "./eventPacks";
 import { isGuardFailure } from "./sql";
 
 /** A batch failed its lastSeq guard, or a foreign key refused a row of a missing run: another writer moved (or removed) a run. */
@@ -31,6 +32,8 @@ export interface RunWriter {
   lastSeqOf(ids: readonly string[]): Promise<RunSeq[]>;
   /** Runs the statements in ONE transaction; rejects with `GuardFailure` when a guard or foreign key fails. */
   commit(statements: readonly Prisma.Sql[]): Promise<void>;
+  /** Folds the run's event rows into one pack (eventPacks.ts), in one transaction; resolves to how many events it packed. */
+  packEvents(runId: string): Promise<number>;
 }
 
 /** Writes through Prisma: PostgreSQL, and a SQLite client opened without `openDatabase`. */
@@ -64,6 +67,24 @@ export class PrismaRunWriter implements RunWriter {
       await exclusive(this.#prisma, () => this.#prisma.$transaction(statements.map((q) => this.#prisma.$executeRaw(q))));
     } catch (error) {
       if (isGuardFailure(error)) throw new GuardFailure({ cause: error });
+      throw error;
+    }
+  }
+
+  async packEvents(runId: string): Promise<number> {
+    try {
+      return await exclusive(this.#prisma, () =>
+        this.#prisma.$transaction(async (tx) => {
+          const range = packableRange(await tx.workflowRunEvent.findMany({ where: { runId }, orderBy: { seq: "asc" }, select: { seq: true, payload: true } }));
+          if (!range) return 0;
+          await tx.workflowRunEventPack.create({ data: { runId, lastSeq: range.lastSeq, firstSeq: range.firstSeq, data: new Uint8Array(packPayloads(range.payloads)) } });
+          await tx.workflowRunEvent.deleteMany({ where: { runId, seq: { lte: range.lastSeq } } });
+          return range.payloads.length;
+        }),
+      );
+    } catch (error) {
+      // Another writer packed the same rows first.
+      if (isUniqueViolation(error)) return 0;
       throw error;
     }
   }

@@ -5,6 +5,7 @@
 import Database from "better-sqlite3";
 import type { Prisma, PrismaClient, TraceSpan, WorkflowRun, WorkflowRunStep } from "./client";
 import type { RunRow } from "./mapping";
+import { mergeStoredEvents, packableRange, packPayloads } from "./eventPacks";
 import { insertRuns } from "./sql";
 import { GuardFailure, UniqueViolation, type RunSeq, type RunWriter } from "./runWriter";
 
@@ -85,6 +86,7 @@ export class SqliteRunWriter implements RunWriter {
   readonly #conn: Connection;
   readonly #busyTimeoutMs: number;
   readonly #transaction: (statements: readonly Prisma.Sql[]) => void;
+  readonly #packTransaction: (runId: string) => number;
 
   constructor(file: string, busyTimeoutMs: number) {
     this.#conn = new Connection(file, ["journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON", "busy_timeout = 0"]);
@@ -93,6 +95,15 @@ export class SqliteRunWriter implements RunWriter {
       for (const statement of statements) this.#conn.run(statement);
     });
     this.#transaction = (statements) => transaction.immediate(statements);
+    const pack = this.#conn.db.transaction((runId: string): number => {
+      const rows = this.#conn.prepare(`SELECT "seq", "payload" FROM "WorkflowRunEvent" WHERE "runId" = ? ORDER BY "seq" ASC`).all(runId) as { seq: number; payload: string }[];
+      const range = packableRange(rows);
+      if (!range) return 0;
+      this.#conn.prepare(`INSERT INTO "WorkflowRunEventPack" ("runId", "lastSeq", "firstSeq", "data") VALUES (?, ?, ?, ?)`).run(runId, range.lastSeq, range.firstSeq, packPayloads(range.payloads));
+      this.#conn.prepare(`DELETE FROM "WorkflowRunEvent" WHERE "runId" = ? AND "seq" <= ?`).run(runId, range.lastSeq);
+      return range.payloads.length;
+    });
+    this.#packTransaction = (runId) => pack.immediate(runId);
   }
 
   findRunByIdempotencyKey(key: string): Promise<RunRow | null> {
@@ -137,6 +148,10 @@ export class SqliteRunWriter implements RunWriter {
         throw error;
       }
     });
+  }
+
+  packEvents(runId: string): Promise<number> {
+    return this.#retrying(() => this.#packTransaction(runId));
   }
 
   close(): void {
@@ -187,8 +202,13 @@ export class SqliteRunReader {
     return raw ? runRow(raw) : null;
   }
 
-  eventPayloads(runId: string, afterSeq: number, limit: number): string[] {
-    return this.#conn.prepare(`SELECT "payload" FROM "WorkflowRunEvent" WHERE "runId" = ? AND "seq" > ? ORDER BY "seq" ASC LIMIT ?`).pluck().all(runId, afterSeq, limit) as string[];
+  /** A run's events after `afterSeq` (JSON values), from its rows and its packs in one snapshot. */
+  events(runId: string, afterSeq: number, limit: number): unknown[] {
+    return this.#conn.db.transaction(() => {
+      const rows = this.#conn.prepare(`SELECT "seq", "payload" FROM "WorkflowRunEvent" WHERE "runId" = ? AND "seq" > ? ORDER BY "seq" ASC LIMIT ?`).all(runId, afterSeq, limit) as { seq: number; payload: string }[];
+      const packs = this.#conn.prepare(`SELECT "firstSeq", "data" FROM "WorkflowRunEventPack" WHERE "runId" = ? AND "lastSeq" > ? ORDER BY "lastSeq" ASC`).all(runId, afterSeq) as { firstSeq: number; data: Buffer }[];
+      return mergeStoredEvents(rows, packs, afterSeq, limit);
+    })();
   }
 
   spans(runId: string): TraceSpan[] {

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { EventBody, NewRun, Usage, WorkflowEvent } from "@workflows/core";
+import type { PrismaClient } from "../src/client";
 
 export const usage = (n: number): Usage => ({ requests: n, inputTokens: 10 * n, outputTokens: 5 * n, totalTokens: 15 * n });
 
@@ -97,4 +98,10 @@ export function cancelledRun(run: NewRun): WorkflowEvent[] {
 export function tempDir(prefix = "wf-db-"): { dir: string; url: (name?: string) => string; remove: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   return { dir, url: (name = "test.db") => `file:${path.join(dir, name)}`, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** How many events are stored, as rows or in packs (a finished run's events are packed: src/eventPacks.ts). */
+export async function countStoredEvents(prisma: PrismaClient): Promise<number> {
+  const [rows, packs] = await Promise.all([prisma.workflowRunEvent.count(), prisma.workflowRunEventPack.findMany({ select: { firstSeq: true, lastSeq: true } })]);
+  return rows + packs.reduce((n, p) => n + p.lastSeq - p.firstSeq + 1, 0);
 }

@@ -1,0 +1,149 @@
+import type { WorkflowEvent } from "@workflows/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../test/databases";
+import { failedRun, newRun, stamper, succeededRun, usage } from "../test/fixtures";
+import { openDatabase, type Database } from "./database";
+import { mergeStoredEvents, packableRange, packPayloads, unpackEvents } from "./eventPacks";
+import { listEvents } from "./queries";
+import { PrismaRunRecorder } from "./recorder";
+import { deleteRun } from "./retention";
+
+let testDb: TestDatabase;
+let db: Database;
+
+async function record(recorder: PrismaRunRecorder, events: WorkflowEvent[]): Promise<void> {
+  for (const e of events) await recorder.append(e);
+  await recorder.flush();
+}
+
+const rowsOf = async (runId: string) => db.prisma.workflowRunEvent.count({ where: { runId } });
+const packsOf = (runId: string) => db.prisma.workflowRunEventPack.findMany({ where: { runId }, orderBy: { lastSeq: "asc" }, select: { firstSeq: true, lastSeq: true } });
+
+/** Every page a client could ask for returns exactly the slice of `expected` it names. */
+async function expectEveryPage(runId: string, expected: WorkflowEvent[]): Promise<void> {
+  for (const limit of [1, 3, 1000]) {
+    for (let after = 0; after <= expected.length; after++) {
+      expect(await listEvents(db.prisma, runId, { afterSeq: after, limit })).toEqual(expected.slice(after, after + limit));
+    }
+  }
+}
+
+describe("event packs", () => {
+  beforeEach(async () => {
+    testDb = await createTestDatabase();
+    db = await openDatabase({ url: testDb.url, busyTimeoutMs: 60_000 });
+  });
+  afterEach(async () => {
+    await db.close();
+    await testDb.drop();
+  });
+
+  it("packs a finished run's events into one row; every read returns them exactly as appended", async () => {
+    const recorder = new PrismaRunRecorder(db.prisma);
+    const run = newRun("run-p");
+    const events = succeededRun(run, 3, 20);
+    await recorder.createRun(run);
+    await record(recorder, events);
+
+    expect(await rowsOf("run-p")).toBe(0);
+    expect(await packsOf("run-p")).toEqual([{ firstSeq: 1, lastSeq: events.length }]);
+    expect(recorder.stats).toMatchObject({ packs: 1, packedEvents: events.length, packFailures: 0 });
+    await expectEveryPage("run-p", events);
+    await recorder.close();
+  });
+
+  it("a run resumed after it ended appends rows after its pack, and is packed again when it ends again", async () => {
+    const recorder = new PrismaRunRecorder(db.prisma);
+    const run = newRun("run-r");
+    const first = failedRun(run);
+    await recorder.createRun(run);
+    await record(recorder, first);
+    expect(await packsOf("run-r")).toEqual([{ firstSeq: 1, lastSeq: first.length }]);
+
+    // The resume, as the runner writes it: the same log, seq going on.
+    const stamp = stamper(run, Date.parse("2025-03-02T10:00:00.000Z"));
+    const later = [
+      { type: "run.resumed", fromStepIndex: 1, resumedBy: "api", previousStatus: "failed", versionHash: "v1" },
+      { type: "step.started", stepIndex: 1, stepName: "step1", agentKey: "agent1", input: "in1", attempt: 1 },
+      { type: "step.delta", stepIndex: 1, stepName: "step1", delta: "again" },
+    ].map((body) => ({ ...stamp(body as never), seq: 0 }));
+    later.forEach((e, i) => (e.seq = first.length + 1 + i));
+    for (const e of later) await recorder.append(e);
+    await recorder.flush();
+    // Still running: the new events stay rows, read after the pack's.
+    expect(await rowsOf("run-r")).toBe(later.length);
+    await expectEveryPage("run-r", [...first, ...later]);
+
+    const end = { ...stamp({ type: "run.failed", error: { code: "MODEL_ERROR", message: "again" }, stepIndex: 1, usage: usage(1), durationMs: 5 }), seq: first.length + later.length + 1 };
+    await record(recorder, [end]);
+    expect(await rowsOf("run-r")).toBe(0);
+    expect(await packsOf("run-r")).toEqual([
+      { firstSeq: 1, lastSeq: first.length },
+      { firstSeq: first.length + 1, lastSeq: end.seq },
+    ]);
+    await expectEveryPage("run-r", [...first, ...later, end]);
+    await recorder.close();
+  });
+
+  it("keeps rows with packEvents: false, and reads the same", async () => {
+    const recorder = new PrismaRunRecorder(db.prisma, { packEvents: false });
+    const run = newRun("run-u");
+    const events = succeededRun(run);
+    await recorder.createRun(run);
+    await record(recorder, events);
+    expect(await rowsOf("run-u")).toBe(events.length);
+    expect(await packsOf("run-u")).toEqual([]);
+    expect(await listEvents(db.prisma, "run-u")).toEqual(events);
+    await recorder.close();
+  });
+
+  it("a follower paging while runs finish and get packed receives every event once, in order", async () => {
+    const recorder = new PrismaRunRecorder(db.prisma);
+    const runs = ["f-1", "f-2", "f-3"].map((id) => newRun(id));
+    const logs = runs.map((run) => succeededRun(run, 4, 30));
+    for (const run of runs) await recorder.createRun(run);
+    const writing = Promise.all(logs.map((events) => record(recorder, events)));
+    const followed = await Promise.all(
+      runs.map(async (run, i) => {
+        const got: WorkflowEvent[] = [];
+        while (got.length < logs[i]!.length) {
+          const page = await listEvents(db.prisma, run.id, { afterSeq: got.at(-1)?.seq ?? 0, limit: 7 });
+          got.push(...page);
+          if (page.length === 0) await new Promise((resolve) => setImmediate(resolve));
+        }
+        return got;
+      }),
+    );
+    await writing;
+    expect(followed).toEqual(logs);
+    expect(recorder.stats.packs).toBe(3);
+    await recorder.close();
+  });
+
+  it("retention counts and deletes packed events", async () => {
+    const recorder = new PrismaRunRecorder(db.prisma);
+    const run = newRun("run-d");
+    const events = succeededRun(run);
+    await recorder.createRun(run);
+    await record(recorder, events);
+    await recorder.close();
+    const result = await deleteRun(db, "run-d");
+    expect(result).toMatchObject({ status: "deleted", deleted: { runs: 1, events: events.length } });
+    expect(await db.prisma.workflowRunEventPack.count()).toBe(0);
+  });
+});
+
+describe("pack format", () => {
+  it("round-trips events and merges packs with rows by seq", () => {
+    const a = [{ n: 1 }, { n: 2, text: "é ✓" }];
+    expect(unpackEvents(packPayloads(a.map((e) => JSON.stringify(e))))).toEqual(a);
+    const pack = { firstSeq: 1, data: packPayloads(['"e1"', '"e2"', '"e3"']) };
+    expect(mergeStoredEvents([{ seq: 4, payload: '"e4"' }], [pack], 1, 10)).toEqual(["e2", "e3", "e4"]);
+    expect(mergeStoredEvents([{ seq: 4, payload: '"e4"' }], [pack], 0, 2)).toEqual(["e1", "e2"]);
+  });
+
+  it("packs only the contiguous prefix of a run's rows", () => {
+    expect(packableRange([])).toBeNull();
+    expect(packableRange([{ seq: 3, payload: "a" }, { seq: 4, payload: "b" }, { seq: 6, payload: "c" }])).toEqual({ firstSeq: 3, lastSeq: 4, payloads: ["a", "b"] });
+  });
+});
