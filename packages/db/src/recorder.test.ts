@@ -112,6 +112,7 @@ describe("append", () => {
       expect(stored.run.status).toBe("succeeded");
       expect(stored.run.lastSeq).toBe(succeededRun(r).length);
     }
+    await recorder.flush(); // packing comes after the last append
     expect(await countStoredEvents(db.prisma)).toBe(20 * succeededRun(runs[0]!).length);
   });
 
@@ -301,6 +302,7 @@ describe("two processes on one file", () => {
     await Promise.race([ready, exited]);
     await Promise.all(mine.map((r) => play(recorder, succeededRun(r))));
     expect(await exited, output).toBe(0);
+    await recorder.flush();
     expect(await countStoredEvents(db.prisma)).toBe(10 * perRun);
     for (const id of [...mine.map((r) => r.id), ...Array.from({ length: 5 }, (_, i) => `b-${i}`)]) {
       const stored = (await getRun(db.prisma, id))!;

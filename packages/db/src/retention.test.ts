@@ -32,6 +32,8 @@ async function record(id: string, events: WorkflowEvent[], spans = 2): Promise<v
   for (let i = 0; i < spans; i++) {
     await recorder.recordSpan({ workflowRunId: id, stepIndex: null, traceId: "t", spanId: `${id}-s${i}`, parentId: null, kind: "agent", name: "x", startedAt: null, endedAt: null, error: null, data: {} });
   }
+  // A finished run's events are packed after its last append resolved.
+  await recorder.flush();
 }
 
 async function rowsOf(id: string) {

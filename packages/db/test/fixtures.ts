@@ -100,7 +100,7 @@ export function tempDir(prefix = "wf-db-"): { dir: string; url: (name?: string) 
   return { dir, url: (name = "test.db") => `file:${path.join(dir, name)}`, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** How many events are stored, as rows or in packs (a finished run's events are packed: src/eventPacks.ts). */
+/** How many events are stored, as rows or in packs (src/eventPacks.ts). Flush the recorders first: a pack made between the two reads counts twice. */
 export async function countStoredEvents(prisma: PrismaClient): Promise<number> {
   const [rows, packs] = await Promise.all([prisma.workflowRunEvent.count(), prisma.workflowRunEventPack.findMany({ select: { firstSeq: true, lastSeq: true } })]);
   return rows + packs.reduce((n, p) => n + p.lastSeq - p.firstSeq + 1, 0);
