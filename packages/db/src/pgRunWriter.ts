@@ -63,8 +63,8 @@ export class PgRunWriter implements RunWriter {
   }
 
   // Once per finished run, off the hot path: Prisma's transaction is enough.
-  packEvents(runId: string): Promise<number> {
-    return this.#prisma.packEvents(runId);
+  packRun(runId: string): Promise<number> {
+    return this.#prisma.packRun(runId);
   }
 
   #config(statement: Prisma.Sql): pg.QueryConfig {

@@ -2,7 +2,7 @@ import { ConflictError, InMemoryRunRecorder, NotFoundError, SystemFaultError, ty
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cancelledRun, countStoredEvents, failedRun, newRun, skippedStepRun, succeededRun } from "../test/fixtures";
+import { cancelledRun, countStored, failedRun, newRun, skippedStepRun, succeededRun } from "../test/fixtures";
 import { createTestDatabase, type TestDatabase } from "../test/databases";
 import { openDatabase, type Database } from "./database";
 import { getRun, listEvents, listSpans } from "./queries";
@@ -113,7 +113,7 @@ describe("append", () => {
       expect(stored.run.lastSeq).toBe(succeededRun(r).length);
     }
     await recorder.flush(); // packing comes after the last append
-    expect(await countStoredEvents(db.prisma)).toBe(20 * succeededRun(runs[0]!).length);
+    expect((await countStored(db.prisma)).events).toBe(20 * succeededRun(runs[0]!).length);
   });
 
   it("rejects an event whose seq does not follow, like the in-memory recorder, and keeps the batch's other events", async () => {
@@ -303,7 +303,7 @@ describe("two processes on one file", () => {
     await Promise.all(mine.map((r) => play(recorder, succeededRun(r))));
     expect(await exited, output).toBe(0);
     await recorder.flush();
-    expect(await countStoredEvents(db.prisma)).toBe(10 * perRun);
+    expect((await countStored(db.prisma)).events).toBe(10 * perRun);
     for (const id of [...mine.map((r) => r.id), ...Array.from({ length: 5 }, (_, i) => `b-${i}`)]) {
       const stored = (await getRun(db.prisma, id))!;
       expect(stored.run).toMatchObject({ status: "succeeded", lastSeq: perRun });
@@ -388,7 +388,7 @@ describe("batches", () => {
   it("writes DateTime and JSON columns exactly as the ORM does, and the queries read them back identically", async () => {
     const input = newRun("run-t");
     // Unpacked: the event rows' columns are checked below.
-    const rows = new PrismaRunRecorder(db.prisma, { packEvents: false });
+    const rows = new PrismaRunRecorder(db.prisma, { packRuns: false });
     await rows.createRun(input); // through the ORM
     const events = succeededRun(input);
     await play(rows, events); // through raw SQL

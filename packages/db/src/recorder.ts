@@ -56,10 +56,10 @@ export type PrismaRunRecorderOptions = {
    */
   writes?: "direct" | "prisma";
   /**
-   * Fold a run's event rows into one compressed pack once it ends (eventPacks.ts; default true). Reads return
-   * the same events either way.
+   * Fold a run's event and span rows into one compressed pack once it ends (runPacks.ts; default true). Reads
+   * return the same events and spans either way.
    */
-  packEvents?: boolean;
+  packRuns?: boolean;
 };
 
 type Pending<T> = { item: T; resolve: () => void; reject: (error: unknown) => void };
@@ -95,7 +95,7 @@ export class PrismaRunRecorder implements RunRecorder {
   #draining: Promise<void> | null = null;
   /** Runs that ended, whose event rows are packed once no batch waits. */
   readonly #toPack = new Set<string>();
-  readonly #packEvents: boolean;
+  readonly #packRuns: boolean;
   #closed = false;
   /** lastSeq of runs this recorder is writing; saves a read per batch. Dropped at a run's terminal event. */
   readonly #lastSeq = new Map<string, number>();
@@ -117,7 +117,7 @@ export class PrismaRunRecorder implements RunRecorder {
     this.#prisma = prisma;
     this.#writer = writerFor(prisma, options.writes ?? "direct");
     this.#maxBatch = Math.max(1, options.maxBatchSize ?? 500);
-    this.#packEvents = options.packEvents ?? true;
+    this.#packRuns = options.packRuns ?? true;
     this.#owner = options.owner ?? null;
     this.#announceAs = options.announceAs ?? null;
     this.#approvals = new ApprovalStore(prisma);
@@ -305,10 +305,10 @@ export class PrismaRunRecorder implements RunRecorder {
     }
   }
 
-  /** Packs a finished run's event rows. A failure keeps them as rows, which read the same. */
+  /** Packs a finished run's rows. A failure keeps them as rows, which read the same. */
   async #pack(runId: string): Promise<void> {
     try {
-      const packed = await this.#writer.packEvents(runId);
+      const packed = await this.#writer.packRun(runId);
       if (packed > 0) {
         this.#stats.packs++;
         this.#stats.packedEvents += packed;
@@ -330,7 +330,7 @@ export class PrismaRunRecorder implements RunRecorder {
         // A paused run may wait for days and continue in another process: nothing of it is kept.
         if (terminalEventTypes.has(event.type) || event.type === "run.awaiting_approval") {
           this.#forget(event.workflowRunId);
-          if (this.#packEvents && terminalEventTypes.has(event.type)) this.#toPack.add(event.workflowRunId);
+          if (this.#packRuns && terminalEventTypes.has(event.type)) this.#toPack.add(event.workflowRunId);
         } else this.#lastSeq.set(event.workflowRunId, event.seq);
       }
       for (const p of accepted.events) p.resolve();

@@ -40,20 +40,21 @@ const add = (a: DeletedCounts, b: DeletedCounts): DeletedCounts => ({ runs: a.ru
  */
 const finishedBefore = (before: Date) => Prisma.sql`"status" IN (${finished}) AND "createdAt" < ${before} AND COALESCE("endedAt", "createdAt") < ${before}`;
 
-/** How many events the packs of `runs` hold (a count of events, whether rows or packed). */
-type PackedRow = { n: bigint | number | null };
-const packedEvents = (runs: Prisma.Sql) => Prisma.sql`SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) AS "n" FROM "WorkflowRunEventPack" WHERE "runId" IN (${runs})`;
-const packedCount = (rows: PackedRow[]): number => Number(rows[0]?.n ?? 0);
+/** How many events and spans the packs of `runs` hold (runPacks.ts): counts are of events and spans, rows or packed. */
+type PackedRow = { events: bigint | number | null; spans: bigint | number | null };
+const packedCounts = (runs: Prisma.Sql) =>
+  Prisma.sql`SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) AS "events", COALESCE(SUM("spanCount"), 0) AS "spans" FROM "WorkflowRunPack" WHERE "runId" IN (${runs})`;
+const packed = (rows: PackedRow[]) => ({ events: Number(rows[0]?.events ?? 0), spans: Number(rows[0]?.spans ?? 0) });
 
 /** The rows of `runs` (their ids) and of every table keyed by run. */
 async function deleteRows(tx: Pick<PrismaClient, "$executeRaw" | "$queryRaw">, runs: Prisma.Sql): Promise<DeletedCounts> {
   // Children first and each on its own, so the counts say what went (a cascade would hide them).
   // Approvals of paused steps (a finished run's are all decided); not counted yet.
   await tx.$executeRaw`DELETE FROM "WorkflowRunApproval" WHERE "runId" IN (${runs})`;
-  const spans = await tx.$executeRaw`DELETE FROM "TraceSpan" WHERE "runId" IN (${runs})`;
-  const packed = packedCount(await tx.$queryRaw<PackedRow[]>(packedEvents(runs)));
-  await tx.$executeRaw`DELETE FROM "WorkflowRunEventPack" WHERE "runId" IN (${runs})`;
-  const events = packed + (await tx.$executeRaw`DELETE FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})`);
+  const inPacks = packed(await tx.$queryRaw<PackedRow[]>(packedCounts(runs)));
+  await tx.$executeRaw`DELETE FROM "WorkflowRunPack" WHERE "runId" IN (${runs})`;
+  const spans = inPacks.spans + (await tx.$executeRaw`DELETE FROM "TraceSpan" WHERE "runId" IN (${runs})`);
+  const events = inPacks.events + (await tx.$executeRaw`DELETE FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})`);
   const steps = await tx.$executeRaw`DELETE FROM "WorkflowRunStep" WHERE "runId" IN (${runs})`;
   const deleted = await tx.$executeRaw`DELETE FROM "WorkflowRun" WHERE "id" IN (${runs})`;
   return { runs: deleted, steps, events, spans };
@@ -66,16 +67,16 @@ async function deleteRows(tx: Pick<PrismaClient, "$executeRaw" | "$queryRaw">, r
  */
 async function deleteSqlite(prisma: PrismaClient, ids: string[], guard: Prisma.Sql): Promise<DeletedCounts> {
   const runs = Prisma.sql`SELECT "id" FROM "WorkflowRun" WHERE "id" IN (${Prisma.join(ids)}) AND ${guard}`;
-  const [, spans, packed, , events, steps, deleted] = await prisma.$transaction([
+  const [, inPacks, , spans, events, steps, deleted] = await prisma.$transaction([
     prisma.$executeRaw`DELETE FROM "WorkflowRunApproval" WHERE "runId" IN (${runs})`,
+    prisma.$queryRaw<PackedRow[]>(packedCounts(runs)),
+    prisma.$executeRaw`DELETE FROM "WorkflowRunPack" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "TraceSpan" WHERE "runId" IN (${runs})`,
-    prisma.$queryRaw<PackedRow[]>(packedEvents(runs)),
-    prisma.$executeRaw`DELETE FROM "WorkflowRunEventPack" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRunStep" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRun" WHERE "id" IN (${Prisma.join(ids)}) AND ${guard}`,
   ]);
-  return { runs: deleted, steps, events: events + packedCount(packed), spans };
+  return { runs: deleted, steps, events: events + packed(inPacks).events, spans: spans + packed(inPacks).spans };
 }
 
 /**
@@ -114,8 +115,8 @@ async function countFinishedBefore(db: Db, before: Date): Promise<DeletedCounts>
     db.prisma.$queryRaw<{ runs: bigint | number; steps: bigint | number; events: bigint | number; spans: bigint | number }[]>`SELECT
       (SELECT COUNT(*) FROM "WorkflowRun" WHERE ${finishedBefore(before)}) AS "runs",
       (SELECT COUNT(*) FROM "WorkflowRunStep" WHERE "runId" IN (${runs})) AS "steps",
-      (SELECT COUNT(*) FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})) + (SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) FROM "WorkflowRunEventPack" WHERE "runId" IN (${runs})) AS "events",
-      (SELECT COUNT(*) FROM "TraceSpan" WHERE "runId" IN (${runs})) AS "spans"`,
+      (SELECT COUNT(*) FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})) + (SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) FROM "WorkflowRunPack" WHERE "runId" IN (${runs})) AS "events",
+      (SELECT COUNT(*) FROM "TraceSpan" WHERE "runId" IN (${runs})) + (SELECT COALESCE(SUM("spanCount"), 0) FROM "WorkflowRunPack" WHERE "runId" IN (${runs})) AS "spans"`,
   );
   const row = rows[0];
   return row ? { runs: Number(row.runs), steps: Number(row.steps), events: Number(row.events), spans: Number(row.spans) } : none();

@@ -5,7 +5,7 @@
 import Database from "better-sqlite3";
 import type { Prisma, PrismaClient, TraceSpan, WorkflowRun, WorkflowRunStep } from "./client";
 import type { RunRow } from "./mapping";
-import { mergeStoredEvents, packableRange, packPayloads } from "./eventPacks";
+import { mergeEvents, mergeSpans, planPack } from "./runPacks";
 import { insertRuns } from "./sql";
 import { GuardFailure, UniqueViolation, type RunSeq, type RunWriter } from "./runWriter";
 
@@ -96,12 +96,17 @@ export class SqliteRunWriter implements RunWriter {
     });
     this.#transaction = (statements) => transaction.immediate(statements);
     const pack = this.#conn.db.transaction((runId: string): number => {
-      const rows = this.#conn.prepare(`SELECT "seq", "payload" FROM "WorkflowRunEvent" WHERE "runId" = ? ORDER BY "seq" ASC`).all(runId) as { seq: number; payload: string }[];
-      const range = packableRange(rows);
-      if (!range) return 0;
-      this.#conn.prepare(`INSERT INTO "WorkflowRunEventPack" ("runId", "lastSeq", "firstSeq", "data") VALUES (?, ?, ?, ?)`).run(runId, range.lastSeq, range.firstSeq, packPayloads(range.payloads));
-      this.#conn.prepare(`DELETE FROM "WorkflowRunEvent" WHERE "runId" = ? AND "seq" <= ?`).run(runId, range.lastSeq);
-      return range.payloads.length;
+      const events = this.#conn.prepare(`SELECT "seq", "payload" FROM "WorkflowRunEvent" WHERE "runId" = ? ORDER BY "seq" ASC`).all(runId) as { seq: number; payload: string }[];
+      const spans = this.#conn.prepare(`SELECT * FROM "TraceSpan" WHERE "runId" = ? ORDER BY "id" ASC`).all(runId) as TraceSpan[];
+      const planned = planPack(runId, events, spans);
+      if (!planned) return 0;
+      const { pack, lastSpanId } = planned;
+      this.#conn
+        .prepare(`INSERT INTO "WorkflowRunPack" ("runId", "lastSeq", "firstSeq", "events", "spanCount", "spans") VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(runId, pack.lastSeq, pack.firstSeq, pack.events, pack.spanCount, pack.spans);
+      this.#conn.prepare(`DELETE FROM "WorkflowRunEvent" WHERE "runId" = ? AND "seq" <= ?`).run(runId, pack.lastSeq);
+      if (lastSpanId !== null) this.#conn.prepare(`DELETE FROM "TraceSpan" WHERE "runId" = ? AND "id" <= ?`).run(runId, lastSpanId);
+      return pack.lastSeq - pack.firstSeq + 1;
     });
     this.#packTransaction = (runId) => pack.immediate(runId);
   }
@@ -150,7 +155,7 @@ export class SqliteRunWriter implements RunWriter {
     });
   }
 
-  packEvents(runId: string): Promise<number> {
+  packRun(runId: string): Promise<number> {
     return this.#retrying(() => this.#packTransaction(runId));
   }
 
@@ -206,13 +211,18 @@ export class SqliteRunReader {
   events(runId: string, afterSeq: number, limit: number): unknown[] {
     return this.#conn.db.transaction(() => {
       const rows = this.#conn.prepare(`SELECT "seq", "payload" FROM "WorkflowRunEvent" WHERE "runId" = ? AND "seq" > ? ORDER BY "seq" ASC LIMIT ?`).all(runId, afterSeq, limit) as { seq: number; payload: string }[];
-      const packs = this.#conn.prepare(`SELECT "firstSeq", "data" FROM "WorkflowRunEventPack" WHERE "runId" = ? AND "lastSeq" > ? ORDER BY "lastSeq" ASC`).all(runId, afterSeq) as { firstSeq: number; data: Buffer }[];
-      return mergeStoredEvents(rows, packs, afterSeq, limit);
+      const packs = this.#conn.prepare(`SELECT "firstSeq", "events" FROM "WorkflowRunPack" WHERE "runId" = ? AND "lastSeq" > ? ORDER BY "lastSeq" ASC`).all(runId, afterSeq) as { firstSeq: number; events: Buffer }[];
+      return mergeEvents(rows, packs, afterSeq, limit);
     })();
   }
 
+  /** A run's spans, from its packs and its rows in one snapshot. */
   spans(runId: string): TraceSpan[] {
-    return this.#conn.prepare(`SELECT * FROM "TraceSpan" WHERE "runId" = ? ORDER BY "id" ASC`).all(runId) as TraceSpan[];
+    return this.#conn.db.transaction(() => {
+      const packs = this.#conn.prepare(`SELECT "spans" FROM "WorkflowRunPack" WHERE "runId" = ? ORDER BY "lastSeq" ASC`).all(runId) as { spans: Buffer | null }[];
+      const rows = this.#conn.prepare(`SELECT * FROM "TraceSpan" WHERE "runId" = ? ORDER BY "id" ASC`).all(runId) as TraceSpan[];
+      return mergeSpans(runId, packs, rows);
+    })();
   }
 
   close(): void {

@@ -100,8 +100,8 @@ export function tempDir(prefix = "wf-db-"): { dir: string; url: (name?: string) 
   return { dir, url: (name = "test.db") => `file:${path.join(dir, name)}`, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** How many events are stored, as rows or in packs (src/eventPacks.ts). Flush the recorders first: a pack made between the two reads counts twice. */
-export async function countStoredEvents(prisma: PrismaClient): Promise<number> {
-  const [rows, packs] = await Promise.all([prisma.workflowRunEvent.count(), prisma.workflowRunEventPack.findMany({ select: { firstSeq: true, lastSeq: true } })]);
-  return rows + packs.reduce((n, p) => n + p.lastSeq - p.firstSeq + 1, 0);
+/** How many events and spans are stored, as rows or in packs (src/runPacks.ts). Flush the recorders first: a pack made between the reads counts twice. */
+export async function countStored(prisma: PrismaClient): Promise<{ events: number; spans: number }> {
+  const [events, spans, packs] = await Promise.all([prisma.workflowRunEvent.count(), prisma.traceSpan.count(), prisma.workflowRunPack.findMany({ select: { firstSeq: true, lastSeq: true, spanCount: true } })]);
+  return { events: events + packs.reduce((n, p) => n + p.lastSeq - p.firstSeq + 1, 0), spans: spans + packs.reduce((n, p) => n + p.spanCount, 0) };
 }

@@ -1,10 +1,10 @@
-import type { WorkflowEvent } from "@workflows/core";
+import type { SpanRecord, WorkflowEvent } from "@workflows/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../test/databases";
 import { failedRun, newRun, stamper, succeededRun, usage } from "../test/fixtures";
 import { openDatabase, type Database } from "./database";
-import { mergeStoredEvents, packableRange, packPayloads, unpackEvents } from "./eventPacks";
-import { listEvents } from "./queries";
+import { deflateJson, inflateJson, mergeEvents, planPack } from "./runPacks";
+import { listEvents, listSpans } from "./queries";
 import { PrismaRunRecorder } from "./recorder";
 import { deleteRun } from "./retention";
 
@@ -17,7 +17,21 @@ async function record(recorder: PrismaRunRecorder, events: WorkflowEvent[]): Pro
 }
 
 const rowsOf = async (runId: string) => db.prisma.workflowRunEvent.count({ where: { runId } });
-const packsOf = (runId: string) => db.prisma.workflowRunEventPack.findMany({ where: { runId }, orderBy: { lastSeq: "asc" }, select: { firstSeq: true, lastSeq: true } });
+const packsOf = (runId: string) => db.prisma.workflowRunPack.findMany({ where: { runId }, orderBy: { lastSeq: "asc" }, select: { firstSeq: true, lastSeq: true, spanCount: true } });
+const spanRowsOf = (runId: string) => db.prisma.traceSpan.count({ where: { runId } });
+const span = (runId: string, i: number): SpanRecord => ({
+  workflowRunId: runId,
+  stepIndex: i,
+  traceId: "trace_1",
+  spanId: `span_${i}`,
+  parentId: i === 0 ? null : "span_0",
+  kind: "agent",
+  name: `agent ${i}`,
+  startedAt: "2025-03-01T10:00:00.000Z",
+  endedAt: null,
+  error: null,
+  data: { n: i, text: "é ✓" },
+});
 
 /** Every page a client could ask for returns exactly the slice of `expected` it names. */
 async function expectEveryPage(runId: string, expected: WorkflowEvent[]): Promise<void> {
@@ -38,17 +52,26 @@ describe("event packs", () => {
     await testDb.drop();
   });
 
-  it("packs a finished run's events into one row; every read returns them exactly as appended", async () => {
+  it("packs a finished run's events and spans into one row; every read returns them exactly as recorded", async () => {
     const recorder = new PrismaRunRecorder(db.prisma);
     const run = newRun("run-p");
     const events = succeededRun(run, 3, 20);
+    const spans = [0, 1, 2].map((i) => span("run-p", i));
     await recorder.createRun(run);
+    for (const s of spans) await recorder.recordSpan(s);
     await record(recorder, events);
 
     expect(await rowsOf("run-p")).toBe(0);
-    expect(await packsOf("run-p")).toEqual([{ firstSeq: 1, lastSeq: events.length }]);
+    expect(await spanRowsOf("run-p")).toBe(0);
+    expect(await packsOf("run-p")).toEqual([{ firstSeq: 1, lastSeq: events.length, spanCount: 3 }]);
     expect(recorder.stats).toMatchObject({ packs: 1, packedEvents: events.length, packFailures: 0 });
     await expectEveryPage("run-p", events);
+    expect(await listSpans(db.prisma, "run-p")).toEqual(spans);
+
+    // A span recorded after the pack stays a row, listed after the packed ones.
+    const late = span("run-p", 3);
+    await recorder.recordSpan(late);
+    expect(await listSpans(db.prisma, "run-p")).toEqual([...spans, late]);
     await recorder.close();
   });
 
@@ -58,7 +81,7 @@ describe("event packs", () => {
     const first = failedRun(run);
     await recorder.createRun(run);
     await record(recorder, first);
-    expect(await packsOf("run-r")).toEqual([{ firstSeq: 1, lastSeq: first.length }]);
+    expect(await packsOf("run-r")).toEqual([{ firstSeq: 1, lastSeq: first.length, spanCount: 0 }]);
 
     // The resume, as the runner writes it: the same log, seq going on.
     const stamp = stamper(run, Date.parse("2025-03-02T10:00:00.000Z"));
@@ -78,15 +101,15 @@ describe("event packs", () => {
     await record(recorder, [end]);
     expect(await rowsOf("run-r")).toBe(0);
     expect(await packsOf("run-r")).toEqual([
-      { firstSeq: 1, lastSeq: first.length },
-      { firstSeq: first.length + 1, lastSeq: end.seq },
+      { firstSeq: 1, lastSeq: first.length, spanCount: 0 },
+      { firstSeq: first.length + 1, lastSeq: end.seq, spanCount: 0 },
     ]);
     await expectEveryPage("run-r", [...first, ...later, end]);
     await recorder.close();
   });
 
-  it("keeps rows with packEvents: false, and reads the same", async () => {
-    const recorder = new PrismaRunRecorder(db.prisma, { packEvents: false });
+  it("keeps rows with packRuns: false, and reads the same", async () => {
+    const recorder = new PrismaRunRecorder(db.prisma, { packRuns: false });
     const run = newRun("run-u");
     const events = succeededRun(run);
     await recorder.createRun(run);
@@ -120,30 +143,33 @@ describe("event packs", () => {
     await recorder.close();
   });
 
-  it("retention counts and deletes packed events", async () => {
+  it("retention counts and deletes packed events and spans", async () => {
     const recorder = new PrismaRunRecorder(db.prisma);
     const run = newRun("run-d");
     const events = succeededRun(run);
     await recorder.createRun(run);
+    await recorder.recordSpan(span("run-d", 0));
     await record(recorder, events);
     await recorder.close();
+    expect(await packsOf("run-d")).toHaveLength(1);
     const result = await deleteRun(db, "run-d");
-    expect(result).toMatchObject({ status: "deleted", deleted: { runs: 1, events: events.length } });
-    expect(await db.prisma.workflowRunEventPack.count()).toBe(0);
+    expect(result).toMatchObject({ status: "deleted", deleted: { runs: 1, events: events.length, spans: 1 } });
+    expect(await db.prisma.workflowRunPack.count()).toBe(0);
   });
 });
 
 describe("pack format", () => {
-  it("round-trips events and merges packs with rows by seq", () => {
+  it("round-trips JSON values and merges packs with rows by seq", () => {
     const a = [{ n: 1 }, { n: 2, text: "é ✓" }];
-    expect(unpackEvents(packPayloads(a.map((e) => JSON.stringify(e))))).toEqual(a);
-    const pack = { firstSeq: 1, data: packPayloads(['"e1"', '"e2"', '"e3"']) };
-    expect(mergeStoredEvents([{ seq: 4, payload: '"e4"' }], [pack], 1, 10)).toEqual(["e2", "e3", "e4"]);
-    expect(mergeStoredEvents([{ seq: 4, payload: '"e4"' }], [pack], 0, 2)).toEqual(["e1", "e2"]);
+    expect(inflateJson(deflateJson(a.map((e) => JSON.stringify(e))))).toEqual(a);
+    const pack = { firstSeq: 1, events: deflateJson(['"e1"', '"e2"', '"e3"']) };
+    expect(mergeEvents([{ seq: 4, payload: '"e4"' }], [pack], 1, 10)).toEqual(["e2", "e3", "e4"]);
+    expect(mergeEvents([{ seq: 4, payload: '"e4"' }], [pack], 0, 2)).toEqual(["e1", "e2"]);
   });
 
-  it("packs only the contiguous prefix of a run's rows", () => {
-    expect(packableRange([])).toBeNull();
-    expect(packableRange([{ seq: 3, payload: "a" }, { seq: 4, payload: "b" }, { seq: 6, payload: "c" }])).toEqual({ firstSeq: 3, lastSeq: 4, payloads: ["a", "b"] });
+  it("packs only the contiguous prefix of a run's event rows, and nothing without one", () => {
+    expect(planPack("r", [], [])).toBeNull();
+    const planned = planPack("r", [{ seq: 3, payload: '"a"' }, { seq: 4, payload: '"b"' }, { seq: 6, payload: '"c"' }], []);
+    expect(planned && { ...planned.pack, events: inflateJson(planned.pack.events) }).toEqual({ runId: "r", firstSeq: 3, lastSeq: 4, events: ["a", "b"], spanCount: 0, spans: null });
   });
 });
