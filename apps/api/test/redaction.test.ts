@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { defineWorkflow } from "@workflows/core";
 import { FnModel, fnProvider, lastUserText } from "@workflows/core/testing";
-import { listEvents, openDatabase } from "@workflows/db";
+import { listEvents, listSpans, openDatabase } from "@workflows/db";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../src/logger";
 import { Redactor } from "../src/redaction/redactor";
@@ -62,9 +62,9 @@ describe("redaction of what is stored", () => {
     const db = await openDatabase({ url: tmp.dbUrl });
     try {
       const run = await db.prisma.workflowRun.findUniqueOrThrow({ where: { id: runId }, include: { steps: true } });
-      // The finished run's events are packed (compressed, so a byte scan alone would prove nothing): read them back.
+      // The finished run's events and spans are packed (compressed: a byte scan alone would prove nothing): read them back.
       const stored = await listEvents(db.prisma, runId);
-      const spans = await db.prisma.traceSpan.findMany({ where: { runId } });
+      const spans = await listSpans(db.prisma, runId);
       const items = await db.prisma.conversationItem.findMany({ where: { conversationId: "c-1" } });
       expect(run.input).toContain("[REDACTED]");
       expect(run.finalOutput).toContain("[REDACTED]");
