@@ -1,26 +1,28 @@
-// `pnpm db:copy`: moves an existing database's runs (with their steps, events, trace spans and approvals) and chat
+// `pnpm db:copy`: moves an existing database's runs (with their steps, events, trace spans, packs and approvals) and chat
 // history into another database, typically from the embedded SQLite file to PostgreSQL.
 import type { PrismaClient } from "./client";
 import { openDatabase } from "./database";
 import { insertConversationItems, insertEvents, insertRuns, insertSpans, insertSteps } from "./sql";
 import { describeLocation, resolveDatabaseUrl } from "./url";
 
-export type CopyCounts = { runs: number; steps: number; events: number; spans: number; approvals: number; conversationItems: number };
+/** `events` and `spans`: rows; `packs`: a finished run's events and spans in one row each (runPacks.ts), copied as they are. */
+export type CopyCounts = { runs: number; steps: number; events: number; packs: number; spans: number; approvals: number; conversationItems: number };
 export type CopyResult = { copied: CopyCounts; source: CopyCounts; target: CopyCounts };
 
 /** Runs per transaction: each page is copied whole (its runs with all their rows) or not at all. */
 const PAGE = 200;
 
 async function counts(prisma: PrismaClient): Promise<CopyCounts> {
-  const [runs, steps, events, spans, approvals, conversationItems] = await Promise.all([
+  const [runs, steps, events, packs, spans, approvals, conversationItems] = await Promise.all([
     prisma.workflowRun.count(),
     prisma.workflowRunStep.count(),
     prisma.workflowRunEvent.count(),
+    prisma.workflowRunPack.count(),
     prisma.traceSpan.count(),
     prisma.workflowRunApproval.count(),
     prisma.conversationItem.count(),
   ]);
-  return { runs, steps, events, spans, approvals, conversationItems };
+  return { runs, steps, events, packs, spans, approvals, conversationItems };
 }
 
 /**
@@ -40,16 +42,17 @@ export async function copyDatabase(opts: { from: string; to: string; log?: (line
       if (before.runs > 0 || before.conversationItems > 0) {
         throw new Error(`${describeLocation(toLocation)} already holds ${before.runs} run(s) and ${before.conversationItems} conversation item(s); copy into an empty database.`);
       }
-      const copied: CopyCounts = { runs: 0, steps: 0, events: 0, spans: 0, approvals: 0, conversationItems: 0 };
+      const copied: CopyCounts = { runs: 0, steps: 0, events: 0, packs: 0, spans: 0, approvals: 0, conversationItems: 0 };
       let cursor: string | undefined;
       for (;;) {
         const runs = await source.prisma.workflowRun.findMany({ orderBy: { id: "asc" }, take: PAGE, ...(cursor === undefined ? {} : { cursor: { id: cursor }, skip: 1 }) });
         if (runs.length === 0) break;
         cursor = runs.at(-1)!.id;
         const ids = runs.map((r) => r.id);
-        const [steps, events, spans, approvals] = await Promise.all([
+        const [steps, events, runPacks, spans, approvals] = await Promise.all([
           source.prisma.workflowRunStep.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: "asc" }, { index: "asc" }] }),
           source.prisma.workflowRunEvent.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: "asc" }, { seq: "asc" }] }),
+          source.prisma.workflowRunPack.findMany({ where: { runId: { in: ids } } }),
           source.prisma.traceSpan.findMany({ where: { runId: { in: ids } }, orderBy: { id: "asc" } }),
           source.prisma.workflowRunApproval.findMany({ where: { runId: { in: ids } } }),
         ]);
@@ -61,11 +64,13 @@ export async function copyDatabase(opts: { from: string; to: string; log?: (line
         ];
         await target.prisma.$transaction([
           ...statements.map((sql) => target.prisma.$executeRaw(sql)),
+          ...(runPacks.length > 0 ? [target.prisma.workflowRunPack.createMany({ data: runPacks })] : []),
           ...(approvals.length > 0 ? [target.prisma.workflowRunApproval.createMany({ data: approvals })] : []),
         ]);
         copied.runs += runs.length;
         copied.steps += steps.length;
         copied.events += events.length;
+        copied.packs += runPacks.length;
         copied.spans += spans.length;
         copied.approvals += approvals.length;
         log(`  ${copied.runs} runs, ${copied.events} events…`);

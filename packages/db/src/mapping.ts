@@ -192,6 +192,7 @@ export function spanRecordOf(row: TraceSpan): SpanRecord {
   };
 }
 
-export function eventOf(payload: string): WorkflowEvent {
-  return workflowEventSchema.parse(JSON.parse(payload));
+/** A stored event (its parsed JSON), validated. */
+export function eventFrom(json: unknown): WorkflowEvent {
+  return workflowEventSchema.parse(json);
 }

@@ -62,6 +62,11 @@ export class PgRunWriter implements RunWriter {
     }
   }
 
+  // Once per finished run, off the hot path: Prisma's transaction is enough.
+  packRun(runId: string): Promise<number> {
+    return this.#prisma.packRun(runId);
+  }
+
   #config(statement: Prisma.Sql): pg.QueryConfig {
     const text = statement.text;
     let name = names.get(text);

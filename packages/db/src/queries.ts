@@ -1,8 +1,10 @@
 import { InvalidInputError, runStatusSchema, type RunRecord, type RunStatus, type SpanRecord, type StepRecord, type WorkflowEvent } from "@workflows/core";
 import { z } from "zod";
+import { poolOf } from "./database";
+import { mergeEvents, mergeSpans } from "./runPacks";
 import { exclusive } from "./exclusive";
 import type { Prisma, PrismaClient } from "./client";
-import { eventOf, runRecordOf, spanRecordOf, stepRecordOf } from "./mapping";
+import { eventFrom, runRecordOf, spanRecordOf, stepRecordOf } from "./mapping";
 import { sqliteConnectionsOf } from "./sqliteConnections";
 
 // On a SQLite database opened by `openDatabase` the run reads below go to a connection of their own
@@ -105,19 +107,22 @@ export type ListEventsOptions = {
   limit?: number;
 };
 
-/** A run's events in seq order. */
+/** A run's events in seq order, exactly as they were appended (whether still rows or packed: runPacks.ts). */
 export function listEvents(prisma: PrismaClient, runId: string, options: ListEventsOptions = {}): Promise<WorkflowEvent[]> {
   const limit = Math.min(1000, Math.max(1, Math.trunc(options.limit ?? 1000)));
+  const afterSeq = options.afterSeq ?? 0;
   const reader = sqliteConnectionsOf(prisma)?.reader;
-  if (reader) return attempt(() => reader.eventPayloads(runId, options.afterSeq ?? 0, limit).map(eventOf));
+  if (reader) return attempt(() => reader.events(runId, afterSeq, limit).map(eventFrom));
   return exclusive(prisma, async () => {
-    const rows = await prisma.workflowRunEvent.findMany({
-      where: { runId, seq: { gt: options.afterSeq ?? 0 } },
-      orderBy: { seq: "asc" },
-      take: limit,
-      select: { payload: true },
-    });
-    return rows.map((r) => eventOf(r.payload));
+    // One snapshot: a pack made between two separate reads would hide its events from both.
+    const [rows, packs] = await prisma.$transaction(
+      [
+        prisma.workflowRunEvent.findMany({ where: { runId, seq: { gt: afterSeq } }, orderBy: { seq: "asc" }, take: limit, select: { seq: true, payload: true } }),
+        prisma.workflowRunPack.findMany({ where: { runId, lastSeq: { gt: afterSeq } }, orderBy: { lastSeq: "asc" }, select: { firstSeq: true, events: true } }),
+      ],
+      oneSnapshot(prisma),
+    );
+    return mergeEvents(rows, packs, afterSeq, limit).map(eventFrom);
   });
 }
 
@@ -138,8 +143,11 @@ export function listSpans(prisma: PrismaClient, runId: string): Promise<SpanReco
   const reader = sqliteConnectionsOf(prisma)?.reader;
   if (reader) return attempt(() => reader.spans(runId).map(spanRecordOf));
   return exclusive(prisma, async () => {
-    const rows = await prisma.traceSpan.findMany({ where: { runId }, orderBy: { id: "asc" } });
-    return rows.map(spanRecordOf);
+    const [packs, rows] = await prisma.$transaction(
+      [prisma.workflowRunPack.findMany({ where: { runId }, orderBy: { lastSeq: "asc" }, select: { spans: true } }), prisma.traceSpan.findMany({ where: { runId }, orderBy: { id: "asc" } })],
+      oneSnapshot(prisma),
+    );
+    return mergeSpans(runId, packs, rows).map(spanRecordOf);
   });
 }
 
@@ -155,6 +163,15 @@ export function findRunByIdempotencyKey(prisma: PrismaClient, idempotencyKey: st
     const row = await prisma.workflowRun.findUnique({ where: { idempotencyKey } });
     return row ? runRecordOf(row) : null;
   });
+}
+
+/**
+ * Options of a batch transaction whose reads all see one snapshot: PostgreSQL's default, Read Committed, takes
+ * one per statement, so a run packed between two reads would hide its rows from both. (The client is typed as
+ * SQLite's, which knows Serializable only.)
+ */
+function oneSnapshot(prisma: PrismaClient): { isolationLevel?: "Serializable" } | undefined {
+  return (poolOf(prisma) ? { isolationLevel: "RepeatableRead" } : undefined) as { isolationLevel?: "Serializable" } | undefined;
 }
 
 /** A synchronous read as a promise that rejects (never throws) on failure, as the Prisma reads do. */

@@ -36,7 +36,8 @@ import { poolOf } from "./database";
 export type StoredListener = (workflowRunId: string, lastSeq: number, events: readonly WorkflowEvent[]) => void;
 
 /** What the recorder has written so far (for benchmarks and diagnostics). */
-export type RecorderStats = { transactions: number; statements: number; events: number; spans: number };
+/** Committed batch transactions, their statements, events and spans; finished runs packed, the events packed, packs that failed. */
+export type RecorderStats = { transactions: number; statements: number; events: number; spans: number; packs: number; packedEvents: number; packFailures: number };
 
 export type PrismaRunRecorderOptions = {
   /** Most events (or spans) written in one transaction. */
@@ -54,6 +55,11 @@ export type PrismaRunRecorderOptions = {
    * Prisma (for comparisons).
    */
   writes?: "direct" | "prisma";
+  /**
+   * Fold a run's event and span rows into one compressed pack once it ends (runPacks.ts; default true). Reads
+   * return the same events and spans either way.
+   */
+  packRuns?: boolean;
 };
 
 type Pending<T> = { item: T; resolve: () => void; reject: (error: unknown) => void };
@@ -87,6 +93,9 @@ export class PrismaRunRecorder implements RunRecorder {
   #events: Pending<WorkflowEvent>[] = [];
   #spans: Pending<SpanRecord>[] = [];
   #draining: Promise<void> | null = null;
+  /** Runs that ended, whose event rows are packed once no batch waits. */
+  readonly #toPack = new Set<string>();
+  readonly #packRuns: boolean;
   #closed = false;
   /** lastSeq of runs this recorder is writing; saves a read per batch. Dropped at a run's terminal event. */
   readonly #lastSeq = new Map<string, number>();
@@ -98,7 +107,7 @@ export class PrismaRunRecorder implements RunRecorder {
   /** Runs known to exist, so spans need no existence read. */
   readonly #knownRuns = new Set<string>();
   readonly #listeners = new Set<StoredListener>();
-  readonly #stats: RecorderStats = { transactions: 0, statements: 0, events: 0, spans: 0 };
+  readonly #stats: RecorderStats = { transactions: 0, statements: 0, events: 0, spans: 0, packs: 0, packedEvents: 0, packFailures: 0 };
 
   readonly #owner: string | null;
   readonly #announceAs: string | null;
@@ -108,6 +117,7 @@ export class PrismaRunRecorder implements RunRecorder {
     this.#prisma = prisma;
     this.#writer = writerFor(prisma, options.writes ?? "direct");
     this.#maxBatch = Math.max(1, options.maxBatchSize ?? 500);
+    this.#packRuns = options.packRuns ?? true;
     this.#owner = options.owner ?? null;
     this.#announceAs = options.announceAs ?? null;
     this.#approvals = new ApprovalStore(prisma);
@@ -287,8 +297,28 @@ export class PrismaRunRecorder implements RunRecorder {
     // (waiting for the microtasks alone made one transaction per event on a fast run: 7 per step).
     await new Promise<void>((resolve) => setImmediate(resolve));
     // Whatever queued while a batch was being written forms the next one: events and spans together.
-    while (this.#events.length > 0 || this.#spans.length > 0) {
-      await this.#writeBatch(this.#events.splice(0, this.#maxBatch), this.#spans.splice(0, this.#maxBatch));
+    for (;;) {
+      while (this.#events.length > 0 || this.#spans.length > 0) {
+        await this.#writeBatch(this.#events.splice(0, this.#maxBatch), this.#spans.splice(0, this.#maxBatch));
+      }
+      // Packing comes after every waiting batch: it never delays an event.
+      const [runId] = this.#toPack;
+      if (runId === undefined) return;
+      this.#toPack.delete(runId);
+      await this.#pack(runId);
+    }
+  }
+
+  /** Packs a finished run's rows. A failure keeps them as rows, which read the same. */
+  async #pack(runId: string): Promise<void> {
+    try {
+      const packed = await this.#writer.packRun(runId);
+      if (packed > 0) {
+        this.#stats.packs++;
+        this.#stats.packedEvents += packed;
+      }
+    } catch {
+      this.#stats.packFailures++;
     }
   }
 
@@ -302,8 +332,10 @@ export class PrismaRunRecorder implements RunRecorder {
       for (const p of accepted.events) {
         const event = p.item;
         // A paused run may wait for days and continue in another process: nothing of it is kept.
-        if (terminalEventTypes.has(event.type) || event.type === "run.awaiting_approval") this.#forget(event.workflowRunId);
-        else this.#lastSeq.set(event.workflowRunId, event.seq);
+        if (terminalEventTypes.has(event.type) || event.type === "run.awaiting_approval") {
+          this.#forget(event.workflowRunId);
+          if (this.#packRuns && terminalEventTypes.has(event.type)) this.#toPack.add(event.workflowRunId);
+        } else this.#lastSeq.set(event.workflowRunId, event.seq);
       }
       for (const p of accepted.events) p.resolve();
       for (const p of accepted.spans) p.resolve();

@@ -4,6 +4,7 @@
 import { Prisma, type PrismaClient } from "./client";
 import { exclusive } from "./exclusive";
 import type { RunRow } from "./mapping";
+import { planPack } from "./runPacks";
 import { isGuardFailure } from "./sql";
 
 /** A batch failed its lastSeq guard, or a foreign key refused a row of a missing run: another writer moved (or removed) a run. */
@@ -31,6 +32,8 @@ export interface RunWriter {
   lastSeqOf(ids: readonly string[]): Promise<RunSeq[]>;
   /** Runs the statements in ONE transaction; rejects with `GuardFailure` when a guard or foreign key fails. */
   commit(statements: readonly Prisma.Sql[]): Promise<void>;
+  /** Folds a finished run's event and span rows into one pack (runPacks.ts), in one transaction; resolves to how many events it packed. */
+  packRun(runId: string): Promise<number>;
 }
 
 /** Writes through Prisma: PostgreSQL, and a SQLite client opened without `openDatabase`. */
@@ -64,6 +67,30 @@ export class PrismaRunWriter implements RunWriter {
       await exclusive(this.#prisma, () => this.#prisma.$transaction(statements.map((q) => this.#prisma.$executeRaw(q))));
     } catch (error) {
       if (isGuardFailure(error)) throw new GuardFailure({ cause: error });
+      throw error;
+    }
+  }
+
+  async packRun(runId: string): Promise<number> {
+    try {
+      return await exclusive(this.#prisma, () =>
+        this.#prisma.$transaction(async (tx) => {
+          const [events, spans] = [
+            await tx.workflowRunEvent.findMany({ where: { runId }, orderBy: { seq: "asc" }, select: { seq: true, payload: true } }),
+            await tx.traceSpan.findMany({ where: { runId }, orderBy: { id: "asc" } }),
+          ];
+          const planned = planPack(runId, events, spans);
+          if (!planned) return 0;
+          const { pack, lastSpanId } = planned;
+          await tx.workflowRunPack.create({ data: { ...pack, events: new Uint8Array(pack.events), spans: pack.spans && new Uint8Array(pack.spans) } });
+          await tx.workflowRunEvent.deleteMany({ where: { runId, seq: { lte: pack.lastSeq } } });
+          if (lastSpanId !== null) await tx.traceSpan.deleteMany({ where: { runId, id: { lte: lastSpanId } } });
+          return pack.lastSeq - pack.firstSeq + 1;
+        }),
+      );
+    } catch (error) {
+      // Another writer packed the same rows first.
+      if (isUniqueViolation(error)) return 0;
       throw error;
     }
   }

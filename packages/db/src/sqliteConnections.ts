@@ -5,6 +5,7 @@
 import Database from "better-sqlite3";
 import type { Prisma, PrismaClient, TraceSpan, WorkflowRun, WorkflowRunStep } from "./client";
 import type { RunRow } from "./mapping";
+import { mergeEvents, mergeSpans, planPack } from "./runPacks";
 import { insertRuns } from "./sql";
 import { GuardFailure, UniqueViolation, type RunSeq, type RunWriter } from "./runWriter";
 
@@ -85,6 +86,7 @@ export class SqliteRunWriter implements RunWriter {
   readonly #conn: Connection;
   readonly #busyTimeoutMs: number;
   readonly #transaction: (statements: readonly Prisma.Sql[]) => void;
+  readonly #packTransaction: (runId: string) => number;
 
   constructor(file: string, busyTimeoutMs: number) {
     this.#conn = new Connection(file, ["journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON", "busy_timeout = 0"]);
@@ -93,6 +95,20 @@ export class SqliteRunWriter implements RunWriter {
       for (const statement of statements) this.#conn.run(statement);
     });
     this.#transaction = (statements) => transaction.immediate(statements);
+    const pack = this.#conn.db.transaction((runId: string): number => {
+      const events = this.#conn.prepare(`SELECT "seq", "payload" FROM "WorkflowRunEvent" WHERE "runId" = ? ORDER BY "seq" ASC`).all(runId) as { seq: number; payload: string }[];
+      const spans = this.#conn.prepare(`SELECT * FROM "TraceSpan" WHERE "runId" = ? ORDER BY "id" ASC`).all(runId) as TraceSpan[];
+      const planned = planPack(runId, events, spans);
+      if (!planned) return 0;
+      const { pack, lastSpanId } = planned;
+      this.#conn
+        .prepare(`INSERT INTO "WorkflowRunPack" ("runId", "lastSeq", "firstSeq", "events", "spanCount", "spans") VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(runId, pack.lastSeq, pack.firstSeq, pack.events, pack.spanCount, pack.spans);
+      this.#conn.prepare(`DELETE FROM "WorkflowRunEvent" WHERE "runId" = ? AND "seq" <= ?`).run(runId, pack.lastSeq);
+      if (lastSpanId !== null) this.#conn.prepare(`DELETE FROM "TraceSpan" WHERE "runId" = ? AND "id" <= ?`).run(runId, lastSpanId);
+      return pack.lastSeq - pack.firstSeq + 1;
+    });
+    this.#packTransaction = (runId) => pack.immediate(runId);
   }
 
   findRunByIdempotencyKey(key: string): Promise<RunRow | null> {
@@ -137,6 +153,10 @@ export class SqliteRunWriter implements RunWriter {
         throw error;
       }
     });
+  }
+
+  packRun(runId: string): Promise<number> {
+    return this.#retrying(() => this.#packTransaction(runId));
   }
 
   close(): void {
@@ -187,12 +207,22 @@ export class SqliteRunReader {
     return raw ? runRow(raw) : null;
   }
 
-  eventPayloads(runId: string, afterSeq: number, limit: number): string[] {
-    return this.#conn.prepare(`SELECT "payload" FROM "WorkflowRunEvent" WHERE "runId" = ? AND "seq" > ? ORDER BY "seq" ASC LIMIT ?`).pluck().all(runId, afterSeq, limit) as string[];
+  /** A run's events after `afterSeq` (JSON values), from its rows and its packs in one snapshot. */
+  events(runId: string, afterSeq: number, limit: number): unknown[] {
+    return this.#conn.db.transaction(() => {
+      const rows = this.#conn.prepare(`SELECT "seq", "payload" FROM "WorkflowRunEvent" WHERE "runId" = ? AND "seq" > ? ORDER BY "seq" ASC LIMIT ?`).all(runId, afterSeq, limit) as { seq: number; payload: string }[];
+      const packs = this.#conn.prepare(`SELECT "firstSeq", "events" FROM "WorkflowRunPack" WHERE "runId" = ? AND "lastSeq" > ? ORDER BY "lastSeq" ASC`).all(runId, afterSeq) as { firstSeq: number; events: Buffer }[];
+      return mergeEvents(rows, packs, afterSeq, limit);
+    })();
   }
 
+  /** A run's spans, from its packs and its rows in one snapshot. */
   spans(runId: string): TraceSpan[] {
-    return this.#conn.prepare(`SELECT * FROM "TraceSpan" WHERE "runId" = ? ORDER BY "id" ASC`).all(runId) as TraceSpan[];
+    return this.#conn.db.transaction(() => {
+      const packs = this.#conn.prepare(`SELECT "spans" FROM "WorkflowRunPack" WHERE "runId" = ? ORDER BY "lastSeq" ASC`).all(runId) as { spans: Buffer | null }[];
+      const rows = this.#conn.prepare(`SELECT * FROM "TraceSpan" WHERE "runId" = ? ORDER BY "id" ASC`).all(runId) as TraceSpan[];
+      return mergeSpans(runId, packs, rows);
+    })();
   }
 
   close(): void {
