@@ -83,11 +83,14 @@ describe("kill -9 while a sub-workflow runs", () => {
     try {
       await waitFor(() => childId !== undefined, 60_000);
       // Killed once the child's first step (the analyst) has succeeded: the child is mid-way.
+      // The parent names its child once the child run exists: following it at once must work.
+      let childError: unknown;
       const childSub = client.runs.events.subscribe(
         { workflowRunId: childId! },
-        { onData: ({ data }) => void (!killed && data.type === "step.completed" && data.stepIndex === 0 && (killed = kill9(first))), onError: () => undefined },
+        { onData: ({ data }) => void (!killed && data.type === "step.completed" && data.stepIndex === 0 && (killed = kill9(first))), onError: (error) => (childError = error) },
       );
-      await waitFor(() => killed !== undefined, 60_000);
+      await waitFor(() => killed !== undefined || childError !== undefined, 60_000);
+      if (childError !== undefined) throw new Error("following the announced child failed", { cause: childError });
       await killed;
       childSub.unsubscribe();
       const parentId = parentEvents[0]!.workflowRunId;

@@ -20,6 +20,8 @@ export type ChildRunRequest = {
   signal: AbortSignal | undefined;
   streamed: boolean;
   trace?: TraceContext;
+  /** Called once the child run exists (found or created), before it runs: only then may the parent name it. */
+  onReady?: () => void;
 };
 
 /**
@@ -75,6 +77,7 @@ export class ChildRuns implements ChildRunPort {
         if (run.parentRunId !== request.parentRunId) return rejected("INTERNAL", `Run "${request.childRunId}" exists but is not a child of run "${request.parentRunId}".`);
         // A parent resumed on a new version (allowNewVersion) whose step now names another workflow.
         if (run.workflowKey !== request.workflowKey) return rejected("SUBWORKFLOW_FAILED", `Run "${request.childRunId}" of this step ran workflow "${run.workflowKey}"; the step now runs "${request.workflowKey}". Start a new run.`);
+        request.onReady?.();
         if (run.status === "succeeded") return { kind: "ended", reused: true, status: run.status, finalOutput: run.finalOutput, structuredOutput: run.structuredOutput, usage: run.usage, error: null };
         // The parent's version check covered the child: a parent's version hash includes its children's.
         const resumed = await this.#deps.resume(request.childRunId, { resumedBy: "parent", orphaned: true, allowNewVersion: true, signal: request.signal, streamed: request.streamed });
@@ -99,6 +102,7 @@ export class ChildRuns implements ChildRunPort {
         parentRunId: request.parentRunId,
         parentStepIndex: request.parentStepIndex,
       });
+      request.onReady?.();
       const result = await this.#deps.execute({
         workflow,
         workflowRunId: request.childRunId,

@@ -102,6 +102,19 @@ describe("sub-workflows", () => {
     expect(parentRun.run.parentRunId).toBeNull();
   });
 
+  it("name their child in step.started only once the child run exists, so a client can follow it at once", async () => {
+    const found: boolean[] = [];
+    class Checking extends InMemoryRunRecorder {
+      override async append(event: WorkflowEvent): Promise<void> {
+        if (event.type === "step.started" && event.childRunId !== undefined) found.push((await this.loadRun(event.childRunId)) !== null);
+        return super.append(event);
+      }
+    }
+    const { runner } = setup([child, parent], defaultResponder, {}, { recorder: new Checking() });
+    expect((await runner.run("parent", "job")).status).toBe("succeeded");
+    expect(found).toEqual([true]);
+  });
+
   it("run in the parent's admission slot: with one slot the child does not wait for its parent", async () => {
     const { runner } = setup([child, parent], defaultResponder, {}, { admission: new InProcessAdmission(1) });
     expect((await runner.run("parent", "job")).status).toBe("succeeded");

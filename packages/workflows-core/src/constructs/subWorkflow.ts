@@ -30,8 +30,16 @@ export async function runSubWorkflowStep(host: RunHost, step: SubWorkflowStep, s
   } catch (error) {
     return fail({ code: "MAPPER_ERROR", message: `Input mapper failed: ${messageOf(error)}` }, start.usage);
   }
-  host.emit({ type: "step.started", stepIndex: index, stepName: step.name, agentKey, input, attempt, childRunId });
-  const end = await host.runChild({ parentStepIndex: index, childRunId, workflowKey: step.workflowKey, input });
+  // The step names its child only once the child run exists, so a client may follow it at once; a child
+  // refused before it existed (its input does not match its inputSchema) starts the step unnamed.
+  let announced = false;
+  const announce = (child: boolean) => {
+    if (announced) return;
+    announced = true;
+    host.emit({ type: "step.started", stepIndex: index, stepName: step.name, agentKey, input, attempt, ...(child ? { childRunId } : {}) });
+  };
+  const end = await host.runChild({ parentStepIndex: index, childRunId, workflowKey: step.workflowKey, input, onReady: () => announce(true) });
+  announce(false);
   if (host.signal?.aborted) return { kind: "cancelled" };
   if (end.kind === "rejected") return fail(end.error, start.usage);
   // The child's usage is cumulative over its resumes; the run already counts what this step recorded before.
