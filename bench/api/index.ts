@@ -1,47 +1,62 @@
 /**
  * API throughput and event latency, through the typed tRPC client over real HTTP on loopback.
- * - runs/s of analysis_code on the offline model via `workflows.run`, 1 and 50 concurrent,
- *   beside a no-op mutation on the same server (the floor: HTTP + tRPC alone);
+ * - runs/s of analysis_code on the offline model via `workflows.run`, 1 and 50 concurrent, beside the
+ *   cheapest call of the same server (the floor: HTTP + tRPC alone);
  * - event latency over SSE: from the runner stamping an event (`at`) to the client receiving it.
- * Always on SQLite (a temp file). With `BENCH_PG_URL` set to a PostgreSQL server URL (one that may create
- * databases, e.g. what `scripts/postgres.sh start DIR` prints), the same figures on PostgreSQL with one
- * instance and with two instances on one database (in this process, the client load spread over both),
- * each on a fresh database dropped at the end; and the live tail lag across instances.
+ * SQLite: the compiled server (`pnpm start`'s process) on a temp file, in a process of its own, the client
+ * load in this one; its floor is `health` (no database). `--cpu-prof` writes the server's CPU profile to
+ * bench/results/profiles/ (open it in Chrome DevTools or speedscope).
+ * With `BENCH_PG_URL` set to a PostgreSQL server URL (one that may create databases, e.g. what
+ * `scripts/postgres.sh start DIR` prints), the same figures on PostgreSQL with one instance and with two
+ * instances on one database (both in this process, with a no-op mutation as the floor), each on a fresh
+ * database dropped at the end; and the live tail lag across instances.
  *   BENCH_PG_URL=$(scripts/postgres.sh start /tmp/pg) npx tsx bench/api/index.ts; scripts/postgres.sh stop /tmp/pg
- * Every instance keeps the default MAX_CONCURRENT_RUNS (16). Prints numbers; never asserts timings.
+ * Every instance keeps the default MAX_CONCURRENT_RUNS (16). Writes bench/results/api.json. Prints numbers;
+ * never asserts timings.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createTestDatabase } from "@workflows/db/testing";
+import { buildServer, machine, repoRoot } from "../lib/serverProcess";
 import { percentile } from "../lib/stats";
-import { withInstances, type Instance } from "./instances";
+import { withInstances, withServerProcess, type Instance } from "./instances";
 import { measureCrossInstanceLag, measureEventLatency, measureThroughput, type CrossInstanceLag, type Throughput } from "./measure";
 
 const LATENCY_RUNS = 10;
 const LAG_RUNS = 20;
 
 type Column = { label: string; throughput: Throughput[]; latencies: number[] };
-type Backend = { label: string; count: number; database(name: string): Promise<{ url: string; drop(): Promise<void> }> };
+type Backend = {
+  label: string;
+  database(name: string): Promise<{ url: string; drop(): Promise<void> }>;
+  serve<T>(databaseUrl: string, delayMs: number, body: (instances: Instance[]) => Promise<T>): Promise<T>;
+};
 
 const dir = mkdtempSync(path.join(tmpdir(), "wf-bench-api-"));
 const pgServer = process.env.BENCH_PG_URL || undefined;
 // createTestDatabase reads the server from TEST_PG_URL.
 if (pgServer) process.env.TEST_PG_URL = pgServer;
 
+const profileDir = process.argv.includes("--cpu-prof") ? path.join(repoRoot, "bench/results/profiles") : undefined;
 const sqlite: Backend = {
   label: "SQLite",
-  count: 1,
   database: (name) => Promise.resolve({ url: `file:${path.join(dir, `${name}.db`)}`, drop: () => Promise.resolve() }),
+  serve: (databaseUrl, delayMs, body) =>
+    withServerProcess({ databaseUrl, delayMs, ...(profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}) }, body),
 };
-const postgres = (count: number): Backend => ({ label: `PostgreSQL x${count}`, count, database: () => createTestDatabase("postgres") });
+const postgres = (count: number): Backend => ({
+  label: `PostgreSQL x${count}`,
+  database: () => createTestDatabase("postgres"),
+  serve: (databaseUrl, delayMs, body) => withInstances({ databaseUrl, count, delayMs }, body),
+});
 const backends = [sqlite, ...(pgServer ? [postgres(1), postgres(2)] : [])];
 
 /** Starts the backend's instances on a fresh database, runs `body`, then closes them and drops the database. */
 async function on<T>(backend: Backend, name: string, delayMs: number, body: (instances: Instance[]) => Promise<T>): Promise<T> {
   const db = await backend.database(name);
   try {
-    return await withInstances({ databaseUrl: db.url, count: backend.count, delayMs }, body);
+    return await backend.serve(db.url, delayMs, body);
   } finally {
     await db.drop();
   }
@@ -54,7 +69,7 @@ function printTable(columns: Column[]): void {
   for (const concurrency of [1, 50]) {
     const at = (c: Column) => c.throughput.find((t) => t.concurrency === concurrency);
     rows.push([`analysis_code runs/s, ${concurrency} concurrent`, (c) => at(c)?.runsPerSecond ?? NaN]);
-    rows.push([`no-op mutation calls/s, ${concurrency} concurrent`, (c) => at(c)?.noopPerSecond ?? NaN]);
+    rows.push([`floor calls/s (SQLite: health; PostgreSQL: no-op), ${concurrency} concurrent`, (c) => at(c)?.floorPerSecond ?? NaN]);
   }
   const sorted = (c: Column) => [...c.latencies].sort((a, b) => a - b);
   rows.push(["event latency over SSE p50 ms", (c) => percentile(sorted(c), 50)]);
@@ -75,6 +90,8 @@ function printLag({ lags, runs, executedOnA }: CrossInstanceLag): void {
 }
 
 try {
+  buildServer();
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const columns: Column[] = [];
   let lag: CrossInstanceLag | undefined;
   for (const backend of backends) {
@@ -92,6 +109,14 @@ try {
   console.log("API throughput and event latency (offline model, HTTP on loopback, typed client)");
   printTable(columns);
   if (lag) printLag(lag);
+  if (profileDir) console.log(`server CPU profiles (the throughput server, then the latency server): ${profileDir}`);
+  const results = path.join(repoRoot, "bench/results/api.json");
+  const summary = columns.map((c) => {
+    const sorted = [...c.latencies].sort((a, b) => a - b);
+    return { label: c.label, throughput: c.throughput, latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? null, events: sorted.length } };
+  });
+  writeFileSync(results, `${JSON.stringify({ machine: await machine(), columns: summary, crossInstanceLagMs: lag ? { median: percentile([...lag.lags].sort((a, b) => a - b), 50), events: lag.lags.length } : null }, null, 2)}\n`);
+  console.log(`written: ${path.relative(repoRoot, results)}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -19,9 +19,9 @@ async function throughput(total: number, concurrency: number, op: () => Promise<
 }
 
 /** Each call goes to the next instance in turn: the load is spread evenly over them. */
-function roundRobin(instances: Instance[]): () => BenchClient {
+function roundRobin(instances: Instance[]): () => Instance {
   let calls = 0;
-  return () => instances[calls++ % instances.length]!.client;
+  return () => instances[calls++ % instances.length]!;
 }
 
 async function runOnce(client: BenchClient): Promise<void> {
@@ -29,19 +29,19 @@ async function runOnce(client: BenchClient): Promise<void> {
   if (r.status !== "succeeded") throw new Error(`run ${r.workflowRunId} ${r.status}`);
 }
 
-export type Throughput = { concurrency: number; runsPerSecond: number; noopPerSecond: number };
+export type Throughput = { concurrency: number; runsPerSecond: number; floorPerSecond: number };
 
-/** runs/s of analysis_code through `workflows.run`, and a no-op mutation for scale, at 1 and 50 concurrent. */
+/** runs/s of analysis_code through `workflows.run`, and the instances' floor call for scale, at 1 and 50 concurrent. */
 export async function measureThroughput(instances: Instance[]): Promise<Throughput[]> {
   const next = roundRobin(instances);
   // Warm up: first-run costs (module loading, prepared statements) are not the steady state.
-  await throughput(5 * instances.length, 1, () => runOnce(next()));
-  await throughput(200, 1, () => next().bench.noop.mutate());
+  await throughput(5 * instances.length, 1, () => runOnce(next().client));
+  await throughput(200, 1, () => next().floor());
   const results: Throughput[] = [];
   for (const concurrency of [1, 50]) {
-    const noopPerSecond = await throughput(concurrency === 1 ? 500 : 2_000, concurrency, () => next().bench.noop.mutate());
-    const runsPerSecond = await throughput(concurrency === 1 ? 30 : 200, concurrency, () => runOnce(next()));
-    results.push({ concurrency, runsPerSecond, noopPerSecond });
+    const floorPerSecond = await throughput(concurrency === 1 ? 500 : 2_000, concurrency, () => next().floor());
+    const runsPerSecond = await throughput(concurrency === 1 ? 30 : 200, concurrency, () => runOnce(next().client));
+    results.push({ concurrency, runsPerSecond, floorPerSecond });
   }
   return results;
 }
@@ -51,7 +51,7 @@ export async function measureEventLatency(instances: Instance[], runs: number): 
   const next = roundRobin(instances);
   const latencies: number[] = [];
   for (let i = 0; i < runs; i++) {
-    for await (const { data: event } of next().workflows.runStream.subscribe({ key: "analysis_code", input })) {
+    for await (const { data: event } of next().client.workflows.runStream.subscribe({ key: "analysis_code", input })) {
       latencies.push(Date.now() - Date.parse(event.at));
       if (isTerminalEvent(event)) break;
     }
@@ -107,7 +107,7 @@ export async function measureCrossInstanceLag(pair: [Instance, Instance], runs: 
 async function executorOf(pair: [Instance, Instance], runId: string): Promise<Instance> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const found = pair.find((i) => i.services.activeRuns.has(runId));
+    const found = pair.find((i) => i.services?.activeRuns.has(runId));
     if (found) return found;
     if (Date.now() > deadline) throw new Error(`run ${runId} executes on neither instance`);
     await new Promise((resolve) => setTimeout(resolve, 1));

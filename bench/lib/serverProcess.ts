@@ -26,21 +26,29 @@ export function buildServer(): void {
   execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
 }
 
-export async function startServer(mode: ServerMode, env: Record<string, string>): Promise<ServerProcess> {
-  const args = mode === "compiled" ? ["--conditions=workflows-dist", "dist/main.js"] : ["--import", "tsx", "src/main.ts"];
+/** `nodeArgs` go before the entry point (e.g. `--cpu-prof`); the profile is written when the server exits on `stop()`. */
+export async function startServer(mode: ServerMode, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
+  const args = [...nodeArgs, ...(mode === "compiled" ? ["--conditions=workflows-dist", "dist/main.js"] : ["--import", "tsx", "src/main.ts"])];
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: apiDir,
     env: { ...process.env, NODE_OPTIONS: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // The last few KB of output, for the error when the server dies; the log lines of a long benchmark are not kept.
   let output = "";
+  const keep = (chunk: string) => (output = (output + chunk).slice(-8_192));
+  let listening = false;
   const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.stderr!.setEncoding("utf8").on("data", keep);
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      output += chunk;
+      keep(chunk);
+      if (listening) return;
       for (const line of output.split("\n").slice(0, -1)) {
-        if (line.includes('"msg":"listening"')) resolve((JSON.parse(line) as { url: string }).url);
+        if (line.includes('"msg":"listening"')) {
+          listening = true;
+          resolve((JSON.parse(line) as { url: string }).url);
+        }
       }
     });
     child.on("exit", (code) => reject(new Error(`server exited (${code}) before listening:\n${output.slice(-2000)}`)));
