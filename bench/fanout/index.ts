@@ -11,7 +11,8 @@
  *   for every event once, in order, up to its terminal event; time until the last one ends.
  * SQLite in a temp folder; with BENCH_PG_URL (a PostgreSQL server that may create databases) also PostgreSQL.
  *   npx tsx bench/fanout/index.ts [--subscribers 1000] [--runs 10] [--delay 20] [--transport sse|ws] [--storm 1000] [--only subscribers|storm]
- * Writes bench/results/fanout.json (fanout-ws.json with `--transport ws`). Prints numbers beside their targets; never fails on them.
+ * Writes bench/results/fanout.json (fanout-ws.json with `--transport ws`, fanout-storm.json with `--only storm`).
+ * Prints numbers beside their targets; never fails on them.
  */
 import { fork } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -246,7 +247,8 @@ try {
     }
   }
   const cpus = os.cpus();
-  const out = path.join(import.meta.dirname, "..", "results", TRANSPORT === "ws" ? "fanout-ws.json" : "fanout.json");
+  const name = args.only === "storm" ? "fanout-storm" : TRANSPORT === "ws" ? "fanout-ws" : "fanout";
+  const out = path.join(import.meta.dirname, "..", "results", `${name}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   const machine = { cpus: cpus.length, cpuModel: cpus[0]?.model ?? "unknown", memoryGb: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, loadAverage: os.loadavg().map((n) => Math.round(n * 10) / 10) };
   writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, machine, args, results }, null, 2)}\n`);
