@@ -120,7 +120,7 @@ export const workflowEventSchema = z.discriminatedUnion("type", [
     approved: z.boolean(),
     expired: z.boolean(),
     reason: z.string().nullable(),
-    /** Who decided: the caller's identity ("local" without authentication), or "timeout". */
+    /** Who decided: the caller's identity ("local" without authentication), "timeout", or "system" (the run ended before a decision). */
     decidedBy: z.string(),
   }),
   /** The run stopped at a step waiting for approvals: nothing executes it until every approval is decided. */

@@ -194,6 +194,7 @@ export class Execution {
       if (signal?.aborted) return this.#cancelled(null);
       if (this.#writes.failed) return this.#finish("failed", { code: "STORAGE_ERROR", message: "Recording the run failed." }, first);
       const end = await executeNode(this.#host(), node);
+      if (end.kind === "cancelled" || end.kind === "failed") await this.#closeApprovals(end.kind === "failed" ? `failed at step ${end.stepIndex ?? "?"}` : "was cancelled");
       if (end.kind === "cancelled") return this.#cancelled(end.stepIndex);
       if (end.kind === "failed") return this.#finish("failed", end.error, end.stepIndex);
       if (end.kind === "paused") return this.#pause(end.stepIndex);
@@ -227,7 +228,24 @@ export class Execution {
   }
 
   /** Approvals this execution asked for, with their deadlines: what `run.awaiting_approval` lists. */
-  readonly #approvals: { approvalId: string; deadlineAt: string | null }[] = [];
+  readonly #approvals: { approvalId: string; deadlineAt: string | null; stepIndex: number; stepName: string; toolName: string }[] = [];
+
+  /**
+   * A node that paused one branch and failed (or was cancelled in) another ends the run: the approvals this
+   * execution asked for can no longer be decided, so they end `cancelled` (recorded, then one
+   * `step.approval_resolved` each) before the run's terminal event.
+   */
+  async #closeApprovals(what: string): Promise<void> {
+    const reason = `The run ${what} before a decision.`;
+    for (const approval of this.#approvals.splice(0)) {
+      const decided = this.#deps.recorder.decideApproval(this.#opts.workflowRunId, approval.approvalId, { status: "cancelled", reason, decidedBy: "system", decidedAt: new Date().toISOString() }).then(() => undefined);
+      this.#writes.track(decided);
+      await decided.catch(() => undefined);
+      // A failed write fails the run as STORAGE_ERROR (see execute); nothing more is claimed after it.
+      if (this.#writes.failed) return;
+      this.#emit({ type: "step.approval_resolved", stepIndex: approval.stepIndex, stepName: approval.stepName, approvalId: approval.approvalId, toolName: approval.toolName, approved: false, expired: false, reason, decidedBy: "system" });
+    }
+  }
 
   /** Stores the step's state and approvals before any event names them, so a decision always finds them. */
   async #pauseStep(request: PauseRequest): Promise<void> {
@@ -248,7 +266,7 @@ export class Execution {
     this.#writes.track(saved);
     await saved;
     for (const approval of approvals) {
-      this.#approvals.push({ approvalId: approval.approvalId, deadlineAt: approval.deadlineAt });
+      this.#approvals.push({ approvalId: approval.approvalId, deadlineAt: approval.deadlineAt, stepIndex: request.index, stepName: request.stepName, toolName: approval.toolName });
       this.#emit({
         type: "step.approval_requested",
         stepIndex: request.index,

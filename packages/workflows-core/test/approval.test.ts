@@ -61,6 +61,39 @@ function setup(spec: WorkflowSpec = flow(), recorder = new InMemoryRunRecorder()
 const ofType = <T extends WorkflowEvent["type"]>(events: WorkflowEvent[], type: T) => events.filter((e): e is EventOf<T> => e.type === type);
 
 describe("a tool that needs approval", () => {
+  it("in a parallel stage whose other branch fails: the run fails and its approval ends cancelled, never left pending", async () => {
+    const stage: WorkflowSpec = {
+      key: "refund_flow",
+      displayName: "Refund",
+      description: "test",
+      steps: [
+        {
+          kind: "parallel",
+          name: "both",
+          branches: [
+            { name: "refund", agentKey: "clerk" },
+            { name: "broken", kind: "code", retry: { maxAttempts: 1 }, run: () => Promise.reject(new Error("down")) },
+          ],
+          reduce: { name: "tell", agentKey: "echo" },
+        },
+      ],
+    };
+    const { runner, recorder } = setup(stage);
+    refunds.length = 0;
+    const result = await runner.run("refund_flow", "refund 7 please");
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("CODE_ERROR");
+    const events = recorder.get(result.workflowRunId).events;
+    const [requested] = ofType(events, "step.approval_requested");
+    expect(requested).toBeDefined();
+    expect(await runner.listApprovals(result.workflowRunId)).toMatchObject([{ approvalId: requested?.approvalId, status: "cancelled", decidedBy: "system" }]);
+    // Resolved before the run's terminal event, so a follower never sees a failed run with an open approval.
+    expect(events.slice(-2).map((e) => e.type)).toEqual(["step.approval_resolved", "run.failed"]);
+    expect(events.at(-2)).toMatchObject({ approvalId: requested?.approvalId, approved: false, expired: false, decidedBy: "system", stepName: "refund" });
+    expect(refunds).toEqual([]);
+    await expect(runner.decide(result.workflowRunId, { approvalId: requested!.approvalId, approved: true, decidedBy: "op" })).rejects.toBeInstanceOf(ConflictError);
+  });
+
   it("pauses the run: awaiting_approval, one step.approval_requested, the tool not run", async () => {
     const { runner, recorder } = setup();
     refunds.length = 0;
