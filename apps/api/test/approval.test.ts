@@ -1,4 +1,4 @@
-import type { WorkflowEvent } from "@workflows/core";
+import { defineWorkflow, type WorkflowEvent } from "@workflows/core";
 import { openDatabase } from "@workflows/db";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { collect, isEnd, rejection, sseClient, startTestServer, tempDir, waitFor } from "./harness";
@@ -33,6 +33,39 @@ async function pausedRefund(client: ReturnType<typeof sseClient>) {
 }
 
 describe("human approval over the API", () => {
+  it("a parallel branch waiting for approval while another branch fails: the run fails, its approval ends cancelled (real database)", { timeout: 60_000 }, async () => {
+    const refundOrFail = defineWorkflow({
+      key: "refund_or_fail",
+      displayName: "Refund beside a failing branch",
+      description: "test",
+      steps: [
+        {
+          kind: "parallel",
+          name: "both",
+          branches: [
+            // As refund_approval asks: the offline specialist then calls issue_refund, which needs approval.
+            { name: "refund", agentKey: "billing_specialist", maxTurns: 4, inputMapper: (ctx) => `Refund request: ${ctx.input}\n\nReview it; if the refund is justified, issue it with issue_refund.` },
+            { name: "broken", kind: "code", retry: { maxAttempts: 1 }, run: () => Promise.reject(new Error("down")) },
+          ],
+          reduce: { name: "sum_up", kind: "code", run: (ctx) => ctx.previousOutput },
+        },
+      ],
+    });
+    const t = await startTestServer({ dbUrl: `${tmp.dbUrl}.approval-${++n}`, workflows: [refundOrFail] });
+    open.push(t);
+    const result = await t.sse.workflows.run.mutate({ key: "refund_or_fail", input: REQUEST });
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("CODE_ERROR");
+    const got = await t.sse.runs.get.query({ workflowRunId: result.workflowRunId });
+    expect(got.approvals).toHaveLength(1);
+    expect(got.approvals[0]).toMatchObject({ toolName: "issue_refund", status: "cancelled", decidedBy: "system" });
+    const events = (await collect(t.sse.runs.events.subscribe({ workflowRunId: result.workflowRunId }), { until: isEnd })).map((e) => e.data as WorkflowEvent);
+    expect(events.slice(-2).map((e) => e.type)).toEqual(["step.approval_resolved", "run.failed"]);
+    expect(await t.sse.runs.list.query({ status: "awaiting_approval" })).toMatchObject({ items: [] });
+    const late = await rejection(t.sse.runs.approve.mutate({ workflowRunId: result.workflowRunId, approvalId: got.approvals[0]!.approvalId, approved: true }));
+    expect(late.data?.code).toBe("CONFLICT");
+  });
+
   it("refund_approval pauses on the offline model; runs.approve continues it on the same stream and seq", { timeout: 60_000 }, async () => {
     const t = await server();
     const { workflowRunId, approvalId } = await pausedRefund(t.sse);
