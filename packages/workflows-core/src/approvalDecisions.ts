@@ -1,4 +1,4 @@
-import type { ApprovalDecision, ApprovalRecord } from "./approvals";
+import { type ApprovalDecision, type ApprovalRecord, approvalResolved } from "./approvals";
 import { ConflictError, NotFoundError } from "./errors";
 import type { EventBody, WorkflowEvent } from "./events";
 import type { RunRecord, StepRecord } from "./records";
@@ -33,9 +33,8 @@ export class ApprovalDecisions {
       const now = (await this.#recorder.listApprovals(workflowRunId)).find((a) => a.approvalId === approval.approvalId) ?? approval;
       throw alreadyDecided(now);
     }
-    const decided = { ...approval, ...decision };
-    await this.#appendResolved(run, decided, false);
-    return { complete: await this.#complete(workflowRunId), approval: decided };
+    await this.#appendResolved(run.id, approval, decision);
+    return { complete: await this.#complete(workflowRunId), approval: { ...approval, ...decision } };
   }
 
   /**
@@ -50,7 +49,7 @@ export class ApprovalDecisions {
     for (const approval of due) {
       const decision: ApprovalDecision = { status: "expired", reason: `no decision by ${approval.deadlineAt ?? "the deadline"}`, decidedBy: "timeout", decidedAt: now.toISOString() };
       if (!(await this.#recorder.decideApproval(workflowRunId, approval.approvalId, decision))) continue;
-      await this.#appendResolved(run, { ...approval, ...decision }, true);
+      await this.#appendResolved(run.id, approval, decision);
       expired.push(approval.approvalId);
     }
     if (expired.length === 0) return null;
@@ -81,18 +80,8 @@ export class ApprovalDecisions {
     return (await this.#recorder.listApprovals(workflowRunId)).every((a) => a.status !== "pending");
   }
 
-  #appendResolved(run: RunRecord, approval: ApprovalRecord, expired: boolean): Promise<boolean> {
-    return this.#appendWithRetry(run.id, ({ steps }) => ({
-      type: "step.approval_resolved",
-      stepIndex: approval.stepIndex,
-      stepName: steps.find((s) => s.index === approval.stepIndex)?.name ?? "",
-      approvalId: approval.approvalId,
-      toolName: approval.toolName,
-      approved: approval.status === "approved",
-      expired,
-      reason: approval.reason,
-      decidedBy: approval.decidedBy ?? "unknown",
-    }));
+  #appendResolved(workflowRunId: string, approval: ApprovalRecord, decision: ApprovalDecision): Promise<boolean> {
+    return this.#appendWithRetry(workflowRunId, ({ steps }) => approvalResolved(approval, steps.find((s) => s.index === approval.stepIndex)?.name ?? "", decision));
   }
 
   /** Appends at the run's next seq; another decision may take that seq first, so it re-reads and tries again. */

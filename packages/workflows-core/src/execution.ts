@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Runner } from "@openai/agents";
 import type { AgentCatalog } from "@workflows/agents";
 import type { Admission } from "./admission";
+import { type ApprovalDecision, approvalResolved } from "./approvals";
 import { executeNode, type RunHost } from "./constructs";
 import type { PauseRequest } from "./constructs/executor";
 import type { ChildRunPort } from "./childRuns";
@@ -238,12 +239,13 @@ export class Execution {
   async #closeApprovals(what: string): Promise<void> {
     const reason = `The run ${what} before a decision.`;
     for (const approval of this.#approvals.splice(0)) {
-      const decided = this.#deps.recorder.decideApproval(this.#opts.workflowRunId, approval.approvalId, { status: "cancelled", reason, decidedBy: "system", decidedAt: new Date().toISOString() }).then(() => undefined);
+      const decision: ApprovalDecision = { status: "cancelled", reason, decidedBy: "system", decidedAt: new Date().toISOString() };
+      const decided = this.#deps.recorder.decideApproval(this.#opts.workflowRunId, approval.approvalId, decision).then(() => undefined);
       this.#writes.track(decided);
       await decided.catch(() => undefined);
       // A failed write fails the run as STORAGE_ERROR (see execute); nothing more is claimed after it.
       if (this.#writes.failed) return;
-      this.#emit({ type: "step.approval_resolved", stepIndex: approval.stepIndex, stepName: approval.stepName, approvalId: approval.approvalId, toolName: approval.toolName, approved: false, expired: false, reason, decidedBy: "system" });
+      this.#emit(approvalResolved(approval, approval.stepName, decision));
     }
   }
 
