@@ -18,4 +18,14 @@ describe("InMemoryRunRecorder", () => {
     expect(recorder.get("r1").run.status).toBe("pending");
     await expect(recorder.append({ type: "step.delta", workflowRunId: "r1", workflowKey: "k", seq: 2, at: "", stepIndex: 0, stepName: "a", delta: "x" })).rejects.toThrow("Event seq 2 does not follow 0");
   });
+
+  it("forgets a run: its id and idempotency key are free again", async () => {
+    const recorder = new InMemoryRunRecorder();
+    await recorder.createRun({ id: "r1", workflowKey: "k", versionHash: "h", input: "i", idempotencyKey: "key" });
+    expect(recorder.forget("r1")).toBe(true);
+    expect(recorder.forget("r1")).toBe(false);
+    expect(recorder.runIds()).toEqual([]);
+    await expect(recorder.loadRun("r1")).resolves.toBeNull();
+    expect((await recorder.createRun({ id: "r2", workflowKey: "k", versionHash: "h", input: "i", idempotencyKey: "key" })).status).toBe("created");
+  });
 });

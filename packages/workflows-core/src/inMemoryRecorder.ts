@@ -111,6 +111,14 @@ export class InMemoryRunRecorder implements RunRecorder {
     return structuredClone(this.#get(workflowRunId));
   }
 
+  /** Drops a run and everything stored with it (its sub-workflow runs stay); false when there is no such run. Memory is all an embedder has: drop what it no longer reads. */
+  forget(workflowRunId: string): boolean {
+    const stored = this.#runs.get(workflowRunId);
+    if (!stored) return false;
+    if (stored.run.idempotencyKey) this.#byIdempotencyKey.delete(stored.run.idempotencyKey);
+    return this.#runs.delete(workflowRunId);
+  }
+
   runIds(): string[] {
     return [...this.#runs.keys()];
   }
