@@ -6,6 +6,7 @@ import { testDatabaseKind } from "@workflows/db/testing";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Services } from "../src/context";
 import { collect, isEnd, startTestServer, tempDir, waitFor, type TestServer } from "./harness";
+import { rawRequest } from "./raw";
 
 const tmp = tempDir();
 const open: TestServer[] = [];
@@ -97,6 +98,37 @@ describe("fan-out of a live run", () => {
     expect(broadcasterReads).toBe(after.polls - before.polls);
     expect(after.overflows).toBe(before.overflows);
     await waitFor(() => t.services.liveEvents.subscribers === 0);
+  });
+
+  it("the SSE wire: one frame per event (data, then id), then `return`; Last-Event-ID resumes after that event", async () => {
+    // Pins the bytes an EventSource reads, whatever tRPC version serves them (patches/ changes how they are produced).
+    const model = heldModel();
+    model.release();
+    const t = await server(model.provider);
+    const { workflowRunId } = await t.sse.workflows.run.mutate({ key: "two_steps", input: "a story" });
+    const { run } = await t.sse.runs.get.query({ workflowRunId });
+    const url = `http://127.0.0.1:${t.server.port}/trpc/runs.events?input=${encodeURIComponent(JSON.stringify({ workflowRunId }))}`;
+    const host = `127.0.0.1:${t.server.port}`;
+    const read = async (headers: Record<string, string>) => {
+      const res = await rawRequest(url, { headers: { host, accept: "text/event-stream", ...headers }, until: (body) => body.endsWith("event: return\ndata: \n\n\n") });
+      expect(res.status).toBe(200);
+      expect(res.headers["content-type"]).toBe("text/event-stream");
+      // tRPC ends each field with a newline and each message with two more (a blank line, then an empty one).
+      expect(res.body.endsWith("\n\n\n")).toBe(true);
+      return res.body.slice(0, -3).split("\n\n\n");
+    };
+    const frames = await read({});
+    expect(frames[0]).toBe('event: connected\ndata: {"reconnectAfterInactivityMs":15000}');
+    expect(frames.at(-1)).toBe("event: return\ndata: ");
+    const events = frames.slice(1, -1).map((frame) => {
+      const match = /^data: (.+)\nid: (.+)$/.exec(frame);
+      expect(match, frame).not.toBeNull();
+      return { data: JSON.parse(match![1]!) as WorkflowEvent, id: match![2]! };
+    });
+    expect(events.map((e) => e.data.seq)).toEqual(oneTo(run.lastSeq));
+    for (const e of events) expect(e.id).toBe(`${workflowRunId}:${e.data.seq}`);
+    const resumed = await read({ "last-event-id": events[4]!.id });
+    expect(resumed.slice(1, -1).map((frame) => (JSON.parse(/^data: (.+)\n/.exec(frame)![1]!) as WorkflowEvent).seq)).toEqual(oneTo(run.lastSeq).slice(5));
   });
 
   it.runIf(testDatabaseKind() === "postgres")(
