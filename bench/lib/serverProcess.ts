@@ -5,6 +5,7 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startFlags } from "../../scripts/startCommand.mjs";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const apiDir = path.join(repoRoot, "apps/api");
@@ -28,7 +29,7 @@ export function buildServer(): void {
 
 /** `nodeArgs` go before the entry point (e.g. `--cpu-prof`); the profile is written when the server exits on `stop()`. */
 export async function startServer(mode: ServerMode, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
-  const args = [...nodeArgs, ...(mode === "compiled" ? ["--conditions=workflows-dist", "dist/main.js"] : ["--import", "tsx", "src/main.ts"])];
+  const args = [...nodeArgs, ...(mode === "compiled" ? [...startFlags(), "dist/main.js"] : ["--import", "tsx", "src/main.ts"])];
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: apiDir,

@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFlags } from "../../../scripts/startCommand.mjs";
 import { collect, isEnd, sseClient, tempDir, waitFor } from "./harness";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
@@ -20,7 +21,7 @@ beforeAll(async () => {
   await promisify(execFile)(process.execPath, ["scripts/build.mjs"], { cwd: root });
   const dbUrl = await tmp.ensure(`${tmp.dbUrl}.compiled`);
   // Exactly `pnpm start`'s command, without the build; NODE_OPTIONS cleared so no loader comes from the test runner.
-  child = spawn(process.execPath, ["--conditions=workflows-dist", "dist/main.js"], {
+  child = spawn(process.execPath, [...startFlags(), "dist/main.js"], {
     cwd: apiDir,
     env: { ...process.env, NODE_OPTIONS: "", HOST: "127.0.0.1", PORT: "0", DATABASE_URL: dbUrl, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,2 @@
+/** The node flags of `pnpm start` (apps/api's start script, between `node` and the entry point). */
+export function startFlags(): string[];
