@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/generated/**", "**/dist/**", "**/*.js", "**/*.mjs"] },
+  { ignores: ["**/node_modules/**", "**/generated/**", "**/dist/**", "**/*.js", "**/*.mjs", "**/*.d.mts"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
