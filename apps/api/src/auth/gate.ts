@@ -74,13 +74,25 @@ export class Gate {
     const intervalMs = this.config.revocationCheckMs;
     return (async function* () {
       const iterator = source[Symbol.asyncIterator]();
-      let onRevoked = () => {};
-      const revoked = new Promise<typeof REVOKED>((resolve) => (onRevoked = () => resolve(REVOKED)));
+      let revoked = false;
+      // Wakes the pending `next` with REVOKED. One resolver per call: racing every `next` against one
+      // long-lived promise would leave a reaction on it per event for as long as the subscription lives.
+      let interrupt: (() => void) | null = null;
+      const onRevoked = () => {
+        revoked = true;
+        interrupt?.();
+      };
       const unsubscribe = keys.onRevoked((id) => id === keyId && onRevoked());
       const timer = setInterval(() => void keys.isActive(keyId).then((active) => active || onRevoked(), () => undefined), intervalMs);
       try {
         for (;;) {
-          const next = await Promise.race([iterator.next(), revoked]);
+          const next = revoked
+            ? REVOKED
+            : await new Promise<IteratorResult<T> | typeof REVOKED>((resolve, reject) => {
+                interrupt = () => resolve(REVOKED);
+                iterator.next().then(resolve, reject);
+              });
+          interrupt = null;
           if (next === REVOKED) throw new TRPCError({ code: "UNAUTHORIZED", message: "The API key was revoked." });
           if (next.done) return;
           yield next.value;
