@@ -242,6 +242,10 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     resume: durability.resumeOnStart,
     intervalMs: durability.heartbeatIntervalMs,
     sweepPaused: () => approvalDeadlines.sweep(),
+    packLeftovers: async () => {
+      const packed = await recorder.packLeftovers();
+      if (packed > 0) logger.info({ runs: packed }, "finished runs whose events were left unpacked (a crash, a failed pack) packed");
+    },
   });
   try {
     await recovery.start();

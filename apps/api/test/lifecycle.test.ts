@@ -31,10 +31,11 @@ describe("restart and shutdown", () => {
   });
 
   /** A run of analysis_code left `running` after its first step by a server that no longer exists. */
-  async function crashedRun(dbUrl: string, versionHash: string): Promise<string> {
+  async function crashedRun(dbUrl: string, versionHash: string, opts: { cancelled?: boolean } = {}): Promise<string> {
     const db = await openDatabase({ url: await tmp.ensure(dbUrl) });
-    // Owned by an instance that never registered: counts as dead, as after a crash.
-    const recorder = new PrismaRunRecorder(db.prisma, { owner: "crashed-instance" });
+    // Owned by an instance that never registered: counts as dead, as after a crash. A cancelled run ended
+    // before the crash, which came before its events were packed (packRuns: false).
+    const recorder = new PrismaRunRecorder(db.prisma, { owner: "crashed-instance", packRuns: !opts.cancelled });
     const id = `crashed-${versionHash}`;
     const at = new Date().toISOString();
     const base = { workflowRunId: id, workflowKey: "analysis_code", at };
@@ -46,6 +47,7 @@ describe("restart and shutdown", () => {
       { ...base, seq: 3, type: "step.completed", stepIndex: 0, stepName: "analyse", agentKey: "data_analyst", output: "ANALYSIS FROM BEFORE THE CRASH", structuredOutput: null, usage: { requests: 2, inputTokens: 10, outputTokens: 5, totalTokens: 15 }, responseId: null, durationMs: 1 },
       { ...base, seq: 4, type: "step.started", stepIndex: 1, stepName: "write_code", agentKey: "code_assistant", input: "x", attempt: 1 },
     ];
+    if (opts.cancelled) log.push({ ...base, seq: 5, type: "run.cancelled", reason: "stopped by hand", stepIndex: 1, usage: { requests: 2, inputTokens: 10, outputTokens: 5, totalTokens: 15 }, durationMs: 3, by: "local" });
     for (const event of log) await recorder.append(event);
     await recorder.close();
     await db.close();
@@ -70,6 +72,25 @@ describe("restart and shutdown", () => {
     expect(steps[1]?.input).toContain("ANALYSIS FROM BEFORE THE CRASH");
     expect(steps[1]).toMatchObject({ status: "succeeded", attempts: 2 });
     expect(run.usage.totalTokens).toBe(steps[0]!.usage.totalTokens + steps[1]!.usage.totalTokens);
+  });
+
+  it("a finished run whose events a crash left unpacked is packed at start-up; its replay is unchanged", async () => {
+    const dbUrl = `${tmp.dbUrl}.crash-unpacked`;
+    const id = await crashedRun(dbUrl, "any-version", { cancelled: true });
+    const db = await openDatabase({ url: dbUrl });
+    try {
+      const rows = () => db.prisma.workflowRunEvent.count({ where: { runId: id } });
+      expect(await rows()).toBe(5);
+      const s = await start({ dbUrl });
+      await waitFor(async () => (await rows()) === 0, 30_000);
+      expect(await db.prisma.workflowRunPack.findMany({ where: { runId: id }, select: { firstSeq: true, lastSeq: true } })).toEqual([{ firstSeq: 1, lastSeq: 5 }]);
+      const events = await collect(s.sse.runs.events.subscribe({ workflowRunId: id }));
+      expect(events.map((e) => e.data.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(events.at(-1)?.data).toMatchObject({ type: "run.cancelled", reason: "stopped by hand" });
+      expect((await s.sse.runs.get.query({ workflowRunId: id })).run.status).toBe("cancelled");
+    } finally {
+      await db.close();
+    }
   });
 
   it("a crashed run whose workflow changed since is recorded interrupted with a run.interrupted naming both versions", async () => {

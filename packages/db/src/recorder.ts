@@ -5,6 +5,7 @@ import {
   runInterruptedEvent,
   SystemFaultError,
   terminalEventTypes,
+  terminalRunStatuses,
   zeroUsage,
   type ApprovalDecision,
   type ApprovalRecord,
@@ -20,9 +21,10 @@ import {
 } from "@workflows/core";
 import { ApprovalStore, type PausedRun } from "./approvals";
 import { planBatch, type BatchPlan } from "./batch";
-import type { PrismaClient } from "./client";
+import { Prisma, type PrismaClient } from "./client";
 import { runRecordOf, type RunRow } from "./mapping";
 import { storedNotifications } from "./notifications";
+import { exclusive } from "./exclusive";
 import { getRun, unfinishedDescendants } from "./queries";
 import { GuardFailure, PrismaRunWriter, UniqueViolation, type RunWriter } from "./runWriter";
 import { sqliteConnectionsOf } from "./sqliteConnections";
@@ -170,6 +172,28 @@ export class PrismaRunRecorder implements RunRecorder {
   /** Counts of committed transactions, their statements, events and spans. */
   get stats(): RecorderStats {
     return { ...this.#stats };
+  }
+
+  /**
+   * Packs finished runs whose events are still rows: what a crash between a run's last commit and its pack
+   * leaves, or a pack that failed (they read the same, in several times the space). Only live runs hold
+   * event rows otherwise, so the search starts from the rows, not from every finished run. At most `limit`
+   * runs per call; resolves to how many were packed.
+   */
+  async packLeftovers(limit = 100): Promise<number> {
+    if (!this.#packRuns) return 0;
+    // From the event rows (few: live runs'), each run looked up by its key; never a scan of the finished runs.
+    const statuses = Prisma.join([...terminalRunStatuses]);
+    const leftovers = await exclusive(this.#prisma, () =>
+      this.#prisma.$queryRaw<{ runId: string }[]>`SELECT "e"."runId" FROM (SELECT DISTINCT "runId" FROM "WorkflowRunEvent") "e" JOIN "WorkflowRun" "r" ON "r"."id" = "e"."runId" WHERE "r"."status" IN (${statuses}) ORDER BY "e"."runId" LIMIT ${limit}`,
+    );
+    let packed = 0;
+    for (const { runId } of leftovers) {
+      const before = this.#stats.packs;
+      await this.#pack(runId);
+      if (this.#stats.packs > before) packed++;
+    }
+    return packed;
   }
 
   /** Resolves once everything appended so far has been written (or rejected). */

@@ -123,6 +123,32 @@ describe("event packs", { timeout: 120_000 }, () => {
     await recorder.close();
   });
 
+  it("packLeftovers packs the finished runs a crash left as rows, and leaves live runs alone", async () => {
+    // A recorder that never packs stands for the process that crashed after the runs' last commits.
+    const crashed = new PrismaRunRecorder(db.prisma, { packRuns: false });
+    const done = [newRun("left-1"), newRun("left-2")];
+    const live = newRun("left-live");
+    const logs = done.map((run) => succeededRun(run));
+    const started = succeededRun(live).slice(0, 4);
+    for (const run of [...done, live]) await crashed.createRun(run);
+    for (const events of [...logs, started]) await record(crashed, events);
+    await crashed.close();
+
+    const recorder = new PrismaRunRecorder(db.prisma);
+    expect(await recorder.packLeftovers(1)).toBe(1);
+    expect(await recorder.packLeftovers()).toBe(1);
+    expect(await recorder.packLeftovers()).toBe(0);
+    for (const [i, run] of done.entries()) {
+      expect(await rowsOf(run.id)).toBe(0);
+      expect(await packsOf(run.id)).toEqual([{ firstSeq: 1, lastSeq: logs[i]!.length, spanCount: 0 }]);
+      expect(await listEvents(db.prisma, run.id)).toEqual(logs[i]);
+    }
+    expect(await rowsOf(live.id)).toBe(started.length);
+    expect(await packsOf(live.id)).toEqual([]);
+    expect(recorder.stats).toMatchObject({ packs: 2, packedEvents: logs[0]!.length + logs[1]!.length, packFailures: 0 });
+    await recorder.close();
+  });
+
   it("a follower paging while runs finish and get packed receives every event once, in order", async () => {
     const recorder = new PrismaRunRecorder(db.prisma);
     const runs = ["f-1", "f-2", "f-3"].map((id) => newRun(id));

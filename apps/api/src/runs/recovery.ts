@@ -18,13 +18,16 @@ export type RecoveryOptions = {
    * and continues those whose approvals were all decided. Never marks them interrupted.
    */
   sweepPaused?: () => Promise<void>;
+  /** Packs finished runs whose events a crash or a failed pack left as rows (the recorder's `packLeftovers`). */
+  packLeftovers?: () => Promise<void>;
 };
 
 /**
  * Keeps this server's heartbeat and takes over the runs of dead servers: at start-up and then every
  * interval, each run left `pending`/`running` by a dead owner is resumed from its last completed step
  * (or, with resume off or impossible, recorded `interrupted`). Several servers may sweep at once: the
- * `run.resumed` seq guard lets exactly one of them continue each run.
+ * `run.resumed` seq guard lets exactly one of them continue each run. The sweep also packs the finished
+ * runs whose event rows a crash or a failed pack left.
  */
 export class Recovery {
   readonly #services: Services;
@@ -70,6 +73,7 @@ export class Recovery {
   async #sweep(): Promise<void> {
     if (this.#services.activeRuns.accepting) await this.#opts.sweepPaused?.();
     await this.#sweepOrphans();
+    await this.#opts.packLeftovers?.();
   }
 
   async #sweepOrphans(): Promise<void> {
