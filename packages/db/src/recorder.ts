@@ -355,10 +355,11 @@ export class PrismaRunRecorder implements RunRecorder {
       if (plan) for (const [runId, rows] of plan.steps) this.#steps.set(runId, rows);
       for (const p of accepted.events) {
         const event = p.item;
-        // A paused run may wait for days and continue in another process: nothing of it is kept.
+        // A paused run may wait for days and continue in another process: nothing of it is kept, and what
+        // it recorded so far is packed as a finished run's is (its next part is packed when it ends).
         if (terminalEventTypes.has(event.type) || event.type === "run.awaiting_approval") {
           this.#forget(event.workflowRunId);
-          if (this.#packRuns && terminalEventTypes.has(event.type)) this.#toPack.add(event.workflowRunId);
+          if (this.#packRuns) this.#toPack.add(event.workflowRunId);
         } else this.#lastSeq.set(event.workflowRunId, event.seq);
       }
       for (const p of accepted.events) p.resolve();

@@ -123,6 +123,35 @@ describe("event packs", { timeout: 120_000 }, () => {
     await recorder.close();
   });
 
+  it("packs a run when it pauses for approval, and its next part when it ends; reads return every event as recorded", async () => {
+    const recorder = new PrismaRunRecorder(db.prisma);
+    const run = newRun("run-a");
+    const stamp = stamper(run);
+    await recorder.createRun(run);
+    const untilPause = [
+      stamp({ type: "run.started", input: run.input, versionHash: run.versionHash, steps: [{ name: "s0", agentKey: "agent" }] }),
+      stamp({ type: "step.started", stepIndex: 0, stepName: "s0", agentKey: "agent", input: "x", attempt: 1 }),
+      stamp({ type: "run.awaiting_approval", stepIndex: 0, approvalIds: ["a1"], deadlineAt: null, usage: usage(1) }),
+    ];
+    await record(recorder, untilPause);
+    expect(await rowsOf(run.id)).toBe(0);
+    expect(await packsOf(run.id)).toEqual([{ firstSeq: 1, lastSeq: 3, spanCount: 0 }]);
+    const rest = [
+      stamp({ type: "step.approval_resolved", stepIndex: 0, stepName: "s0", approvalId: "a1", toolName: "refund", approved: true, expired: false, reason: null, decidedBy: "local" }),
+      stamp({ type: "run.resumed", fromStepIndex: 0, resumedBy: "approval", previousStatus: "awaiting_approval", versionHash: run.versionHash }),
+      stamp({ type: "step.completed", stepIndex: 0, stepName: "s0", agentKey: "agent", output: "done", structuredOutput: null, usage: usage(2), responseId: null, durationMs: 1 }),
+      stamp({ type: "run.completed", finalOutput: "done", structuredOutput: null, usage: usage(2), durationMs: 2 }),
+    ];
+    await record(recorder, rest);
+    expect(await rowsOf(run.id)).toBe(0);
+    expect(await packsOf(run.id)).toEqual([
+      { firstSeq: 1, lastSeq: 3, spanCount: 0 },
+      { firstSeq: 4, lastSeq: 7, spanCount: 0 },
+    ]);
+    await expectEveryPage(run.id, [...untilPause, ...rest], [3]);
+    await recorder.close();
+  });
+
   it("packLeftovers packs the finished runs a crash left as rows, and leaves live runs alone", async () => {
     // A recorder that never packs stands for the process that crashed after the runs' last commits.
     const crashed = new PrismaRunRecorder(db.prisma, { packRuns: false });
