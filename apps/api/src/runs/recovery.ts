@@ -2,6 +2,8 @@ import { ConflictError } from "@workflows/core";
 import type { Services } from "../context";
 import { resumeRun } from "./resumeRun";
 
+const LEFTOVERS_INTERVAL_MS = 60_000;
+
 /** What recovery needs of the database: this server's heartbeat, and the runs whose owner died. */
 export interface OwnerLiveness {
   heartbeat(): Promise<void>;
@@ -27,13 +29,14 @@ export type RecoveryOptions = {
  * interval, each run left `pending`/`running` by a dead owner is resumed from its last completed step
  * (or, with resume off or impossible, recorded `interrupted`). Several servers may sweep at once: the
  * `run.resumed` seq guard lets exactly one of them continue each run. The sweep also packs the finished
- * runs whose event rows a crash or a failed pack left.
+ * runs whose event rows a crash or a failed pack left (at start-up, then once a minute).
  */
 export class Recovery {
   readonly #services: Services;
   readonly #opts: RecoveryOptions;
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
+  #leftoversDueAt = 0;
 
   constructor(services: Services, opts: RecoveryOptions) {
     this.#services = services;
@@ -73,7 +76,11 @@ export class Recovery {
   async #sweep(): Promise<void> {
     if (this.#services.activeRuns.accepting) await this.#opts.sweepPaused?.();
     await this.#sweepOrphans();
-    await this.#opts.packLeftovers?.();
+    // Its search reads every event row's run id (the live runs' rows): at start-up, then once a minute.
+    if (Date.now() >= this.#leftoversDueAt) {
+      this.#leftoversDueAt = Date.now() + LEFTOVERS_INTERVAL_MS;
+      await this.#opts.packLeftovers?.();
+    }
   }
 
   async #sweepOrphans(): Promise<void> {
