@@ -125,7 +125,12 @@ describe("human approval over the API", () => {
     const late = await rejection(t.sse.runs.approve.mutate({ workflowRunId, approvalId, approved: true }));
     expect(late.data?.code).toBe("CONFLICT");
     const got = await t.sse.runs.get.query({ workflowRunId });
-    expect(got.approvals).toMatchObject([{ status: "cancelled" }]);
+    expect(got.approvals).toMatchObject([{ status: "cancelled", decidedBy: "local" }]);
+    const events = (await collect(t.sse.runs.events.subscribe({ workflowRunId }), { until: isEnd })).map((e) => e.data as WorkflowEvent);
+    expect(events.slice(-2)).toMatchObject([
+      { type: "step.approval_resolved", approvalId, approved: false, decidedBy: "local" },
+      { type: "run.cancelled", by: "local" },
+    ]);
   });
 
   it("a deadline that passed while no server ran expires at the next start-up: the run fails with APPROVAL_TIMEOUT", { timeout: 60_000 }, async () => {

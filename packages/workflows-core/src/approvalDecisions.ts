@@ -56,12 +56,15 @@ export class ApprovalDecisions {
     return { complete: await this.#complete(workflowRunId), expired };
   }
 
-  /** Cancels a paused run: its pending approvals end `cancelled`, the run `cancelled`. False when it is not paused. */
+  /**
+   * Cancels a paused run: its pending approvals end `cancelled` (one `step.approval_resolved` each, as every
+   * decision is stated in the log), then the run `cancelled`. False when it is not paused.
+   */
   async cancel(workflowRunId: string, reason: string, decidedBy: string): Promise<boolean> {
     const { approvals } = await this.#load(workflowRunId);
-    const decidedAt = new Date().toISOString();
+    const decision: ApprovalDecision = { status: "cancelled", reason, decidedBy, decidedAt: new Date().toISOString() };
     for (const approval of approvals) {
-      if (approval.status === "pending") await this.#recorder.decideApproval(workflowRunId, approval.approvalId, { status: "cancelled", reason, decidedBy, decidedAt });
+      if (approval.status === "pending" && (await this.#recorder.decideApproval(workflowRunId, approval.approvalId, decision))) await this.#appendResolved(workflowRunId, approval, decision);
     }
     return this.#appendWithRetry(workflowRunId, ({ run }) => {
       if (!pausedRunStatuses.has(run.status)) return null;

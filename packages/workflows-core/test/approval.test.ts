@@ -193,7 +193,13 @@ describe("a tool that needs approval", () => {
     const stored = recorder.get(id);
     expect(stored.run.status).toBe("cancelled");
     expect(stored.steps.map((s) => s.status)).toEqual(["cancelled", "cancelled"]);
-    expect(await runner.listApprovals(id)).toMatchObject([{ status: "cancelled" }]);
+    const [approval] = await runner.listApprovals(id);
+    expect(approval).toMatchObject({ status: "cancelled", decidedBy: "local", reason: "cancelled by request" });
+    // The log states the decision as the approvals table holds it, then the run's end.
+    expect(stored.events.slice(-2)).toMatchObject([
+      { type: "step.approval_resolved", approvalId: approval!.approvalId, approved: false, expired: false, reason: "cancelled by request", decidedBy: "local" },
+      { type: "run.cancelled", reason: "cancelled by request", by: "local" },
+    ]);
     expect(await runner.cancelPaused(id, "again", "local")).toBe(false);
     await expect(runner.resume(id, { resumedBy: "approval" })).rejects.toBeInstanceOf(ConflictError);
     expect(refunds).toEqual([]);
