@@ -188,11 +188,7 @@ export class PrismaRunRecorder implements RunRecorder {
       this.#prisma.$queryRaw<{ runId: string }[]>`SELECT "e"."runId" FROM (SELECT DISTINCT "runId" FROM "WorkflowRunEvent") "e" JOIN "WorkflowRun" "r" ON "r"."id" = "e"."runId" WHERE "r"."status" IN (${statuses}) ORDER BY "e"."runId" LIMIT ${limit}`,
     );
     let packed = 0;
-    for (const { runId } of leftovers) {
-      const before = this.#stats.packs;
-      await this.#pack(runId);
-      if (this.#stats.packs > before) packed++;
-    }
+    for (const { runId } of leftovers) if (await this.#pack(runId)) packed++;
     return packed;
   }
 
@@ -333,16 +329,17 @@ export class PrismaRunRecorder implements RunRecorder {
     }
   }
 
-  /** Packs a finished run's rows. A failure keeps them as rows, which read the same. */
-  async #pack(runId: string): Promise<void> {
+  /** Packs a finished run's rows; true when it made a pack. A failure keeps them as rows, which read the same. */
+  async #pack(runId: string): Promise<boolean> {
     try {
       const packed = await this.#writer.packRun(runId);
-      if (packed > 0) {
-        this.#stats.packs++;
-        this.#stats.packedEvents += packed;
-      }
+      if (packed === 0) return false;
+      this.#stats.packs++;
+      this.#stats.packedEvents += packed;
+      return true;
     } catch {
       this.#stats.packFailures++;
+      return false;
     }
   }
 

@@ -4,8 +4,8 @@
 // costs more in keys and indexes than its data. While a run runs, each event and span is a row of its own
 // (the hot append path is unchanged); once it ends (or pauses for approval), one transaction inserts the pack
 // and deletes the rows it holds. A run resumed later writes rows again and is packed again when it ends: a
-// run may hold several packs, each a contiguous range of seqs. Reads take rows and packs in one snapshot and return the events
-// and spans exactly as they were recorded.
+// run may hold several packs, each a contiguous range of seqs. Reads take rows and packs in one snapshot and
+// return the events and spans exactly as they were recorded.
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { TraceSpan } from "./client";
 
