@@ -2,9 +2,9 @@
 // no TypeScript loader runs in production. Each workspace package the server loads is bundled on its own into
 // its `dist/` (its relative imports inlined, every bare import left to Node), so that file-relative paths keep
 // working: db's migrations and schema engine, core's sample workflows (`dist/workflows/*.js`, extra entry
-// points sharing one copy of core through code splitting). The packages' `exports` name `dist/` under the
-// condition `workflows-dist`, which only `node --conditions=workflows-dist` asks for: tests, tsx and tsc keep
-// reading `src/`. Needs the Prisma clients generated (db's postinstall).
+// points sharing one copy of core through code splitting, and `testing` for the benchmarks). The packages'
+// `exports` name `dist/` under the condition `workflows-dist`, which only `node --conditions=workflows-dist`
+// asks for: tests, tsx and tsc keep reading `src/`. Needs the Prisma clients generated (db's postinstall).
 import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +21,7 @@ const sampleWorkflows = Object.fromEntries(
 /** Dependencies first is not required (imports between packages resolve at run time), only tidy. */
 const targets = [
   { dir: "packages/agents", entryPoints: { index: "src/index.ts" } },
-  { dir: "packages/workflows-core", entryPoints: { index: "src/index.ts", ...sampleWorkflows } },
+  { dir: "packages/workflows-core", entryPoints: { index: "src/index.ts", "testing/index": "src/testing/index.ts", ...sampleWorkflows } },
   { dir: "packages/db", entryPoints: { index: "src/index.ts" } },
   { dir: "apps/api", entryPoints: { main: "src/main.ts" } },
 ];

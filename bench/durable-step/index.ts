@@ -5,6 +5,7 @@
 // With BENCH_PG_URL (a PostgreSQL server that may create databases) it also compares, at 10 steps, the
 // recorder's PostgreSQL writes through Prisma with its direct writes (named prepared statements on the pool).
 // Usage: [BENCH_PG_URL=postgres://…] npx tsx bench/durable-step/index.ts [rounds, default 8]
+// Our side runs compiled, as the server does (bench/lib/compiled.ts).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -16,7 +17,10 @@ import { InMemoryRunRecorder } from "@workflows/core/testing";
 import { openDatabase, PrismaRunRecorder } from "@workflows/db";
 import { createTestDatabase } from "@workflows/db/testing";
 import { catalog, chainKey, modelProvider, registry } from "../lib/chain";
+import { runCompiled } from "../lib/compiled";
 import { fmt, summarize } from "../lib/stats";
+
+runCompiled();
 
 const ROUNDS = Number(process.argv[2] ?? 8);
 const SIZES = [2, 10, 50] as const;

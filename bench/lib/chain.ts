@@ -19,6 +19,6 @@ const chainSpec = (n: number, key: string): WorkflowSpec => ({
 export const spec: WorkflowSpec = chainSpec(STEPS, "chain10");
 /** The key of the n-step chain in `registry` (n: 2, 10 or 50). */
 export const chainKey = (n: number): string => `chain${n}`;
-export const modelProvider = fnProvider(new FnModel((request) => ({ text: `ok ${lastUserText(request).length}` })));
+export const modelProvider = fnProvider(new FnModel((request) => ({ text: `ok ${lastUserText(request).length}` }), { keepRequests: false }));
 export const registry = WorkflowRegistry.create({ workflows: [spec, chainSpec(2, chainKey(2)), chainSpec(MAX_STEPS, chainKey(MAX_STEPS))], catalog });
 installTracing();

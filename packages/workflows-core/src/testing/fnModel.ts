@@ -18,11 +18,17 @@ export type FnModelOptions = {
   delayMs?: number;
   /** Split streamed text into deltas of this many characters. */
   chunkSize?: number;
+  /**
+   * Keep every request in `requests` (default true, for tests that look at them). Benchmarks pass false:
+   * a request holds its trace spans, so a long run of calls would grow the heap and tax garbage collection.
+   */
+  keepRequests?: boolean;
 };
 
 /** A model whose every answer comes from a function: for tests and benchmarks, no network. */
 export class FnModel implements Model {
   readonly requests: ModelRequest[] = [];
+  #calls = 0;
   readonly #respond: Responder;
   readonly #opts: FnModelOptions;
 
@@ -32,12 +38,12 @@ export class FnModel implements Model {
   }
 
   async getResponse(request: ModelRequest): Promise<ModelResponse> {
-    return toResponse(await this.#reply(request), this.requests.length);
+    return toResponse(await this.#reply(request), this.#calls);
   }
 
   async *getStreamedResponse(request: ModelRequest): AsyncIterable<StreamEvent> {
     const reply = await this.#reply(request);
-    const response = toResponse(reply, this.requests.length);
+    const response = toResponse(reply, this.#calls);
     yield { type: "response_started" };
     if ("text" in reply) {
       const size = this.#opts.chunkSize ?? 8;
@@ -50,10 +56,11 @@ export class FnModel implements Model {
   }
 
   async #reply(request: ModelRequest): Promise<Answer> {
-    this.requests.push(request);
+    const callIndex = this.#calls++;
+    if (this.#opts.keepRequests !== false) this.requests.push(request);
     if (this.#opts.delayMs) await sleep(this.#opts.delayMs, request.signal);
     // A responder that never answers (a hung model) still gives way when the request is aborted.
-    const reply = await abortable(this.#respond(request, this.requests.length - 1), request.signal);
+    const reply = await abortable(this.#respond(request, callIndex), request.signal);
     if ("error" in reply) throw reply.error;
     return reply;
   }
