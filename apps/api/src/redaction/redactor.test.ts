@@ -30,6 +30,23 @@ describe("Redactor", () => {
     expect(value.a[0]).toBe("sk-abcdefghijklmnopqrstu");
   });
 
+  it("shares what held no secret, and returns a value without secrets as it is", () => {
+    const clean = { a: ["task-12345", { n: 1 }], b: { c: "plain" } };
+    expect(r.deep(clean)).toBe(clean);
+    const value = { a: ["x", "sk-abcdefghijklmnopqrstu", "y"], b: { c: "plain" }, ["__proto__"]: "wfk_abcdefghijklmnopqrstuvwxyz" };
+    const copy = r.deep(value);
+    expect(copy).not.toBe(value);
+    expect(copy.a).toEqual(["x", REDACTED, "y"]);
+    expect(copy.b).toBe(value.b);
+    expect(Object.getOwnPropertyDescriptor(copy, "__proto__")?.value).toBe(REDACTED);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+  });
+
+  it("finds built-in kinds whatever the case of the bearer and wherever they sit", () => {
+    expect(r.text("auth: bearer abcdefgh12345")).toBe(`auth: bearer ${REDACTED}`);
+    expect(r.text("BEARER\tabcdefgh12345 and ASIAIOSFODNN7EXAMPLE")).toBe(`BEARER\t${REDACTED} and ${REDACTED}`);
+  });
+
   it("rejects an invalid configured pattern", () => {
     expect(() => new Redactor(["("])).toThrow(SyntaxError);
   });

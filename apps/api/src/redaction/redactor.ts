@@ -13,6 +13,11 @@ const builtIn: readonly RegExp[] = [
   /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[\s\S]*$)/g,
 ];
 const bearerToken = /\b(Bearer[ \t]+)[A-Za-z0-9._~+/=-]{8,}/gi;
+/**
+ * What every built-in kind above contains (a superset, tested once): text without any of it skips their
+ * replaces, which is nearly all text (every streamed delta passes here).
+ */
+const mayHoldBuiltIn = /sk-|wfk_|AKIA|ASIA|ABIA|ACCA|-----BEGIN |bearer[ \t]/i;
 
 /** Deepest nesting redacted; deeper values are replaced whole (nothing legitimate nests this far). */
 const MAX_DEPTH = 64;
@@ -22,20 +27,27 @@ const MAX_DEPTH = 64;
  * (REDACT_PATTERNS). Applied to what is stored and logged, never to what the model receives.
  */
 export class Redactor {
-  readonly #patterns: RegExp[];
+  readonly #configured: RegExp[];
 
   /** `patterns`: regular expression sources, e.g. `ghp_[A-Za-z0-9]{36}`. Throws SyntaxError for an invalid one. */
   constructor(patterns: readonly string[] = []) {
-    this.#patterns = [...builtIn, ...patterns.map((p) => new RegExp(p, "g"))];
+    this.#configured = patterns.map((p) => new RegExp(p, "g"));
   }
 
   text(value: string): string {
-    let out = value.replace(bearerToken, `$1${REDACTED}`);
-    for (const pattern of this.#patterns) out = out.replace(pattern, REDACTED);
+    let out = value;
+    if (mayHoldBuiltIn.test(value)) {
+      out = out.replace(bearerToken, `$1${REDACTED}`);
+      for (const pattern of builtIn) out = out.replace(pattern, REDACTED);
+    }
+    for (const pattern of this.#configured) out = out.replace(pattern, REDACTED);
     return out;
   }
 
-  /** A copy of `value` with every string in it redacted (object keys are kept). */
+  /**
+   * `value` with every string in it redacted (object keys are kept). Copy on write: the parts that held no
+   * secret are shared with `value` (the whole of it when nothing was redacted); `value` is never changed.
+   */
   deep<T>(value: T): T {
     return this.#deep(value, 0) as T;
   }
@@ -44,9 +56,34 @@ export class Redactor {
     if (typeof value === "string") return this.text(value);
     if (typeof value !== "object" || value === null) return value;
     if (depth >= MAX_DEPTH) return REDACTED;
-    if (Array.isArray(value)) return value.map((v) => this.#deep(v, depth + 1));
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: this.#deep(v, depth + 1), enumerable: true, writable: true, configurable: true });
-    return out;
+    if (Array.isArray(value)) {
+      const items: readonly unknown[] = value;
+      let out: unknown[] | undefined;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i];
+        const redacted = this.#deep(item, depth + 1);
+        if (out) out.push(redacted);
+        else if (redacted !== item) out = [...items.slice(0, i), redacted];
+      }
+      return out ?? value;
+    }
+    const entries: [string, unknown][] = Object.entries(value);
+    let out: Record<string, unknown> | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const [key, item] = entries[i]!;
+      const redacted = this.#deep(item, depth + 1);
+      if (!out) {
+        if (redacted === item) continue;
+        out = {};
+        for (let j = 0; j < i; j++) define(out, entries[j]![0], entries[j]![1]);
+      }
+      define(out, key, redacted);
+    }
+    return out ?? value;
   }
+}
+
+/** Sets a key as data, even one named `__proto__`. */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
