@@ -104,6 +104,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     admission,
     // Every live follower of a run's events (streams, waits) is a subscriber of the broadcaster.
     eventSubscribers: () => broadcaster.subscribers,
+    recorderStats: () => recorder.stats,
   });
   // Built once the services exist (below); the runner's observer reaches it through this holder.
   const deadlines: { current?: ApprovalDeadlines } = {};

@@ -69,6 +69,11 @@ describe("GET /metrics, over HTTP on the API port", () => {
     expect(inputTokens).toBe(recorded.run.usage.inputTokens);
     expect(valueOf(samples, "workflows_tokens_total", { kind: "output" })).toBe(recorded.run.usage.outputTokens);
     expect(valueOf(samples, "workflows_step_retries_total")).toBe(0);
+    // The recorder's writes: every event of the run stored, in at least one transaction, then packed.
+    expect(valueOf(samples, "workflows_recorder_events_total")).toBe(recorded.run.lastSeq);
+    expect(valueOf(samples, "workflows_recorder_transactions_total")).toBeGreaterThan(0);
+    expect(valueOf(samples, "workflows_recorder_pack_failures_total")).toBe(0);
+    await waitFor(async () => valueOf((await scrape(origin(t))).samples, "workflows_recorder_packs_total") === 1);
 
     // Bounded labels: workflow and agent values come from the registry and catalog, never ids.
     expect(text).not.toContain(result.workflowRunId);

@@ -1,4 +1,5 @@
 import type { Admission, SpanRecord, WorkflowEvent } from "@workflows/core";
+import type { RecorderStats } from "@workflows/db";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** Label value for a workflow or agent key that is not in the registry or catalog (labels stay bounded). */
@@ -13,6 +14,8 @@ export type MetricsOptions = {
   admission: Pick<Admission, "active" | "waiting">;
   /** Open event streams (followers of runs). */
   eventSubscribers: () => number;
+  /** The run recorder's totals since start (its `stats`): transactions, events, packs. */
+  recorderStats?: () => RecorderStats;
   /** Process metrics (memory, event loop lag, GC). Default true. */
   processMetrics?: boolean;
 };
@@ -49,6 +52,19 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   new Gauge({ name: "workflows_runs_active", help: "Runs executing in this server (holding an admission slot).", registers, collect() { this.set(opts.admission.active); } });
   new Gauge({ name: "workflows_runs_pending", help: "Runs waiting for an admission slot in this server.", registers, collect() { this.set(opts.admission.waiting); } });
   new Gauge({ name: "workflows_event_subscribers", help: "Open event streams following runs.", registers, collect() { this.set(opts.eventSubscribers()); } });
+  const recorderStats = opts.recorderStats;
+  if (recorderStats) {
+    // Counters read from the recorder's own totals at each scrape (they only grow: the difference is added).
+    const total = (name: string, help: string, read: (t: RecorderStats) => number) => {
+      let counted = 0;
+      new Counter({ name, help, registers, collect() { const now = read(recorderStats()); this.inc(Math.max(0, now - counted)); counted = Math.max(counted, now); } });
+    };
+    total("workflows_recorder_transactions_total", "Write transactions of the run recorder (each commits one batch of events and spans).", (t) => t.transactions);
+    total("workflows_recorder_events_total", "Run events stored.", (t) => t.events);
+    total("workflows_recorder_spans_total", "Trace spans stored.", (t) => t.spans);
+    total("workflows_recorder_packs_total", "Finished runs whose event and span rows were folded into one pack.", (t) => t.packs);
+    total("workflows_recorder_pack_failures_total", "Packs that failed (the run's rows stay, read the same, and are packed again by the leftover sweep).", (t) => t.packFailures);
+  }
 
   const finished = (event: WorkflowEvent & { durationMs?: number }, status: string) => {
     const labels = { workflow: workflow(event.workflowKey), status };
