@@ -63,8 +63,8 @@ export class PgRunWriter implements RunWriter {
   }
 
   // Once per finished run, off the hot path: Prisma's transaction is enough.
-  packRun(runId: string): Promise<number> {
-    return this.#prisma.packRun(runId);
+  packRuns(runIds: readonly string[]): Promise<(number | null)[]> {
+    return this.#prisma.packRuns(runIds);
   }
 
   #config(statement: Prisma.Sql): pg.QueryConfig {

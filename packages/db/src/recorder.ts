@@ -37,6 +37,9 @@ import { poolOf } from "./database";
  */
 export type StoredListener = (workflowRunId: string, lastSeq: number, events: readonly WorkflowEvent[]) => void;
 
+/** Most runs packed in one transaction: a pack transaction delays the events queued behind it. */
+const MAX_PACK_BATCH = 32;
+
 /** What the recorder has written so far (for benchmarks and diagnostics). */
 /** Committed batch transactions, their statements, events and spans; finished runs packed, the events packed, packs that failed. */
 export type RecorderStats = { transactions: number; statements: number; events: number; spans: number; packs: number; packedEvents: number; packFailures: number };
@@ -187,9 +190,9 @@ export class PrismaRunRecorder implements RunRecorder {
     const leftovers = await exclusive(this.#prisma, () =>
       this.#prisma.$queryRaw<{ runId: string }[]>`SELECT "e"."runId" FROM (SELECT DISTINCT "runId" FROM "WorkflowRunEvent") "e" JOIN "WorkflowRun" "r" ON "r"."id" = "e"."runId" WHERE "r"."status" IN (${statuses}) ORDER BY "e"."runId" LIMIT ${limit}`,
     );
-    let packed = 0;
-    for (const { runId } of leftovers) if (await this.#pack(runId)) packed++;
-    return packed;
+    let made = 0;
+    for (let i = 0; i < leftovers.length; i += MAX_PACK_BATCH) made += await this.#pack(leftovers.slice(i, i + MAX_PACK_BATCH).map((l) => l.runId));
+    return made;
   }
 
   /** Resolves once everything appended so far has been written (or rejected). */
@@ -321,26 +324,28 @@ export class PrismaRunRecorder implements RunRecorder {
       while (this.#events.length > 0 || this.#spans.length > 0) {
         await this.#writeBatch(this.#events.splice(0, this.#maxBatch), this.#spans.splice(0, this.#maxBatch));
       }
-      // Packing comes after every waiting batch: it never delays an event.
-      const [runId] = this.#toPack;
-      if (runId === undefined) return;
-      this.#toPack.delete(runId);
-      await this.#pack(runId);
+      // Packing comes after every waiting batch, so that it delays no event more than one pack transaction.
+      if (this.#toPack.size === 0) return;
+      const runIds = [...this.#toPack].slice(0, MAX_PACK_BATCH);
+      for (const runId of runIds) this.#toPack.delete(runId);
+      await this.#pack(runIds);
     }
   }
 
-  /** Packs a finished run's rows; true when it made a pack. A failure keeps them as rows, which read the same. */
-  async #pack(runId: string): Promise<boolean> {
-    try {
-      const packed = await this.#writer.packRun(runId);
-      if (packed === 0) return false;
-      this.#stats.packs++;
-      this.#stats.packedEvents += packed;
-      return true;
-    } catch {
-      this.#stats.packFailures++;
-      return false;
+  /** Packs finished runs' rows (`RunWriter.packRuns`); resolves to how many packs it made. */
+  async #pack(runIds: readonly string[]): Promise<number> {
+    if (runIds.length === 0) return 0;
+    const results = await this.#writer.packRuns(runIds).catch(() => runIds.map(() => null));
+    let made = 0;
+    for (const packed of results) {
+      if (packed === null) this.#stats.packFailures++;
+      else if (packed > 0) {
+        made++;
+        this.#stats.packs++;
+        this.#stats.packedEvents += packed;
+      }
     }
+    return made;
   }
 
   /** Writes one batch in one transaction; settles every item of it. */

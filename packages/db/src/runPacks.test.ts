@@ -178,6 +178,34 @@ describe("event packs", { timeout: 120_000 }, () => {
     await recorder.close();
   });
 
+  it("packs runs together, and a run whose pack fails costs only its own pack: its rows stay and read the same", async () => {
+    const crashed = new PrismaRunRecorder(db.prisma, { packRuns: false });
+    const runs = [newRun("left-a"), newRun("left-bad"), newRun("left-c")];
+    const logs = runs.map((run) => succeededRun(run));
+    for (const run of runs) await crashed.createRun(run);
+    for (const events of logs) await record(crashed, events);
+    await crashed.close();
+    // The database refuses the pack of one run.
+    if (testDb.kind === "sqlite") {
+      await db.prisma.$executeRawUnsafe(`CREATE TRIGGER "refuse_pack" BEFORE INSERT ON "WorkflowRunPack" WHEN NEW."runId" = 'left-bad' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    } else {
+      await db.prisma.$executeRawUnsafe(`CREATE FUNCTION "refuse_pack"() RETURNS trigger AS $$ BEGIN IF NEW."runId" = 'left-bad' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
+      await db.prisma.$executeRawUnsafe(`CREATE TRIGGER "refuse_pack" BEFORE INSERT ON "WorkflowRunPack" FOR EACH ROW EXECUTE FUNCTION "refuse_pack"()`);
+    }
+
+    const recorder = new PrismaRunRecorder(db.prisma);
+    expect(await recorder.packLeftovers()).toBe(2);
+    expect(recorder.stats).toMatchObject({ packs: 2, packedEvents: logs[0]!.length + logs[2]!.length, packFailures: 1 });
+    for (const i of [0, 2]) {
+      expect(await rowsOf(runs[i]!.id)).toBe(0);
+      expect(await packsOf(runs[i]!.id)).toHaveLength(1);
+    }
+    expect(await rowsOf("left-bad")).toBe(logs[1]!.length);
+    expect(await packsOf("left-bad")).toEqual([]);
+    for (const [i, run] of runs.entries()) expect(await listEvents(db.prisma, run.id)).toEqual(logs[i]);
+    await recorder.close();
+  });
+
   it("a follower paging while runs finish and get packed receives every event once, in order", async () => {
     const recorder = new PrismaRunRecorder(db.prisma);
     const runs = ["f-1", "f-2", "f-3"].map((id) => newRun(id));

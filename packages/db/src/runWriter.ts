@@ -32,8 +32,11 @@ export interface RunWriter {
   lastSeqOf(ids: readonly string[]): Promise<RunSeq[]>;
   /** Runs the statements in ONE transaction; rejects with `GuardFailure` when a guard or foreign key fails. */
   commit(statements: readonly Prisma.Sql[]): Promise<void>;
-  /** Folds a finished run's event and span rows into one pack (runPacks.ts), in one transaction; resolves to how many events it packed. */
-  packRun(runId: string): Promise<number>;
+  /**
+   * Folds each finished run's event and span rows into one pack (runPacks.ts); resolves to how many events
+   * it packed per run, null for a run whose pack failed (its rows stay, and read the same).
+   */
+  packRuns(runIds: readonly string[]): Promise<(number | null)[]>;
 }
 
 /** Writes through Prisma: PostgreSQL, and a SQLite client opened without `openDatabase`. */
@@ -71,7 +74,14 @@ export class PrismaRunWriter implements RunWriter {
     }
   }
 
-  async packRun(runId: string): Promise<number> {
+  /** One transaction per run. */
+  async packRuns(runIds: readonly string[]): Promise<(number | null)[]> {
+    const packed: (number | null)[] = [];
+    for (const runId of runIds) packed.push(await this.#packRun(runId).catch(() => null));
+    return packed;
+  }
+
+  async #packRun(runId: string): Promise<number> {
     try {
       return await exclusive(this.#prisma, () =>
         this.#prisma.$transaction(async (tx) => {
