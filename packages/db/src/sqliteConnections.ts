@@ -74,6 +74,12 @@ function sqliteCode(error: unknown): string {
   return typeof code === "string" ? code : "";
 }
 
+/** The database is locked by another connection (SQLITE_BUSY and its extended codes). */
+function isBusy(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_");
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -166,8 +172,7 @@ export class SqliteRunWriter implements RunWriter {
     try {
       return await this.#retrying(() => this.#packTransaction(runIds));
     } catch (error) {
-      const code = sqliteCode(error);
-      if (runIds.length === 1 || code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_")) return runIds.map(() => null);
+      if (runIds.length === 1 || isBusy(error)) return runIds.map(() => null);
       const packed: (number | null)[] = [];
       for (const runId of runIds) packed.push(await this.#retrying(() => this.#packTransaction([runId])[0] ?? 0).catch(() => null));
       return packed;
@@ -185,8 +190,7 @@ export class SqliteRunWriter implements RunWriter {
       try {
         return work();
       } catch (error) {
-        const code = sqliteCode(error);
-        if (!(code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_")) || performance.now() >= deadline) throw error;
+        if (!isBusy(error) || performance.now() >= deadline) throw error;
       }
       await sleep(wait);
     }
