@@ -44,6 +44,16 @@ async function expectEveryPage(runId: string, expected: WorkflowEvent[], boundar
   }
 }
 
+/** Makes the database refuse the pack of one run (a trigger on the pack table). */
+async function refusePack(runId: string): Promise<void> {
+  if (testDb.kind === "sqlite") {
+    await db.prisma.$executeRawUnsafe(`CREATE TRIGGER "refuse_pack" BEFORE INSERT ON "WorkflowRunPack" WHEN NEW."runId" = '${runId}' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+  } else {
+    await db.prisma.$executeRawUnsafe(`CREATE FUNCTION "refuse_pack"() RETURNS trigger AS $$ BEGIN IF NEW."runId" = '${runId}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
+    await db.prisma.$executeRawUnsafe(`CREATE TRIGGER "refuse_pack" BEFORE INSERT ON "WorkflowRunPack" FOR EACH ROW EXECUTE FUNCTION "refuse_pack"()`);
+  }
+}
+
 // Many reads per test: on PostgreSQL under a loaded machine they take their time (the tests check contents, not time).
 describe("event packs", { timeout: 120_000 }, () => {
   beforeEach(async () => {
@@ -185,13 +195,7 @@ describe("event packs", { timeout: 120_000 }, () => {
     for (const run of runs) await crashed.createRun(run);
     for (const events of logs) await record(crashed, events);
     await crashed.close();
-    // The database refuses the pack of one run.
-    if (testDb.kind === "sqlite") {
-      await db.prisma.$executeRawUnsafe(`CREATE TRIGGER "refuse_pack" BEFORE INSERT ON "WorkflowRunPack" WHEN NEW."runId" = 'left-bad' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
-    } else {
-      await db.prisma.$executeRawUnsafe(`CREATE FUNCTION "refuse_pack"() RETURNS trigger AS $$ BEGIN IF NEW."runId" = 'left-bad' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
-      await db.prisma.$executeRawUnsafe(`CREATE TRIGGER "refuse_pack" BEFORE INSERT ON "WorkflowRunPack" FOR EACH ROW EXECUTE FUNCTION "refuse_pack"()`);
-    }
+    await refusePack("left-bad");
 
     const recorder = new PrismaRunRecorder(db.prisma);
     expect(await recorder.packLeftovers()).toBe(2);
@@ -203,6 +207,27 @@ describe("event packs", { timeout: 120_000 }, () => {
     expect(await rowsOf("left-bad")).toBe(logs[1]!.length);
     expect(await packsOf("left-bad")).toEqual([]);
     for (const [i, run] of runs.entries()) expect(await listEvents(db.prisma, run.id)).toEqual(logs[i]);
+    await recorder.close();
+  });
+
+  it("packLeftovers goes on from where it stopped: a run whose pack keeps failing does not hide the runs after it", async () => {
+    const crashed = new PrismaRunRecorder(db.prisma, { packRuns: false });
+    const runs = [newRun("left-1-bad"), newRun("left-2")];
+    const logs = runs.map((run) => succeededRun(run));
+    for (const run of runs) await crashed.createRun(run);
+    for (const events of logs) await record(crashed, events);
+    await crashed.close();
+    await refusePack("left-1-bad");
+
+    const recorder = new PrismaRunRecorder(db.prisma);
+    expect(await recorder.packLeftovers(1)).toBe(0);
+    expect(await recorder.packLeftovers(1)).toBe(1);
+    expect(await rowsOf("left-2")).toBe(0);
+    // Past the end, the next sweep starts over and meets the refused run again.
+    expect(await recorder.packLeftovers(1)).toBe(0);
+    expect(await recorder.packLeftovers(1)).toBe(0);
+    expect(recorder.stats).toMatchObject({ packs: 1, packFailures: 2 });
+    expect(await rowsOf("left-1-bad")).toBe(logs[0]!.length);
     await recorder.close();
   });
 
