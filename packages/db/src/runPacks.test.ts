@@ -1,4 +1,4 @@
-import type { SpanRecord, WorkflowEvent } from "@workflows/core";
+import type { NewRun, SpanRecord, WorkflowEvent } from "@workflows/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../test/databases";
 import { failedRun, newRun, stamper, succeededRun, usage } from "../test/fixtures";
@@ -42,6 +42,16 @@ async function expectEveryPage(runId: string, expected: WorkflowEvent[], boundar
       expect(await listEvents(db.prisma, runId, { afterSeq: after, limit })).toEqual(expected.slice(after, after + limit));
     }
   }
+}
+
+/** Records each run to its end (`succeededRun`) with a recorder that never packs, as a process that crashed after the runs' last commits; resolves to their events. */
+async function leftAsRows(runs: NewRun[]): Promise<WorkflowEvent[][]> {
+  const crashed = new PrismaRunRecorder(db.prisma, { packRuns: false });
+  const logs = runs.map((run) => succeededRun(run));
+  for (const run of runs) await crashed.createRun(run);
+  for (const events of logs) await record(crashed, events);
+  await crashed.close();
+  return logs;
 }
 
 /** Makes the database refuse the pack of one run (a trigger on the pack table). */
@@ -189,12 +199,8 @@ describe("event packs", { timeout: 120_000 }, () => {
   });
 
   it("packs runs together, and a run whose pack fails costs only its own pack: its rows stay and read the same", async () => {
-    const crashed = new PrismaRunRecorder(db.prisma, { packRuns: false });
     const runs = [newRun("left-a"), newRun("left-bad"), newRun("left-c")];
-    const logs = runs.map((run) => succeededRun(run));
-    for (const run of runs) await crashed.createRun(run);
-    for (const events of logs) await record(crashed, events);
-    await crashed.close();
+    const logs = await leftAsRows(runs);
     await refusePack("left-bad");
 
     const recorder = new PrismaRunRecorder(db.prisma);
@@ -211,12 +217,8 @@ describe("event packs", { timeout: 120_000 }, () => {
   });
 
   it("packLeftovers goes on from where it stopped: a run whose pack keeps failing does not hide the runs after it", async () => {
-    const crashed = new PrismaRunRecorder(db.prisma, { packRuns: false });
     const runs = [newRun("left-1-bad"), newRun("left-2")];
-    const logs = runs.map((run) => succeededRun(run));
-    for (const run of runs) await crashed.createRun(run);
-    for (const events of logs) await record(crashed, events);
-    await crashed.close();
+    const logs = await leftAsRows(runs);
     await refusePack("left-1-bad");
 
     const recorder = new PrismaRunRecorder(db.prisma);
