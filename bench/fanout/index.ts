@@ -14,7 +14,7 @@
  * Writes bench/results/fanout.json (fanout-ws.json with `--transport ws`, fanout-storm.json with `--only storm`).
  * Prints numbers beside their targets; never fails on them.
  */
-import { fork, spawnSync } from "node:child_process";
+import { fork } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -24,16 +24,14 @@ import { createWorkflowsClient, type WorkflowsClient } from "@workflows/client";
 import { isTerminalEvent } from "@workflows/core";
 import { createTestDatabase } from "@workflows/db/testing";
 import { startFlags } from "../../scripts/startCommand.mjs";
+import { rerunWith } from "../lib/compiled";
 import { percentile } from "../lib/stats";
 import { gatedOfflineProvider } from "./gate";
 import type { FromSubscribers, SubscriberReport, ToSubscribers } from "./protocol";
 
 // The server runs in this process: give it the V8 flags `pnpm start` gives the compiled server.
 const serverFlags = startFlags().filter((flag) => !flag.startsWith("--conditions"));
-if (!serverFlags.every((flag) => process.execArgv.includes(flag))) {
-  const { status } = spawnSync(process.execPath, [...serverFlags, ...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit" });
-  process.exit(status ?? 1);
-}
+rerunWith(serverFlags);
 
 const { values: args } = parseArgs({
   options: {
