@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Runner, type ModelProvider } from "@openai/agents";
+import { Runner, type ModelProvider } from "@openai/agents-core";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
 import { discoverWorkflows, InProcessAdmission, RunCancelledError, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
 import { ApiKeyStore, deleteRun, getRun, listChildRuns, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, runLastSeqs, ServerInstances } from "@workflows/db";
@@ -94,7 +94,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     lastSeqs: (ids) => runs.lastSeqs(ids),
     onError: (err, workflowRunId) => logger.warn({ err, workflowRunId }, "reading stored events for live followers failed"),
   });
-  const telemetry = createTelemetry({
+  const telemetry = await createTelemetry({
     logger,
     otlp: opts.otlp ?? null,
     serviceVersion: version,

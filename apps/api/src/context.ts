@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import type { ModelProvider, Runner, Session } from "@openai/agents";
+import type { ModelProvider, Runner, Session } from "@openai/agents-core";
 import type { AgentCatalog } from "@workflows/agents";
 import type { DeleteRunResult, PruneResult } from "@workflows/db";
 import type { ApprovalRecord, CreatedRun, DecideInput, DecisionOutcome, ResumeOptions, ResumedRun, RunQueue, RunRecord, RunStatus, SpanRecord, StepRecord, TraceContext, WorkflowDescriptor, WorkflowEvent } from "@workflows/core";

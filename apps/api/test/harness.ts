@@ -1,4 +1,4 @@
-import type { ModelProvider } from "@openai/agents";
+import type { ModelProvider } from "@openai/agents-core";
 import { createTRPCClient, createTRPCUntypedClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError, wsLink, type TRPCClient } from "@trpc/client";
 import type { ModelConfig } from "@workflows/agents";
 import { isTerminalEvent, type WorkflowEvent } from "@workflows/core";

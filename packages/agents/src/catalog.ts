@@ -1,4 +1,4 @@
-import { Agent, type AgentOutputType } from "@openai/agents";
+import { Agent, type AgentOutputType } from "@openai/agents-core";
 
 /** Any catalog agent: text or structured output. */
 export type CatalogAgent = Agent<unknown, AgentOutputType>;

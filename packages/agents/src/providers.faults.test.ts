@@ -1,4 +1,4 @@
-import { Agent, Runner } from "@openai/agents";
+import { Agent, Runner } from "@openai/agents-core";
 import { APIConnectionError, APIError, APIUserAbortError, BadRequestError, ConflictError, InternalServerError, RateLimitError } from "openai";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createModelProvider, type ModelConfig } from "./providers";

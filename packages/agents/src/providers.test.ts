@@ -1,4 +1,4 @@
-import { Runner } from "@openai/agents";
+import { Runner } from "@openai/agents-core";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDefaultCatalog } from "./agents";
 import { createModelProvider, defaultModelName, describeModelConfig, type ModelConfig } from "./providers";

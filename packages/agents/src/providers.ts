@@ -1,5 +1,5 @@
-import { OpenAIProvider, type Model, type ModelProvider } from "@openai/agents";
-import OpenAI from "openai";
+import type { Model, ModelProvider } from "@openai/agents-core";
+import type { OpenAIProvider } from "@openai/agents-openai";
 import { OFFLINE_MODEL_NAME, OfflineModelProvider } from "./offline/offlineModel";
 
 export type ModelConfig =
@@ -49,22 +49,34 @@ export function describeModelConfig(config: ModelConfig): string {
  * `RunConfig.model = defaultModelName(config)` when `config.model` is a non-reasoning model.
  */
 class OpenAIModelProvider implements ModelProvider {
-  readonly #inner: OpenAIProvider;
-  readonly #model: string | undefined;
+  readonly #config: Extract<ModelConfig, { provider: "openai" }>;
+  #inner: Promise<OpenAIProvider> | undefined;
 
   constructor(config: Extract<ModelConfig, { provider: "openai" }>) {
-    // maxRetries 0: the client would otherwise retry 408/409/429/5xx and connection errors twice, unseen by our
-    // runner, which owns retries so that each attempt is counted, recorded and bounded.
-    const client = new OpenAI({ apiKey: config.apiKey, maxRetries: 0, ...(config.baseURL ? { baseURL: config.baseURL } : {}) });
-    this.#inner = new OpenAIProvider({ openAIClient: client, useResponses: config.api === "responses" });
-    this.#model = config.model;
+    this.#config = config;
   }
 
-  getModel(modelName?: string): Promise<Model> {
-    return this.#inner.getModel(modelName || this.#model);
+  async getModel(modelName?: string): Promise<Model> {
+    return (await this.#provider()).getModel(modelName || this.#config.model);
   }
 
-  close(): Promise<void> {
-    return this.#inner.close();
+  async close(): Promise<void> {
+    if (this.#inner) await (await this.#inner).close();
   }
+
+  #provider(): Promise<OpenAIProvider> {
+    return (this.#inner ??= openAIProvider(this.#config));
+  }
+}
+
+/**
+ * Loaded on first use: the SDK's OpenAI provider and the full OpenAI client are about 12 MB of a server's
+ * memory (measured at idle), which a server on the offline model never needs.
+ */
+async function openAIProvider(config: Extract<ModelConfig, { provider: "openai" }>): Promise<OpenAIProvider> {
+  const [{ OpenAIProvider }, { default: OpenAI }] = await Promise.all([import("@openai/agents-openai"), import("openai")]);
+  // maxRetries 0: the client would otherwise retry 408/409/429/5xx and connection errors twice, unseen by our
+  // runner, which owns retries so that each attempt is counted, recorded and bounded.
+  const client = new OpenAI({ apiKey: config.apiKey, maxRetries: 0, ...(config.baseURL ? { baseURL: config.baseURL } : {}) });
+  return new OpenAIProvider({ openAIClient: client, useResponses: config.api === "responses" });
 }

@@ -1,4 +1,4 @@
-import type { Tool } from "@openai/agents";
+import type { Tool } from "@openai/agents-core";
 import type { z } from "zod";
 
 /** One agent of the catalog: what it is, what it may call and to whom it may hand off. */

@@ -1,4 +1,4 @@
-import type { AgentInputItem } from "@openai/agents";
+import type { AgentInputItem } from "@openai/agents-core";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../test/databases";
 import { openDatabase, type Database } from "./database";

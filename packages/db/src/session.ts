@@ -1,4 +1,4 @@
-import type { AgentInputItem, Session } from "@openai/agents";
+import type { AgentInputItem, Session } from "@openai/agents-core";
 import { z } from "zod";
 import { exclusive } from "./exclusive";
 import { Prisma, type PrismaClient } from "./client";

@@ -1,4 +1,4 @@
-import { RunContext, type RunItem, type Runner, type RunState, type RunToolApprovalItem } from "@openai/agents";
+import { RunContext, type RunItem, type Runner, type RunState, type RunToolApprovalItem } from "@openai/agents-core";
 import type { CatalogAgent } from "@workflows/agents";
 import type { StepItem } from "./events";
 import { usageOf, type Usage } from "./usage";

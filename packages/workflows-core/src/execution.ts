@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Runner } from "@openai/agents";
+import type { Runner } from "@openai/agents-core";
 import type { AgentCatalog } from "@workflows/agents";
 import type { Admission } from "./admission";
 import { type ApprovalDecision, approvalResolved } from "./approvals";

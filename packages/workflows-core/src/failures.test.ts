@@ -1,4 +1,4 @@
-import { MaxTurnsExceededError, ModelBehaviorError, InputGuardrailTripwireTriggered, ToolCallError } from "@openai/agents";
+import { MaxTurnsExceededError, ModelBehaviorError, InputGuardrailTripwireTriggered, ToolCallError } from "@openai/agents-core";
 import { describe, expect, it } from "vitest";
 import { StepTimeoutError } from "./errors";
 import { classifyAttemptFailure, retryAfterOf, StepFailure } from "./failures";

@@ -5,7 +5,7 @@ import {
   ModelBehaviorError,
   OutputGuardrailTripwireTriggered,
   ToolCallError,
-} from "@openai/agents";
+} from "@openai/agents-core";
 import { StepTimeoutError, type FailureCode } from "./errors";
 import type { AttemptFailure, Failure } from "./events";
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Runner, type ModelProvider } from "@openai/agents";
+import { Runner, type ModelProvider } from "@openai/agents-core";
 import type { AgentCatalog } from "@workflows/agents";
 import { unlimitedAdmission, type Admission } from "./admission";
 import { ApprovalDecisions, type DecideInput, type DecisionOutcome } from "./approvalDecisions";

@@ -1,4 +1,4 @@
-import { setTraceProcessors, setTracingDisabled, type Span, type SpanData, type TracingProcessor } from "@openai/agents";
+import { setTraceProcessors, setTracingDisabled, type Span, type SpanData, type TracingProcessor } from "@openai/agents-core";
 import { spanKindSchema, type SpanKind, type SpanRecord } from "./records";
 
 type SpanSink = (span: SpanRecord) => void;

@@ -1,4 +1,4 @@
-import { tool, type ModelRequest } from "@openai/agents";
+import { tool, type ModelRequest } from "@openai/agents-core";
 import { AgentCatalog, requireApproval } from "@workflows/agents";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";

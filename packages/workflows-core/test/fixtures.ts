@@ -1,4 +1,4 @@
-import { tool } from "@openai/agents";
+import { tool } from "@openai/agents-core";
 import { AgentCatalog } from "@workflows/agents";
 import { z } from "zod";
 import { WorkflowRegistry, WorkflowRunner, type WorkflowEvent, type WorkflowRunnerOptions, type WorkflowSpec } from "../src";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Runner, RunItem, RunStreamEvent } from "@openai/agents";
+import type { Runner, RunItem, RunStreamEvent } from "@openai/agents-core";
 import { NotFoundError, toStepItem, usageOf, usageSchema } from "@workflows/core";
 import { z } from "zod";
 import type { Services } from "../context";

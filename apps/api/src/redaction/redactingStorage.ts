@@ -1,4 +1,4 @@
-import type { AgentInputItem, Session } from "@openai/agents";
+import type { AgentInputItem, Session } from "@openai/agents-core";
 import type { ApprovalDecision, CreateRunResult, NewApproval, NewRun, RunRecorder, SpanRecord, WorkflowEvent } from "@workflows/core";
 import type { Redactor } from "./redactor";
 

@@ -1,7 +1,7 @@
 import type { SpanRecord, WorkflowEvent } from "@workflows/core";
 import type { Logger } from "../logger";
 import { createMetrics, type Metrics, type MetricsOptions } from "./metrics";
-import { createTraceExport, type OtlpConfig, type TraceExport } from "./otlpExport";
+import type { OtlpConfig, TraceExport } from "./otlpExport";
 import type { GenAiDefaults } from "./runSpans";
 
 /** A server's metrics and (when configured) trace export, fed by the runner's observers. */
@@ -19,10 +19,11 @@ export type Telemetry = {
 
 export type TelemetryOptions = MetricsOptions & { otlp: OtlpConfig | null; logger: Logger; serviceVersion: string; genAi: GenAiDefaults };
 
-export function createTelemetry(opts: TelemetryOptions): Telemetry {
+export async function createTelemetry(opts: TelemetryOptions): Promise<Telemetry> {
   const { logger } = opts;
   const metrics = createMetrics(opts);
-  const traces = opts.otlp ? createTraceExport(opts.otlp, { serviceVersion: opts.serviceVersion, genAi: opts.genAi }) : null;
+  // The OpenTelemetry SDK and exporters are loaded only when traces are exported.
+  const traces = opts.otlp ? (await import("./otlpExport")).createTraceExport(opts.otlp, { serviceVersion: opts.serviceVersion, genAi: opts.genAi }) : null;
   if (opts.otlp) logger.info({ url: opts.otlp.url, protocol: opts.otlp.protocol, serviceName: opts.otlp.serviceName }, "exporting traces over OTLP/HTTP");
   // Observers run on the runs' delivery path: a defect here is logged once, never passed to a run.
   let reported = false;

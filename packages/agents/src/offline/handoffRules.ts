@@ -1,4 +1,4 @@
-import type { SerializedHandoff } from "@openai/agents";
+import type { SerializedHandoff } from "@openai/agents-core";
 
 /** Keywords in the user's message that send it to a handoff whose tool name contains `target`. */
 export const handoffRules: readonly { target: string; keywords: RegExp }[] = [

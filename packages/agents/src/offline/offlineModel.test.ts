@@ -1,4 +1,4 @@
-import { Runner, type ModelRequest, type RunStreamEvent } from "@openai/agents";
+import { Runner, type ModelRequest, type RunStreamEvent } from "@openai/agents-core";
 import { describe, expect, it } from "vitest";
 import { createDefaultCatalog, outlineVerdictSchema } from "../agents";
 import { createModelProvider } from "../providers";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Usage, type Model, type ModelProvider, type ModelRequest, type ModelResponse, type StreamEvent, type StreamEventResponseCompleted } from "@openai/agents";
+import { Usage, type Model, type ModelProvider, type ModelRequest, type ModelResponse, type StreamEvent, type StreamEventResponseCompleted } from "@openai/agents-core";
 import { OFFLINE_PREFIX, REJECT_MARKER, textAnswer } from "./answers";
 import { chooseHandoff } from "./handoffRules";
 import { sampleJsonSchema } from "./jsonSchemaValue";

@@ -1,4 +1,4 @@
-import type { AgentInputItem, FunctionCallResultItem, ModelRequest } from "@openai/agents";
+import type { AgentInputItem, FunctionCallResultItem, ModelRequest } from "@openai/agents-core";
 
 /** A tool result the model can read in its input. */
 export type ToolResult = { name: string; output: string };

@@ -1,4 +1,4 @@
-import { Runner } from "@openai/agents";
+import { Runner } from "@openai/agents-core";
 import { ScriptedModel, assistantMessage } from "@openai/agents/testing";
 import { describe, expect, it } from "vitest";
 import { createDefaultCatalog } from "../agents";

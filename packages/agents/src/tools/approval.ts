@@ -1,4 +1,4 @@
-import type { FunctionTool, Tool } from "@openai/agents";
+import type { FunctionTool, Tool } from "@openai/agents-core";
 
 const needingApproval = new WeakSet<object>();
 

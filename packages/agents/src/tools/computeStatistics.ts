@@ -1,4 +1,4 @@
-import { tool } from "@openai/agents";
+import { tool } from "@openai/agents-core";
 import { z } from "zod";
 import { statisticsOf } from "../statistics";
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { tool } from "@openai/agents";
+import { tool } from "@openai/agents-core";
 import { z } from "zod";
 import { requireApproval } from "./approval";
 

@@ -1,4 +1,4 @@
-import { withTrace, type RunState } from "@openai/agents";
+import { withTrace, type RunState } from "@openai/agents-core";
 import type { AgentCatalog, CatalogAgent } from "@workflows/agents";
 import { z } from "zod";
 import { runAttempt, type AttemptOutcome } from "../attempt";

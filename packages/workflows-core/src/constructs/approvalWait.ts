@@ -1,4 +1,4 @@
-import { RunState } from "@openai/agents";
+import { RunState } from "@openai/agents-core";
 import type { CatalogAgent } from "@workflows/agents";
 import type { ApprovalRecord } from "../approvals";
 import type { AttemptOutcome } from "../attempt";

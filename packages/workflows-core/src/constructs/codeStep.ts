@@ -1,4 +1,4 @@
-import { withCustomSpan, withTrace } from "@openai/agents";
+import { withCustomSpan, withTrace } from "@openai/agents-core";
 import { StepTimeoutError } from "../errors";
 import { classifyAttemptFailure, StepFailure, type ClassifiedFailure } from "../failures";
 import { abortableSleep, backoffDelay, retryPolicyOf } from "../retry";

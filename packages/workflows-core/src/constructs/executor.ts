@@ -1,4 +1,4 @@
-import type { Runner } from "@openai/agents";
+import type { Runner } from "@openai/agents-core";
 import type { AgentCatalog } from "@workflows/agents";
 import type { Admission } from "../admission";
 import type { PausedStep } from "../approvals";

@@ -1,4 +1,4 @@
-import { Usage, type Model, type ModelProvider, type ModelRequest, type ModelResponse } from "@openai/agents";
+import { Usage, type Model, type ModelProvider, type ModelRequest, type ModelResponse } from "@openai/agents-core";
 
 type StreamEvent = Model["getStreamedResponse"] extends (r: ModelRequest) => AsyncIterable<infer E> ? E : never;
 type Answer = Exclude<ScriptedReply, { error: Error }>;
