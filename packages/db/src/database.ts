@@ -1,15 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaPg } from "@prisma/adapter-pg";
-import pg from "pg";
+import type pg from "pg";
 import { PrismaClient } from "./client";
-import { allowConcurrentWork } from "./exclusive";
-import { jsonText } from "./mapping";
 import { closeSqliteConnections, openSqliteConnections } from "./sqliteConnections";
-import { PrismaClient as PostgresPrismaClient } from "./generated/postgres/client";
 import { migrateDatabase, type MigrateResult } from "./migrate/migrate";
-import { resolveDatabaseUrl, type PostgresLocation, type SqliteLocation } from "./url";
+import { resolveDatabaseUrl, type SqliteLocation } from "./url";
 
 export type DatabaseKind = "sqlite" | "postgres";
 
@@ -42,7 +38,12 @@ export type OpenDatabaseOptions = {
 /** Opens (creating if needed) the database, applies pending migrations, and returns a client. */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   const location = resolveDatabaseUrl(options.url);
-  return location.kind === "sqlite" ? openSqlite(location, options) : openPostgres(location, options);
+  if (location.kind === "sqlite") return openSqlite(location, options);
+  // The PostgreSQL client, adapter and driver are loaded for PostgreSQL only: a SQLite server never holds them.
+  const { openPostgres } = await import("./postgres");
+  const database = await openPostgres(location, options);
+  pools.set(database.prisma, database.pool);
+  return database;
 }
 
 /** WAL mode lets another process read and write the same file safely. */
@@ -83,58 +84,4 @@ const pools = new WeakMap<PrismaClient, pg.Pool>();
 /** The pool under a PostgreSQL client `openDatabase` opened. */
 export function poolOf(prisma: PrismaClient): pg.Pool | undefined {
   return pools.get(prisma);
-}
-
-async function openPostgres(location: PostgresLocation, options: OpenDatabaseOptions): Promise<Database> {
-  const migrations = await migrateDatabase(location.url, options.migrationsDir ? { migrationsDir: options.migrationsDir } : {});
-  const pool = new pg.Pool({
-    connectionString: location.url,
-    max: options.poolSize ?? 10,
-    // adapter-pg sends instants without a zone; they are UTC.
-    options: "-c TimeZone=UTC",
-    application_name: "workflows",
-    connectionTimeoutMillis: 10_000,
-  });
-  // An idle connection the server closed (restart, failover) must not crash the process; the pool replaces it.
-  pool.on("error", () => undefined);
-  const prisma = withSqliteShapedRows(new PostgresPrismaClient({ adapter: new PrismaPg(pool) }));
-  allowConcurrentWork(prisma);
-  pools.set(prisma, pool);
-  let closed = false;
-  return {
-    prisma,
-    kind: "postgres",
-    url: location.display,
-    migrations,
-    pool,
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      await prisma.$disconnect();
-      await pool.end();
-    },
-  };
-}
-
-/**
- * The PostgreSQL client, reading rows as the SQLite client types them (client.ts): jsonb columns as JSON
- * text, bigint ids as numbers (they stay far below 2^53).
- */
-function withSqliteShapedRows(client: PostgresPrismaClient): PrismaClient {
-  const extended = client.$extends({
-    result: {
-      workflowRun: { structuredOutput: { needs: { structuredOutput: true }, compute: (row) => jsonText(row.structuredOutput) } },
-      workflowRunStep: { structuredOutput: { needs: { structuredOutput: true }, compute: (row) => jsonText(row.structuredOutput) } },
-      workflowRunEvent: { payload: { needs: { payload: true }, compute: (row) => jsonText(row.payload) } },
-      traceSpan: {
-        data: { needs: { data: true }, compute: (row) => jsonText(row.data) },
-        id: { needs: { id: true }, compute: (row) => Number(row.id) },
-      },
-      conversationItem: {
-        item: { needs: { item: true }, compute: (row) => jsonText(row.item) },
-        id: { needs: { id: true }, compute: (row) => Number(row.id) },
-      },
-    },
-  });
-  return extended as unknown as PrismaClient;
 }

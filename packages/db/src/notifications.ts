@@ -1,7 +1,7 @@
 // PostgreSQL LISTEN/NOTIFY between the instances of one database: "events of run R are stored up to seq S"
 // (the recorder sends it inside the batch's own transaction, so it is delivered exactly when the events
 // become visible) and "cancel run R" (for the instance executing it).
-import pg from "pg";
+import type pg from "pg";
 import { Prisma } from "./client";
 
 export const storedChannel = "workflows_stored";
@@ -79,6 +79,7 @@ export class PgNotifications {
 
   /** Connects and listens; resolves once notifications flow. */
   async start(): Promise<void> {
+    const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: this.#opts.url, application_name: "workflows-listen" });
     client.on("notification", (message) => this.#dispatch(message.channel, message.payload ?? ""));
     client.on("error", (error) => this.#lost(client, error));

@@ -8,7 +8,7 @@ import * as bg from "@prisma/schema-engine-wasm/schema_engine_bg";
 import type { MigrationList, SchemaEngine, SchemaFilter } from "@prisma/schema-engine-wasm/schema_engine_bg";
 import { randomUUID } from "node:crypto";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaPg } from "@prisma/adapter-pg";
+import type { PrismaPg } from "@prisma/adapter-pg";
 import {
   bindMigrationAwareSqlAdapterFactory,
   type ErrorCapturingSqlMigrationAwareDriverAdapterFactory,
@@ -123,9 +123,11 @@ class PostgresMigrationFactory implements SqlMigrationAwareDriverAdapterFactory 
   readonly #location: PostgresLocation;
   readonly #opened: SqlDriverAdapter[] = [];
   readonly #cleanups: (() => Promise<void>)[] = [];
-  constructor(location: PostgresLocation) {
+  readonly #PrismaPg: typeof PrismaPg;
+  constructor(location: PostgresLocation, adapter: typeof PrismaPg) {
     this.#location = location;
-    this.adapterName = new PrismaPg(this.#config(location.database)).adapterName;
+    this.#PrismaPg = adapter;
+    this.adapterName = new adapter(this.#config(location.database)).adapterName;
   }
   async connect(): Promise<SqlDriverAdapter> {
     return this.#track(await this.#open(this.#location.database));
@@ -151,7 +153,7 @@ class PostgresMigrationFactory implements SqlMigrationAwareDriverAdapterFactory 
     return { host, port, user, database, max: 2, options: "-c TimeZone=UTC", ...(password === undefined ? {} : { password }) };
   }
   async #open(database: string): Promise<SqlDriverAdapter> {
-    return relabelCharColumns(await new PrismaPg(this.#config(database)).connect());
+    return relabelCharColumns(await new this.#PrismaPg(this.#config(database)).connect());
   }
   #track(adapter: SqlDriverAdapter): SqlDriverAdapter {
     const wrapped = new ScriptFallbackAdapter(adapter);
@@ -194,7 +196,8 @@ export type EngineSession = {
 export async function openSchemaEngine(options: { location: DatabaseLocation; schema: { path: string; content: string } }): Promise<EngineSession> {
   const wasm = await loadEngineModule();
   const { location } = options;
-  const factory = location.kind === "sqlite" ? new SqliteMigrationFactory(location.url) : new PostgresMigrationFactory(location);
+  // adapter-pg (and pg under it) is loaded for PostgreSQL only: a SQLite server never holds it in memory.
+  const factory = location.kind === "sqlite" ? new SqliteMigrationFactory(location.url) : new PostgresMigrationFactory(location, (await import("@prisma/adapter-pg")).PrismaPg);
   const bound: ErrorCapturingSqlMigrationAwareDriverAdapterFactory = bindMigrationAwareSqlAdapterFactory(factory);
   const engine = await wasm.SchemaEngine.new({ datamodels: [[options.schema.path, options.schema.content]] }, () => undefined, bound);
   let closed = false;

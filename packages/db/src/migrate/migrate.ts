@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { isDriverAdapterError } from "@prisma/driver-adapter-utils";
-import pg from "pg";
+import type pg from "pg";
 import { DatabaseMigrationError } from "../errors";
 import { migrationsDir as sqliteMigrationsDir, postgresMigrationsDir, postgresSchemaPath, schemaPath as sqliteSchemaPath } from "../paths";
 import { describeLocation, resolveDatabaseUrl, type DatabaseLocation, type PostgresLocation } from "../url";
@@ -73,7 +73,7 @@ async function migrateLocked(location: DatabaseLocation, options: MigrateOptions
 const MIGRATION_LOCK_KEY = 7_286_330_114;
 
 async function withMigrationLock<T>(location: PostgresLocation, work: () => Promise<T>): Promise<T> {
-  const client = pgClient(location);
+  const client = await pgClient(location);
   try {
     await client.connect();
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
@@ -89,7 +89,9 @@ async function withMigrationLock<T>(location: PostgresLocation, work: () => Prom
   }
 }
 
-function pgClient(location: PostgresLocation): pg.Client {
+/** pg is loaded for PostgreSQL only: a SQLite server never holds it in memory. */
+async function pgClient(location: PostgresLocation): Promise<pg.Client> {
+  const { default: pg } = await import("pg");
   const { host, port, user, password, database } = location;
   return new pg.Client({ host, port, user, database, ...(password === undefined ? {} : { password }), connectionTimeoutMillis: 10_000 });
 }
@@ -182,7 +184,7 @@ async function readAppliedMigrations(location: DatabaseLocation): Promise<Applie
 }
 
 async function readAppliedMigrationsPg(location: PostgresLocation): Promise<AppliedMigration[]> {
-  const client = pgClient(location);
+  const client = await pgClient(location);
   try {
     await client.connect();
     const result = await client.query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(historyQuery);
