@@ -1,7 +1,7 @@
 // The main job, end to end on the embedded defaults: start the API server (SQLite in prisma/, offline model
 // unless OPENAI_API_KEY is set), run the default workflow through the CLI with live progress, stop the server.
 import { spawn, spawnSync } from "node:child_process";
-import { startFlags } from "./startCommand.mjs";
+import { startEnv, startFlags } from "./startCommand.mjs";
 import { fileURLToPath } from "node:url";
 
 process.chdir(fileURLToPath(new URL("..", import.meta.url)));
@@ -22,7 +22,7 @@ if (built.status !== 0) {
   process.exit(1);
 }
 const tsx = (file, args, opts) => spawn(process.execPath, ["--import", "tsx", file, ...args], opts);
-const server = spawn(process.execPath, [...startFlags(), "apps/api/dist/main.js"], { env: { ...process.env, PORT: String(port), HOST: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
+const server = spawn(process.execPath, [...startFlags(), "apps/api/dist/main.js"], { env: { ...process.env, ...startEnv(), PORT: String(port), HOST: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
 server.stderr.on("data", (chunk) => logs.push(chunk));
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill("SIGTERM"));
 server.stdout.on("data", (chunk) => logs.push(chunk));

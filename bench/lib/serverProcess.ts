@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startFlags } from "../../scripts/startCommand.mjs";
+import { startEnv, startFlags } from "../../scripts/startCommand.mjs";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const apiDir = path.join(repoRoot, "apps/api");
@@ -33,7 +33,7 @@ export async function startServer(mode: ServerMode, env: Record<string, string>,
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: apiDir,
-    env: { ...process.env, NODE_OPTIONS: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
+    env: { ...process.env, ...(mode === "compiled" ? startEnv() : {}), NODE_OPTIONS: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   // The last few KB of output, for the error when the server dies; the log lines of a long benchmark are not kept.

@@ -2,12 +2,13 @@
 // Node, no TypeScript loader. Started as a real process, it runs a workflow for the typed client.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlags } from "../../../scripts/startCommand.mjs";
+import { startEnv, startFlags } from "../../../scripts/startCommand.mjs";
 import { collect, isEnd, sseClient, tempDir, waitFor } from "./harness";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
@@ -16,14 +17,17 @@ const tmp = tempDir();
 let child: ChildProcess | undefined;
 let url: string | undefined;
 let output = "";
+const modulesFile = path.join(mkdtempSync(path.join(tmpdir(), "wf-compiled-")), "modules.txt");
+const onPostgres = process.env.TEST_DATABASE === "postgres";
 
 beforeAll(async () => {
   await promisify(execFile)(process.execPath, ["scripts/build.mjs"], { cwd: root });
   const dbUrl = await tmp.ensure(`${tmp.dbUrl}.compiled`);
-  // Exactly `pnpm start`'s command, without the build; NODE_OPTIONS cleared so no loader comes from the test runner.
-  child = spawn(process.execPath, [...startFlags(), "dist/main.js"], {
+  // Exactly `pnpm start`'s command (its variables and flags), without the build; NODE_OPTIONS cleared so no loader
+  // comes from the test runner. One addition: a hook that records the modules the server loads.
+  child = spawn(process.execPath, [...startFlags(), "--import", "./test/recordModules.mjs", "dist/main.js"], {
     cwd: apiDir,
-    env: { ...process.env, NODE_OPTIONS: "", HOST: "127.0.0.1", PORT: "0", DATABASE_URL: dbUrl, LOG_LEVEL: "info" },
+    env: { ...process.env, ...startEnv(), NODE_OPTIONS: "", HOST: "127.0.0.1", PORT: "0", DATABASE_URL: dbUrl, LOG_LEVEL: "info", RECORD_MODULES_FILE: modulesFile },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
@@ -45,6 +49,7 @@ afterAll(async () => {
     await exited;
   }
   await tmp.remove();
+  rmSync(path.dirname(modulesFile), { recursive: true, force: true });
 });
 
 describe("the compiled server", { timeout: 60_000 }, () => {
@@ -72,5 +77,19 @@ describe("the compiled server", { timeout: 60_000 }, () => {
       ["analyse", "succeeded"],
       ["write_code", "succeeded"],
     ]);
+  });
+
+  it("holds no code for what it does not use: PostgreSQL's on SQLite, the OpenAI client's on the offline model, no trace exporter", () => {
+    // pnpm's layout: the package is the path after the last node_modules/.
+    const packages = new Set(
+      readFileSync(modulesFile, "utf8")
+        .split("\n")
+        .map((url) => /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1])
+        .filter((name) => name !== undefined),
+    );
+    const postgres = ["pg", "pg-boss", "@prisma/adapter-pg"];
+    expect([...packages]).toEqual(expect.arrayContaining(["@openai/agents-core", "better-sqlite3", ...(onPostgres ? postgres : [])]));
+    const unused = ["@openai/agents", "@openai/agents-openai", "@openai/agents-realtime", "@opentelemetry/sdk-trace-base", "@opentelemetry/exporter-trace-otlp-proto"];
+    for (const name of [...unused, ...(onPostgres ? [] : postgres)]) expect(packages.has(name), name).toBe(false);
   });
 });
