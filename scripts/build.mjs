@@ -1,8 +1,9 @@
 // Compiles the server to plain JavaScript (`pnpm build`; `pnpm start` and the main job run it first), so that
 // no TypeScript loader runs in production. Each workspace package the server loads is bundled on its own into
 // its `dist/` (its relative imports inlined, every bare import left to Node), so that file-relative paths keep
-// working: db's migrations and schema engine, core's sample workflows (`dist/workflows/*.js`, extra entry
-// points sharing one copy of core through code splitting, and `testing` for the benchmarks). The packages'
+// working: db's migrations and schema engine (and `dist/applyWorker.js`, the thread that applies migrations),
+// core's sample workflows (`dist/workflows/*.js`, extra entry points sharing one copy of core through code
+// splitting, and `testing` for the benchmarks). The packages'
 // `exports` name `dist/` under the condition `workflows-dist`, which only `node --conditions=workflows-dist`
 // asks for: tests, tsx and tsc keep reading `src/`. Needs the Prisma clients generated (db's postinstall).
 import { readdirSync, rmSync } from "node:fs";
@@ -22,7 +23,7 @@ const sampleWorkflows = Object.fromEntries(
 const targets = [
   { dir: "packages/agents", entryPoints: { index: "src/index.ts" } },
   { dir: "packages/workflows-core", entryPoints: { index: "src/index.ts", "testing/index": "src/testing/index.ts", ...sampleWorkflows } },
-  { dir: "packages/db", entryPoints: { index: "src/index.ts" } },
+  { dir: "packages/db", entryPoints: { index: "src/index.ts", applyWorker: "src/migrate/applyWorker.ts" } },
   { dir: "apps/api", entryPoints: { main: "src/main.ts" } },
 ];
 
