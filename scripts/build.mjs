@@ -6,9 +6,10 @@
 // splitting, and `testing` for the benchmarks). The packages'
 // `exports` name `dist/` under the condition `workflows-dist`, which only `node --conditions=workflows-dist`
 // asks for: tests, tsx and tsc keep reading `src/`. Needs the Prisma clients generated (db's postinstall).
-import { readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -26,6 +27,31 @@ const targets = [
   { dir: "packages/db", entryPoints: { index: "src/index.ts", applyWorker: "src/migrate/applyWorker.ts" } },
   { dir: "apps/api", entryPoints: { main: "src/main.ts" } },
 ];
+
+/**
+ * Prisma's generated clients import their WebAssembly query compiler as a base64 string module. Imported, the
+ * module keeps that string and its source (8.8 MB) in the heap for the process's lifetime. In dist/ the
+ * compiler is instead a .wasm file beside the bundle (decoded here), read when the client first needs it.
+ */
+const wasmBase64Import = /const \{ wasm \} = await import\("(@prisma\/client\/runtime\/(query_compiler_\w+_bg\.\w+)\.wasm-base64\.mjs)"\)\s*return await decodeBase64AsWasm\(wasm\)/;
+const prismaWasmFromFile = {
+  name: "prisma-wasm-from-file",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]generated[\\/]\w+[\\/]internal[\\/]class\.ts$/ }, async (args) => {
+      const source = readFileSync(args.path, "utf8");
+      const found = wasmBase64Import.exec(source);
+      if (!found) throw new Error(`${args.path}: Prisma's generated client no longer imports its query compiler as wasm-base64; update prismaWasmFromFile in scripts/build.mjs`);
+      const [, specifier, name] = found;
+      const requireHere = createRequire(args.path);
+      const { wasm } = await import(pathToFileURL(requireHere.resolve(specifier)).href);
+      const outdir = path.join(b.initialOptions.absWorkingDir, "dist");
+      mkdirSync(outdir, { recursive: true });
+      writeFileSync(path.join(outdir, `${name}.wasm`), Buffer.from(wasm, "base64"));
+      const read = `const { readFile } = await import("node:fs/promises")\n    return new WebAssembly.Module(await readFile(new URL("./${name}.wasm", import.meta.url)))`;
+      return { contents: source.replace(found[0], read), loader: "ts" };
+    });
+  },
+};
 
 const started = Date.now();
 for (const target of targets) {
@@ -46,6 +72,7 @@ for (const target of targets) {
     keepNames: true,
     sourcemap: "linked",
     logLevel: "warning",
+    plugins: [prismaWasmFromFile],
   });
 }
 console.log(`built the server into dist/ of ${targets.map((t) => t.dir).join(", ")} in ${Date.now() - started} ms`);
