@@ -139,7 +139,7 @@ export async function createMigration(
   // Bring the database up to date first: the engine requires it and refuses nothing newer than us.
   const before = await migrateDatabase(location.url, { migrationsDir: dir, log });
   const schema = { path: schemaFile, content: fs.readFileSync(schemaFile, "utf8") };
-  const session = await openEngine(location, schema);
+  const session = await openSchemaEngine({ location, schema });
   try {
     const migrationsList = readMigrationsList(dir);
     // Also creates _prisma_migrations on a fresh database, without which devDiagnostic fails (P1014).
@@ -217,12 +217,6 @@ async function readAppliedMigrationsPg(location: PostgresLocation): Promise<Appl
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-async function openEngine(location: DatabaseLocation, schema?: { path: string; content: string }): Promise<EngineSession> {
-  const schemaPath = shippedSchemaOf(location.kind).schemaPath;
-  const datamodel = schema ?? { path: schemaPath, content: fs.readFileSync(schemaPath, "utf8") };
-  return openSchemaEngine({ location, schema: datamodel });
 }
 
 async function run<T>(session: EngineSession, step: () => Promise<T>): Promise<T> {
