@@ -6,6 +6,9 @@ import { startFakeOpenAI, type FakeFault, type FakeOpenAI } from "./testing";
 import { disableDefaultTraceExport } from "./tracing";
 
 beforeAll(() => disableDefaultTraceExport());
+// The OpenAI provider loads @openai/agents-openai and the openai client on its first getModel (providers.ts).
+// Loaded here, outside every test's time limit: on a loaded machine that first load takes seconds.
+beforeAll(() => Promise.all([import("@openai/agents-openai"), import("openai")]), 60_000);
 
 // What a failed model request looks like to whoever calls the SDK's run() through our OpenAI provider. The
 // durable runner classifies failures from exactly these shapes, so each is pinned here for both APIs, streamed or not.
