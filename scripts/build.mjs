@@ -1,7 +1,7 @@
 // Compiles the server to plain JavaScript (`pnpm build`; `pnpm start` and the main job run it first), so that
 // no TypeScript loader runs in production. Each workspace package the server loads is bundled on its own into
 // its `dist/` (its relative imports inlined, every bare import left to Node), so that file-relative paths keep
-// working: db's migrations and schema engine (and `dist/applyWorker.js`, the thread that applies migrations),
+// working: db's migrations and schema engine (and `dist/applyWorker.js`, the process that applies migrations),
 // core's sample workflows (`dist/workflows/*.js`, extra entry points sharing one copy of core through code
 // splitting, and `testing` for the benchmarks). The packages'
 // `exports` name `dist/` under the condition `workflows-dist`, which only `node --conditions=workflows-dist`

@@ -13,6 +13,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     fileParallelism: false,
+    reporters: ["default", "../../scripts/vitestFileLog.mjs"],
     projects: [project("sqlite"), ...(process.env.TEST_PG_URL ? [project("postgres")] : [])],
   },
 });

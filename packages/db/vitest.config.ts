@@ -13,6 +13,7 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    reporters: ["default", "../../scripts/vitestFileLog.mjs"],
     projects: [project("sqlite"), ...(process.env.TEST_PG_URL ? [project("postgres")] : [])],
   },
 });

@@ -1,7 +1,6 @@
-// The schema engine applying pending migrations, in a worker thread of its own (migrate.ts starts it): the
-// engine's WebAssembly (5 MB, compiled into about 40 MB of code and tables) and its memory end with the
-// thread instead of staying in the server for its lifetime.
-import { parentPort, workerData } from "node:worker_threads";
+// The schema engine applying pending migrations, in a child process of its own (migrate.ts forks it and sends
+// the request): the engine's WebAssembly (5 MB, compiled into about 40 MB of code and tables) and its memory
+// end with the process instead of staying in the server for its lifetime.
 import type { DatabaseLocation } from "../url";
 import { messageOf, noFilters, openSchemaEngine, readMigrationsList } from "./engine";
 
@@ -26,4 +25,6 @@ async function apply({ location, schema, migrationsDir }: ApplyRequest): Promise
   }
 }
 
-parentPort?.postMessage(await apply(workerData as ApplyRequest));
+process.once("message", (request: ApplyRequest) => {
+  void apply(request).then((reply) => process.send?.(reply, () => process.exit(0)));
+});

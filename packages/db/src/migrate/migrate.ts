@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
+import { fork } from "node:child_process";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { isDriverAdapterError } from "@prisma/driver-adapter-utils";
 import type pg from "pg";
@@ -61,32 +63,39 @@ async function migrateLocked(location: DatabaseLocation, options: MigrateOptions
     return { applied: [], alreadyApplied: applied };
   }
   log(`Applying ${pending.length} migration(s) to ${where}: ${pending.join(", ")}`);
-  const appliedNow = await applyInWorker(location, dir);
+  const appliedNow = await applyInChild(location, dir);
   for (const name of appliedNow) log(`  applied ${name}`);
   return { applied: appliedNow, alreadyApplied: applied };
 }
 
 /**
- * Applies the pending migrations with the schema engine in a worker thread, whose memory goes with it: in the
- * server's own thread the engine kept about 40 MB for the process's lifetime (measured: idle RSS after a start
- * on a fresh SQLite file). From the sources (tests, tsx) the worker registers tsx first; from dist/ it runs
- * the compiled applyWorker.js beside this module.
+ * Applies the pending migrations with the schema engine in a child process, whose memory goes with it: in the
+ * server's process the engine kept about 40 MB for the process's lifetime (measured: idle RSS after a start on
+ * a fresh SQLite file). A process rather than a worker thread: whatever the engine's WebAssembly or a native
+ * driver does on its way out cannot take the server (or a test runner) down with it, and a crash comes back as
+ * an error naming its signal. From the sources (tests, tsx) the child loads tsx (this package's own) first;
+ * from dist/ it runs the compiled applyWorker.js beside this module.
  */
-function applyInWorker(location: DatabaseLocation, migrationsDir: string): Promise<string[]> {
+function applyInChild(location: DatabaseLocation, migrationsDir: string): Promise<string[]> {
   const schemaPath = shippedSchemaOf(location.kind).schemaPath;
   const request: ApplyRequest = { location, schema: { path: schemaPath, content: fs.readFileSync(schemaPath, "utf8") }, migrationsDir };
-  const here = import.meta.url;
-  const worker = here.endsWith(".ts")
-    ? new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(new URL("./applyWorker.ts", here).href)}); });`, { eval: true, workerData: request })
-    : new Worker(new URL("./applyWorker.js", here), { workerData: request });
+  const fromSources = import.meta.url.endsWith(".ts");
+  const child = fork(fileURLToPath(new URL(fromSources ? "./applyWorker.ts" : "./applyWorker.js", import.meta.url)), {
+    execArgv: fromSources ? ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href] : [],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   return new Promise<string[]>((resolve, reject) => {
-    worker.once("message", (reply: ApplyReply) => {
-      void worker.terminate();
+    child.once("message", (reply: ApplyReply) => {
       if ("applied" in reply) resolve(reply.applied);
       else reject(new DatabaseMigrationError("engine-failed", `Schema engine: ${reply.failure}`));
     });
-    worker.once("error", (error) => reject(new DatabaseMigrationError("engine-failed", `Schema engine: ${messageOf(error)}`, [], { cause: error })));
-    worker.once("exit", (code) => reject(new DatabaseMigrationError("engine-failed", `The schema engine's thread ended (exit code ${code}) without applying the migrations.`)));
+    child.once("error", (error) => reject(new DatabaseMigrationError("engine-failed", `Schema engine: ${messageOf(error)}`, [], { cause: error })));
+    // "close" comes after the IPC channel's last message ("exit" may come before it); after a reply it changes
+    // nothing, a promise settles once.
+    child.once("close", (code, signal) =>
+      reject(new DatabaseMigrationError("engine-failed", `The schema engine's process ended (${signal ? `signal ${signal}` : `exit code ${code}`}) without applying the migrations.`)),
+    );
+    child.send(request);
   });
 }
 
