@@ -1,0 +1,93 @@
+// The SSE producer and response writer of @trpc/server are patched (patches/@trpc__server@11.25.2.patch: a
+// cheaper ping timer, one pull-based stream instead of two async generators, a read loop instead of pipeTo).
+// This pins what the patch must keep, over real HTTP on tRPC's own node adapter: pings while a subscription
+// is quiet, tracked ids and restore-id after an untracked value, the return and error events, and a client
+// that goes away ending the subscription's generator.
+import { initTRPC, tracked } from "@trpc/server";
+import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import type { AddressInfo } from "node:net";
+import { afterAll, expect, it } from "vitest";
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const t = initTRPC.create({ sse: { ping: { enabled: true, intervalMs: 40 } }, isDev: false });
+
+let ended = 0;
+let release: () => void = () => undefined;
+const released = new Promise<void>((resolve) => (release = resolve));
+const router = t.router({
+  quiet: t.procedure.subscription(async function* () {
+    yield tracked("1", { n: 1 });
+    await released;
+    yield tracked("2", { n: 2 });
+    yield { untracked: true };
+    yield tracked("3", { n: 3 });
+  }),
+  failing: t.procedure.subscription(async function* () {
+    yield 1;
+    await sleep(1);
+    throw new Error("kaput");
+  }),
+  endless: t.procedure.subscription(async function* ({ signal }) {
+    try {
+      while (!signal?.aborted) {
+        yield 1;
+        await sleep(5);
+      }
+    } finally {
+      ended++;
+    }
+  }),
+});
+const server = createHTTPServer({ router });
+server.listen(0, "127.0.0.1");
+const base = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/** The frames of an SSE body, each as its `field: value` lines. */
+const frames = (body: string) =>
+  body
+    .split("\n\n")
+    .map((frame) => frame.trim())
+    .filter((frame) => frame !== "");
+
+it("pings while the subscription is quiet, then sends its values with their ids, restore-id and return", async () => {
+  const response = await fetch(`${base()}/quiet`);
+  expect(response.headers.get("content-type")).toMatch(/text\/event-stream/);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  // Wait for two pings (the value 2 is held back), then let the subscription go on.
+  while ((text.match(/event: ping/g) ?? []).length < 2) text += (await reader.read()).value ?? "";
+  release();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += chunk.value;
+  const all = frames(text).filter((frame) => frame !== "event: ping\ndata:");
+  expect(all).toEqual([
+    "event: connected\ndata: {}",
+    'data: {"n":1}\nid: 1',
+    'data: {"n":2}\nid: 2',
+    'data: {"untracked":true}\nid:',
+    "event: restore-id\ndata: \nid: 2",
+    'data: {"n":3}\nid: 3',
+    "event: return\ndata:",
+  ]);
+});
+
+it("sends a thrown error as a serialized-error event and ends the stream", async () => {
+  const body = await (await fetch(`${base()}/failing`)).text();
+  const all = frames(body);
+  expect(all.slice(0, 2)).toEqual(["event: connected\ndata: {}", "data: 1"]);
+  expect(all[2]).toMatch(/^event: serialized-error\ndata: \{"message":"kaput","code":-32603/);
+  expect(all).toHaveLength(3);
+});
+
+it("ends the subscription's generator when the client goes away", async () => {
+  const abort = new AbortController();
+  const response = await fetch(`${base()}/endless`, { signal: abort.signal });
+  const reader = response.body!.getReader();
+  await reader.read();
+  await reader.read();
+  abort.abort();
+  await expect.poll(() => ended, { timeout: 5_000 }).toBe(1);
+});
