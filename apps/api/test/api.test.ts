@@ -99,6 +99,18 @@ describe("errors", () => {
     }
   });
 
+  it("subscriptions refuse before their first event with the same codes: unknown workflow, foreign lastEventId", async () => {
+    const firstError = (subscribe: (handlers: { onError: (e: unknown) => void; onData: () => void }) => { unsubscribe(): void }) =>
+      new Promise<unknown>((resolve) => {
+        const sub = subscribe({ onError: (e) => (sub.unsubscribe(), resolve(e)), onData: () => resolve(null) });
+      });
+    const unknownWorkflow = await firstError((h) => t.sse.workflows.runStream.subscribe({ key: "nope", input: "x" }, h));
+    expect((unknownWorkflow as TRPCClientError<AppRouter>).data?.code).toBe("NOT_FOUND");
+    const foreignId = await firstError((h) => t.sse.runs.events.subscribe({ workflowRunId: "run-a", lastEventId: "run-b:3" }, h));
+    expect((foreignId as TRPCClientError<AppRouter>).data?.code).toBe("BAD_REQUEST");
+    expect((foreignId as TRPCClientError<AppRouter>).message).toMatch(/is not an event id of run "run-a"/);
+  });
+
   it("never sends a stack trace", async () => {
     const error = await rejection(t.sse.agents.get.query({ key: "nobody" }));
     expect(JSON.stringify(error.shape)).not.toContain("stack");

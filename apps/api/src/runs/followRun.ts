@@ -20,6 +20,9 @@ export async function* followRun(
   const { signal } = opts;
   let seq = opts.afterSeq ?? 0;
   const live = store.subscribe(workflowRunId, seq);
+  // One listener for the follower's life (not one per wait): an abort closes the subscription, which wakes it.
+  const leave = () => live.close();
+  signal?.addEventListener("abort", leave, { once: true });
   try {
     const first = await store.getRun(workflowRunId);
     if (!first) throw new NotFoundError("run", workflowRunId);
@@ -54,13 +57,14 @@ export async function* followRun(
           behind = true;
           break;
         case "empty":
-          await live.wait(signal);
+          await live.wait();
           break;
         default:
           next satisfies never;
       }
     }
   } finally {
+    signal?.removeEventListener("abort", leave);
     live.close();
   }
 }

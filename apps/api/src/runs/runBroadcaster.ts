@@ -93,17 +93,14 @@ export class LiveSubscription {
     return this.#lost || (this.#buffer.at(-1)?.seq ?? 0) > afterSeq;
   }
 
-  /** Resolves at the next hand-on (or overflow), or when `signal` aborts. */
-  wait(signal?: AbortSignal): Promise<void> {
-    if (this.#buffer.length > 0 || this.#lost || this.#closed || signal?.aborted) return Promise.resolve();
+  /** Resolves at the next hand-on (or overflow), or at `close()`. */
+  wait(): Promise<void> {
+    if (this.#buffer.length > 0 || this.#lost || this.#closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const done = () => {
+      this.#wake = () => {
         this.#wake = undefined;
-        signal?.removeEventListener("abort", done);
         resolve();
       };
-      this.#wake = done;
-      signal?.addEventListener("abort", done);
     });
   }
 

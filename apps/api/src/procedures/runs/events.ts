@@ -1,16 +1,16 @@
-import { tracked } from "@trpc/server";
 import { InvalidInputError } from "@workflows/core";
 import { z } from "zod";
 import type { Services } from "../../context";
-import { mapStreamErrors } from "../../errors";
 import { eventIdString, idString } from "../../limits";
-import { eventId, followRun, parseEventId } from "../../runs/followRun";
+import { followRun, parseEventId } from "../../runs/followRun";
+import { trackedEvents } from "../../runs/trackedEvents";
 import { viewerProcedure } from "../../trpc";
 
 export const runEventsInput = z.object({ workflowRunId: idString("workflowRunId"), lastEventId: eventIdString.nullish() });
 type Input = z.infer<typeof runEventsInput>;
 
-async function* streamEvents(services: Services, input: Input, signal: AbortSignal | undefined) {
+/** The follower of `input`'s run, after the event `lastEventId` names. */
+function follow(services: Services, input: Input, signal: AbortSignal | undefined) {
   let afterSeq = 0;
   if (input.lastEventId) {
     const last = parseEventId(input.lastEventId);
@@ -19,12 +19,10 @@ async function* streamEvents(services: Services, input: Input, signal: AbortSign
     }
     afterSeq = last.seq;
   }
-  for await (const event of followRun(services.runs, input.workflowRunId, { afterSeq, ...(signal ? { signal } : {}) })) {
-    yield tracked(eventId(event), event);
-  }
+  return followRun(services.runs, input.workflowRunId, { afterSeq, ...(signal ? { signal } : {}) });
 }
 
 /** Replays a run's recorded events, then tails it live; ends after its final event. */
 export const runEvents = viewerProcedure
   .input(runEventsInput)
-  .subscription(({ ctx, input, signal }) => mapStreamErrors(streamEvents(ctx.services, input, signal)));
+  .subscription(({ ctx, input, signal }) => trackedEvents(() => follow(ctx.services, input, signal)));

@@ -1,11 +1,10 @@
-import { tracked } from "@trpc/server";
 import { InvalidInputError } from "@workflows/core";
 import type { z } from "zod";
 import type { CallerContext } from "../../context";
-import { mapStreamErrors } from "../../errors";
 import { eventIdString } from "../../limits";
-import { eventId, followRun, parseEventId } from "../../runs/followRun";
+import { followRun, parseEventId } from "../../runs/followRun";
 import { startRun } from "../../runs/startRun";
+import { trackedEvents } from "../../runs/trackedEvents";
 import { operatorProcedure } from "../../trpc";
 import { startRunInput } from "./schemas";
 
@@ -15,7 +14,8 @@ export const runWorkflowStreamInput = startRunInput.extend({
 });
 type Input = z.infer<typeof runWorkflowStreamInput>;
 
-async function* streamRun(ctx: CallerContext, input: Input, signal: AbortSignal | undefined) {
+/** The follower of the run `input` starts, or of the run `lastEventId` names, after that event. */
+async function follow(ctx: CallerContext, input: Input, signal: AbortSignal | undefined) {
   const { services } = ctx;
   let workflowRunId: string;
   let afterSeq = 0;
@@ -28,9 +28,7 @@ async function* streamRun(ctx: CallerContext, input: Input, signal: AbortSignal 
   } else {
     workflowRunId = (await startRun(services, input, { createdBy: ctx.caller.name, traceparent: ctx.traceparent })).workflowRunId;
   }
-  for await (const event of followRun(services.runs, workflowRunId, { afterSeq, ...(signal ? { signal } : {}) })) {
-    yield tracked(eventId(event), event);
-  }
+  return followRun(services.runs, workflowRunId, { afterSeq, ...(signal ? { signal } : {}) });
 }
 
 /**
@@ -39,4 +37,4 @@ async function* streamRun(ctx: CallerContext, input: Input, signal: AbortSignal 
  */
 export const runWorkflowStream = operatorProcedure
   .input(runWorkflowStreamInput)
-  .subscription(({ ctx, input, signal }) => mapStreamErrors(streamRun(ctx, input, signal)));
+  .subscription(({ ctx, input, signal }) => trackedEvents(() => follow(ctx, input, signal)));
