@@ -1,11 +1,15 @@
 // The SSE producer and response writer of @trpc/server are patched (patches/@trpc__server@11.25.2.patch: a
 // cheaper ping timer, one pull-based stream instead of two async generators, a read loop instead of pipeTo).
-// This pins what the patch must keep, over real HTTP on tRPC's own node adapter: pings while a subscription
-// is quiet, tracked ids and restore-id after an untracked value, the return and error events, and a client
-// that goes away ending the subscription's generator.
+// The same file holds the client's SSE consumer, whose inactivity timer is patched too. This pins what the
+// patch must keep, over real HTTP on tRPC's own node adapter: pings while a subscription is quiet, tracked ids
+// and restore-id after an untracked value, the return and error events, a client that goes away ending the
+// subscription's generator, and the tRPC client reconnecting after inactivity from the last id it got.
+import { createTRPCClient, httpSubscriptionLink } from "@trpc/client";
 import { initTRPC, tracked } from "@trpc/server";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { EventSource } from "eventsource";
 import type { AddressInfo } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, expect, it } from "vitest";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -38,12 +42,34 @@ const router = t.router({
     }
   }),
 });
+// No pings and a short inactivity limit: a client of this one reconnects whenever a subscription is quiet.
+const quietT = initTRPC.create({ sse: { ping: { enabled: false }, client: { reconnectAfterInactivityMs: 150 } }, isDev: false });
+const connections: (string | null)[] = [];
+const quietRouter = quietT.router({
+  // The client sends the last id it got as `lastEventId` in the input when it reconnects.
+  counter: quietT.procedure
+    .input((raw) => (raw ?? {}) as { lastEventId?: string | null })
+    .subscription(async function* ({ input, signal }) {
+      connections.push(input.lastEventId ?? null);
+      const afterId = Number(input.lastEventId ?? 0);
+      for (let n = afterId + 1; n <= 3 && !signal?.aborted; n++) {
+        // The second value comes after the client's inactivity limit: it reconnects from id 1 first.
+        if (n === 2 && afterId < 1) await delay(10_000, undefined, signal ? { signal } : {}).catch(() => undefined);
+        yield tracked(String(n), n);
+      }
+    }),
+});
+const quietServer = createHTTPServer({ router: quietRouter });
+quietServer.listen(0, "127.0.0.1");
+
 const server = createHTTPServer({ router });
 server.listen(0, "127.0.0.1");
 const base = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const s of [server, quietServer]) {
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
 });
 
 /** The frames of an SSE body, each as its `field: value` lines. */
@@ -90,4 +116,24 @@ it("ends the subscription's generator when the client goes away", async () => {
   await reader.read();
   abort.abort();
   await expect.poll(() => ended, { timeout: 5_000 }).toBe(1);
+});
+
+it("the tRPC client reconnects after inactivity from the last id it got, and gets each value once", async () => {
+  const url = `http://127.0.0.1:${(quietServer.address() as AddressInfo).port}`;
+  const client = createTRPCClient<typeof quietRouter>({ links: [httpSubscriptionLink({ url, EventSource })] });
+  const values = await new Promise<number[]>((resolve, reject) => {
+    const got: number[] = [];
+    const sub = client.counter.subscribe({}, {
+      onData: ({ data }) => {
+        got.push(data);
+        if (got.length === 3) {
+          sub.unsubscribe();
+          resolve(got);
+        }
+      },
+      onError: reject,
+    });
+  });
+  expect(values).toEqual([1, 2, 3]);
+  expect(connections.slice(0, 2)).toEqual([null, "1"]);
 });
