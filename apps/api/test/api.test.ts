@@ -67,6 +67,12 @@ describe("workflows", () => {
 });
 
 describe("errors", () => {
+  /** The error a subscription ends with before any data (null if data came first). */
+  const firstError = (subscribe: (handlers: { onError: (e: unknown) => void; onData: () => void }) => { unsubscribe(): void }) =>
+    new Promise<unknown>((resolve) => {
+      const sub = subscribe({ onError: (e) => (sub.unsubscribe(), resolve(e)), onData: () => resolve(null) });
+    });
+
   it("invalid input is BAD_REQUEST with the zod issues as data", async () => {
     // @ts-expect-error: the server must reject what the types already forbid
     const error = await rejection(t.sse.workflows.run.mutate({ key: 42, input: "" }));
@@ -91,19 +97,13 @@ describe("errors", () => {
     expect((await rejection(t.sse.runs.get.query({ workflowRunId: "missing" }))).data?.code).toBe("NOT_FOUND");
     expect((await rejection(t.sse.runs.cancel.mutate({ workflowRunId: "missing" }))).data?.code).toBe("NOT_FOUND");
     for (const client of [t.sse, t.ws]) {
-      const error = await new Promise<unknown>((resolve) => {
-        const sub = client.runs.events.subscribe({ workflowRunId: "missing" }, { onError: (e) => (sub.unsubscribe(), resolve(e)), onData: () => resolve(null) });
-      });
+      const error = await firstError((h) => client.runs.events.subscribe({ workflowRunId: "missing" }, h));
       expect(error).toBeInstanceOf(TRPCClientError);
       expect((error as TRPCClientError<AppRouter>).data?.code).toBe("NOT_FOUND");
     }
   });
 
   it("subscriptions refuse before their first event with the same codes: unknown workflow, foreign lastEventId", async () => {
-    const firstError = (subscribe: (handlers: { onError: (e: unknown) => void; onData: () => void }) => { unsubscribe(): void }) =>
-      new Promise<unknown>((resolve) => {
-        const sub = subscribe({ onError: (e) => (sub.unsubscribe(), resolve(e)), onData: () => resolve(null) });
-      });
     const unknownWorkflow = await firstError((h) => t.sse.workflows.runStream.subscribe({ key: "nope", input: "x" }, h));
     expect((unknownWorkflow as TRPCClientError<AppRouter>).data?.code).toBe("NOT_FOUND");
     const foreignId = await firstError((h) => t.sse.runs.events.subscribe({ workflowRunId: "run-a", lastEventId: "run-b:3" }, h));

@@ -12,7 +12,6 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, expect, it } from "vitest";
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const t = initTRPC.create({ sse: { ping: { enabled: true, intervalMs: 40 } }, isDev: false });
 
 let ended = 0;
@@ -28,14 +27,14 @@ const router = t.router({
   }),
   failing: t.procedure.subscription(async function* () {
     yield 1;
-    await sleep(1);
+    await delay(1);
     throw new Error("kaput");
   }),
   endless: t.procedure.subscription(async function* ({ signal }) {
     try {
       while (!signal?.aborted) {
         yield 1;
-        await sleep(5);
+        await delay(5);
       }
     } finally {
       ended++;
