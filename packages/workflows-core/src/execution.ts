@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Runner } from "@openai/agents-core";
 import type { AgentCatalog } from "@workflows/agents";
 import type { Admission } from "./admission";
+import { AttemptSignals } from "./attemptSignals";
 import { type ApprovalDecision, approvalResolved } from "./approvals";
 import { executeNode, type RunHost } from "./constructs";
 import type { PauseRequest } from "./constructs/executor";
@@ -136,6 +137,7 @@ export class Execution {
       return result;
     }
     this.#startedAt = performance.now();
+    this.#attempts = new AttemptSignals(signal);
     const detach = this.#deps.tracing.attach(workflowRunId, (span) => this.#recordSpan(span));
     let result: WorkflowRunResult;
     let defect: unknown;
@@ -165,6 +167,7 @@ export class Execution {
       result = this.#finish("failed", { code: "INTERNAL", message: "The runner failed unexpectedly." }, null);
     } finally {
       detach();
+      this.#attempts.close();
     }
     await this.#settle();
     release();
@@ -203,6 +206,8 @@ export class Execution {
     return this.#finish("succeeded", null, null);
   }
 
+  /** The signals of this execution's attempts (made once it holds a slot). */
+  #attempts = new AttemptSignals(undefined);
   #hostCache: RunHost | undefined;
   #host(): RunHost {
     const { workflow, workflowRunId, signal, streamed, input, data } = this.#opts;
@@ -213,6 +218,7 @@ export class Execution {
       workflowKey: workflow.spec.key,
       workflowRunId,
       signal,
+      attempts: this.#attempts,
       streamed,
       defaultMaxTurns: this.#deps.defaultMaxTurns,
       retryDefaults: this.#deps.retryDefaults,

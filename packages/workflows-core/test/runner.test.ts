@@ -1,9 +1,10 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { AgentStep, StepContext, WorkflowEvent, WorkflowSpec } from "../src";
-import { RunInterruptedError, WorkflowRunner } from "../src";
+import { RunInterruptedError, StepTimeoutError, WorkflowRunner } from "../src";
 import { fnProvider, InMemoryRunRecorder, lastUserText } from "../src/testing";
-import { collect, setup, testCatalog, verdictSchema } from "./fixtures";
+import { collect, defaultResponder, setup, testCatalog, verdictSchema } from "./fixtures";
 
 const chain = (steps: WorkflowSpec["steps"], extra: Partial<WorkflowSpec> = {}): WorkflowSpec => ({ key: "chain", displayName: "Chain", description: "test", steps, ...extra });
 
@@ -285,6 +286,46 @@ describe("WorkflowRunner", () => {
     ]);
     expect(spans.some((s) => s.kind === "function" && s.name === "ping" && s.stepIndex === 0)).toBe(true);
     expect(new Set(spans.filter((s) => s.stepIndex === 0).map((s) => s.traceId)).size).toBe(1);
+  });
+});
+
+describe("WorkflowRunner attempt signals", () => {
+  const hang = new Promise<never>(() => undefined);
+
+  it("a chain's attempts share one signal and leave no listener behind; a cancel at a later step aborts that step's model call", async () => {
+    const steps = ["a", "b", "c", "d"].map((name) => ({ name, agentKey: "echo" }));
+    const { runner, model, recorder } = setup([chain(steps)], (request, n) => (n === 2 ? hang : Promise.resolve(defaultResponder(request, n))));
+    const controller = new AbortController();
+    // Whole responses: the model then sees the attempt's own signal (a streamed run hands it one of the SDK's).
+    const started = await runner.start("chain", "x", { signal: controller.signal, streamed: false });
+    if (!started.created) throw new Error("expected a new run");
+    await waitFor(() => model.requests.length === 3);
+    controller.abort(new Error("operator cancelled"));
+    const result = await started.done;
+    expect(result).toMatchObject({ status: "cancelled", error: { code: "CANCELLED", message: "operator cancelled" } });
+    expect(recorder.get(started.workflowRunId).steps.map((s) => s.status)).toEqual(["succeeded", "succeeded", "cancelled", "cancelled"]);
+    const signals = model.requests.map((r) => r.signal);
+    expect(signals).toHaveLength(3);
+    expect(new Set(signals).size).toBe(1);
+    expect(signals[2]?.aborted).toBe(true);
+    expect(getEventListeners(signals[2] as AbortSignal, "abort")).toHaveLength(0);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("an attempt that timed out keeps its aborted signal; the retry and the steps after it share a new one", async () => {
+    const steps = [
+      { name: "a", agentKey: "echo", timeoutMs: 30, retry: { maxAttempts: 2 } },
+      { name: "b", agentKey: "echo" },
+    ];
+    const { runner, model } = setup([chain(steps)], (request, n) => (n === 0 ? hang : Promise.resolve(defaultResponder(request, n))));
+    const result = await runner.run("chain", "x");
+    expect(result.status).toBe("succeeded");
+    const [timedOut, retried, next] = model.requests.map((r) => r.signal);
+    expect(timedOut?.aborted).toBe(true);
+    expect(timedOut?.reason).toBeInstanceOf(StepTimeoutError);
+    expect(retried).not.toBe(timedOut);
+    expect(retried?.aborted).toBe(false);
+    expect(next).toBe(retried);
   });
 });
 

@@ -2,7 +2,6 @@ import { withTrace, type RunState } from "@openai/agents-core";
 import type { AgentCatalog, CatalogAgent } from "@workflows/agents";
 import { z } from "zod";
 import { runAttempt, type AttemptOutcome } from "../attempt";
-import { StepTimeoutError } from "../errors";
 import { classifyAttemptFailure, StepFailure } from "../failures";
 import { abortableSleep, backoffDelay, retryPolicyOf } from "../retry";
 import type { AgentStep } from "../specs";
@@ -86,15 +85,8 @@ export async function runAgentStep(host: RunHost, step: AgentStep, start: StepSt
 }
 
 /** One attempt, aborted when the run is cancelled or when the step's time limit passes. */
-async function attemptWithTimeout(host: RunHost, step: AgentStep, agentKey: string, start: StepStart, input: string | RunState<undefined, CatalogAgent>): Promise<AttemptOutcome> {
-  const timeoutMs = step.timeoutMs ?? host.stepTimeoutMs;
-  const controller = new AbortController();
-  const runSignal = host.signal;
-  const onRunAbort = () => controller.abort(runSignal?.reason);
-  if (runSignal?.aborted) onRunAbort();
-  else runSignal?.addEventListener("abort", onRunAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new StepTimeoutError(timeoutMs)), timeoutMs);
-  try {
+function attemptWithTimeout(host: RunHost, step: AgentStep, agentKey: string, start: StepStart, input: string | RunState<undefined, CatalogAgent>): Promise<AttemptOutcome> {
+  return host.attempts.run(step.timeoutMs ?? host.stepTimeoutMs, async (signal) => {
     const outcome = await withTrace(
       `${host.workflowKey}/${step.name}`,
       () =>
@@ -103,7 +95,7 @@ async function attemptWithTimeout(host: RunHost, step: AgentStep, agentKey: stri
           agent: agentFor(host.catalog, step, agentKey),
           input,
           maxTurns: step.maxTurns ?? host.defaultMaxTurns,
-          signal: controller.signal,
+          signal,
           streamed: host.streamed,
           onDelta: (delta) => host.emit({ type: "step.delta", stepIndex: start.index, stepName: step.name, delta }),
           onItem: (item) => host.emit({ type: "step.item", stepIndex: start.index, stepName: step.name, item }),
@@ -111,12 +103,10 @@ async function attemptWithTimeout(host: RunHost, step: AgentStep, agentKey: stri
       { groupId: host.workflowRunId, metadata: { workflowRunId: host.workflowRunId, stepIndex: String(start.index) } },
     );
     // However the SDK surfaced the abort (an abort error, a cancelled stream), the reason is what happened.
-    if (!outcome.ok && controller.signal.aborted) return { ok: false, error: controller.signal.reason, usage: outcome.usage };
-    return outcome;
-  } finally {
-    clearTimeout(timer);
-    runSignal?.removeEventListener("abort", onRunAbort);
-  }
+    if (outcome.ok || !signal.aborted) return outcome;
+    const reason: unknown = signal.reason;
+    return { ok: false, error: reason, usage: outcome.usage };
+  });
 }
 
 const withOutputType = new WeakMap<AgentStep, Map<string, CatalogAgent>>();

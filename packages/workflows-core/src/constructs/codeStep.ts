@@ -63,35 +63,35 @@ function classify(error: unknown): ClassifiedFailure {
   return { code: "CODE_ERROR", message: `Code step threw: ${messageOf(error)}`.slice(0, 2_000), retryable: true, retryAfterMs: null };
 }
 
-async function attemptWithTimeout(host: RunHost, step: CodeStep, start: CodeStepStart, attempt: number): Promise<CodeOutcome> {
-  const timeoutMs = step.timeoutMs ?? host.stepTimeoutMs;
-  const controller = new AbortController();
-  const runSignal = host.signal;
-  const onRunAbort = () => controller.abort(runSignal?.reason);
-  if (runSignal?.aborted) onRunAbort();
-  else runSignal?.addEventListener("abort", onRunAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new StepTimeoutError(timeoutMs)), timeoutMs);
-  // The function may ignore the signal: the attempt ends at the abort anyway, its late result is dropped.
-  const aborted = new Promise<CodeOutcome>((resolve) => controller.signal.addEventListener("abort", () => resolve({ ok: false, error: controller.signal.reason }), { once: true }));
-  try {
-    return await withTrace(
-      `${host.workflowKey}/${step.name}`,
-      () =>
-        withCustomSpan(
-          async (span) => {
-            const ran = (async (): Promise<CodeOutcome> => ({ ok: true, value: await step.run(start.ctx, { signal: controller.signal, attempt }) }))().catch((error: unknown) => ({ ok: false as const, error }));
-            const outcome = await Promise.race([ran, aborted]);
-            if (!outcome.ok) span.setError({ message: messageOf(outcome.error) });
-            return outcome;
-          },
-          { data: { name: step.name, data: { kind: "code", attempt } } },
-        ),
-      { groupId: host.workflowRunId, metadata: { workflowRunId: host.workflowRunId, stepIndex: String(start.index) } },
-    );
-  } finally {
-    clearTimeout(timer);
-    runSignal?.removeEventListener("abort", onRunAbort);
-  }
+function attemptWithTimeout(host: RunHost, step: CodeStep, start: CodeStepStart, attempt: number): Promise<CodeOutcome> {
+  return host.attempts.run(step.timeoutMs ?? host.stepTimeoutMs, async (signal) => {
+    // The function may ignore the signal: the attempt ends at the abort anyway, its late result is dropped.
+    let onAbort = (): void => undefined;
+    const aborted = new Promise<CodeOutcome>((resolve) => {
+      onAbort = () => resolve({ ok: false, error: signal.reason });
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      return await withTrace(
+        `${host.workflowKey}/${step.name}`,
+        () =>
+          withCustomSpan(
+            async (span) => {
+              const ran = (async (): Promise<CodeOutcome> => ({ ok: true, value: await step.run(start.ctx, { signal, attempt }) }))().catch((error: unknown) => ({ ok: false as const, error }));
+              const outcome = await Promise.race([ran, aborted]);
+              if (!outcome.ok) span.setError({ message: messageOf(outcome.error) });
+              return outcome;
+            },
+            { data: { name: step.name, data: { kind: "code", attempt } } },
+          ),
+        { groupId: host.workflowRunId, metadata: { workflowRunId: host.workflowRunId, stepIndex: String(start.index) } },
+      );
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+    // The operator's function may leave listeners on the signal: its signal serves no other attempt.
+  }, { reuse: false });
 }
 
 /** Text stays text; any other value is the structured output (its JSON the text), checked against outputSchema. */

@@ -1,6 +1,7 @@
 import type { Runner } from "@openai/agents-core";
 import type { AgentCatalog } from "@workflows/agents";
 import type { Admission } from "../admission";
+import type { AttemptSignals } from "../attemptSignals";
 import type { PausedStep } from "../approvals";
 import type { PendingToolCall } from "../attempt";
 import type { ChildRunEnd, ChildRunRequest } from "../childRuns";
@@ -18,6 +19,8 @@ export type RunHost = {
   workflowKey: string;
   workflowRunId: string;
   signal: AbortSignal | undefined;
+  /** Each attempt's signal: the run's cancel, or the step's time limit. */
+  attempts: AttemptSignals;
   streamed: boolean;
   defaultMaxTurns: number;
   retryDefaults: RetryPolicy;

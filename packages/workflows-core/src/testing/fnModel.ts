@@ -101,8 +101,9 @@ function toResponse(reply: Answer, n: number): ModelResponse & { output: OutputI
 }
 
 function abortable<T>(work: T | Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return Promise.resolve(work);
-  if (signal.aborted) return Promise.reject(abortError());
+  if (signal?.aborted) return Promise.reject(abortError());
+  // A synchronous answer is already here: there is nothing left to abort.
+  if (!signal || !(work instanceof Promise)) return Promise.resolve(work);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortError());
     signal.addEventListener("abort", onAbort, { once: true });
