@@ -1,4 +1,4 @@
-import { setTraceProcessors, setTracingDisabled, type Span, type SpanData, type TracingProcessor } from "@openai/agents-core";
+import { setTraceProcessors, setTracingDisabled, withTrace, type Span, type SpanData, type TracingProcessor } from "@openai/agents-core";
 import { spanKindSchema, type SpanKind, type SpanRecord } from "./records";
 
 type SpanSink = (span: SpanRecord) => void;
@@ -53,6 +53,12 @@ export function installTracing(): StepSpanProcessor {
 }
 
 export type StepTraceMeta = { workflowRunId: string; stepIndex: string };
+
+/** Runs one attempt of a step inside a trace of its own, whose metadata sends its spans to the run's recorder. */
+export function withStepTrace<T>(at: { workflowKey: string; workflowRunId: string; stepName: string; stepIndex: number }, attempt: () => Promise<T>): Promise<T> {
+  const metadata: StepTraceMeta = { workflowRunId: at.workflowRunId, stepIndex: String(at.stepIndex) };
+  return withTrace(`${at.workflowKey}/${at.stepName}`, attempt, { groupId: at.workflowRunId, metadata });
+}
 
 function isStepMeta(meta: unknown): meta is StepTraceMeta {
   return typeof meta === "object" && meta !== null && typeof (meta as Record<string, unknown>).workflowRunId === "string";

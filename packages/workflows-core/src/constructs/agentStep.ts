@@ -1,10 +1,11 @@
-import { withTrace, type RunState } from "@openai/agents-core";
+import type { RunState } from "@openai/agents-core";
 import type { AgentCatalog, CatalogAgent } from "@workflows/agents";
 import { z } from "zod";
 import { runAttempt, type AttemptOutcome } from "../attempt";
 import { classifyAttemptFailure, StepFailure } from "../failures";
 import { abortableSleep, backoffDelay, retryPolicyOf } from "../retry";
 import type { AgentStep } from "../specs";
+import { withStepTrace } from "../tracing";
 import { addUsage, type Usage } from "../usage";
 import { pauseForApproval, resumeFromApproval } from "./approvalWait";
 import type { RunHost, StepEnd } from "./executor";
@@ -87,20 +88,17 @@ export async function runAgentStep(host: RunHost, step: AgentStep, start: StepSt
 /** One attempt, aborted when the run is cancelled or when the step's time limit passes. */
 function attemptWithTimeout(host: RunHost, step: AgentStep, agentKey: string, start: StepStart, input: string | RunState<undefined, CatalogAgent>): Promise<AttemptOutcome> {
   return host.attempts.run(step.timeoutMs ?? host.stepTimeoutMs, async (signal) => {
-    const outcome = await withTrace(
-      `${host.workflowKey}/${step.name}`,
-      () =>
-        runAttempt({
-          runner: host.sdkRunner,
-          agent: agentFor(host.catalog, step, agentKey),
-          input,
-          maxTurns: step.maxTurns ?? host.defaultMaxTurns,
-          signal,
-          streamed: host.streamed,
-          onDelta: (delta) => host.emit({ type: "step.delta", stepIndex: start.index, stepName: step.name, delta }),
-          onItem: (item) => host.emit({ type: "step.item", stepIndex: start.index, stepName: step.name, item }),
-        }),
-      { groupId: host.workflowRunId, metadata: { workflowRunId: host.workflowRunId, stepIndex: String(start.index) } },
+    const outcome = await withStepTrace({ workflowKey: host.workflowKey, workflowRunId: host.workflowRunId, stepName: step.name, stepIndex: start.index }, () =>
+      runAttempt({
+        runner: host.sdkRunner,
+        agent: agentFor(host.catalog, step, agentKey),
+        input,
+        maxTurns: step.maxTurns ?? host.defaultMaxTurns,
+        signal,
+        streamed: host.streamed,
+        onDelta: (delta) => host.emit({ type: "step.delta", stepIndex: start.index, stepName: step.name, delta }),
+        onItem: (item) => host.emit({ type: "step.item", stepIndex: start.index, stepName: step.name, item }),
+      }),
     );
     // However the SDK surfaced the abort (an abort error, a cancelled stream), the reason is what happened.
     if (outcome.ok || !signal.aborted) return outcome;

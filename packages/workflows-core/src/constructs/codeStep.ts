@@ -1,8 +1,9 @@
-import { withCustomSpan, withTrace } from "@openai/agents-core";
+import { withCustomSpan } from "@openai/agents-core";
 import { StepTimeoutError } from "../errors";
 import { classifyAttemptFailure, StepFailure, type ClassifiedFailure } from "../failures";
 import { abortableSleep, backoffDelay, retryPolicyOf } from "../retry";
 import { CODE_STEP_AGENT, type CodeStep, type StepContext } from "../specs";
+import { withStepTrace } from "../tracing";
 import type { Usage } from "../usage";
 import type { RunHost, StepEnd } from "./executor";
 import { messageOf } from "./leafStep";
@@ -73,19 +74,16 @@ function attemptWithTimeout(host: RunHost, step: CodeStep, start: CodeStepStart,
       else signal.addEventListener("abort", onAbort, { once: true });
     });
     try {
-      return await withTrace(
-        `${host.workflowKey}/${step.name}`,
-        () =>
-          withCustomSpan(
-            async (span) => {
-              const ran = (async (): Promise<CodeOutcome> => ({ ok: true, value: await step.run(start.ctx, { signal, attempt }) }))().catch((error: unknown) => ({ ok: false as const, error }));
-              const outcome = await Promise.race([ran, aborted]);
-              if (!outcome.ok) span.setError({ message: messageOf(outcome.error) });
-              return outcome;
-            },
-            { data: { name: step.name, data: { kind: "code", attempt } } },
-          ),
-        { groupId: host.workflowRunId, metadata: { workflowRunId: host.workflowRunId, stepIndex: String(start.index) } },
+      return await withStepTrace({ workflowKey: host.workflowKey, workflowRunId: host.workflowRunId, stepName: step.name, stepIndex: start.index }, () =>
+        withCustomSpan(
+          async (span) => {
+            const ran = (async (): Promise<CodeOutcome> => ({ ok: true, value: await step.run(start.ctx, { signal, attempt }) }))().catch((error: unknown) => ({ ok: false as const, error }));
+            const outcome = await Promise.race([ran, aborted]);
+            if (!outcome.ok) span.setError({ message: messageOf(outcome.error) });
+            return outcome;
+          },
+          { data: { name: step.name, data: { kind: "code", attempt } } },
+        ),
       );
     } finally {
       signal.removeEventListener("abort", onAbort);
