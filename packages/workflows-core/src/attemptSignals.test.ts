@@ -78,10 +78,11 @@ describe("AttemptSignals", () => {
     signals.close();
   });
 
-  it("close lets go of the run's signal and stops every timer", async () => {
+  it("listens to the run's signal from the first attempt; close lets go of it and stops every timer", async () => {
     vi.useFakeTimers();
     const controller = new AbortController();
     const signals = new AttemptSignals(controller.signal);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
     await signals.run(60_000, () => Promise.resolve());
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
     expect(vi.getTimerCount()).toBe(1);

@@ -7,19 +7,20 @@ type Lane = { controller: AbortController; signal: AbortSignal; timer: NodeJS.Ti
  * the run is cancelled, or with a `StepTimeoutError` when its time limit passes. A signal that did not abort
  * serves the run's next attempt, with its timer re-armed: an AbortSignal, a timer and a listener on the run's
  * signal per attempt were about 4 % of the runner's time on a zero-latency model. Attempts that run at once
- * (parallel branches) hold signals of their own. `close()` at the end of the run.
+ * (parallel branches) hold signals of their own. The run's signal is listened to from the first attempt on:
+ * `close()` at the end of a run that made one.
  */
 export class AttemptSignals {
   readonly #runSignal: AbortSignal | undefined;
   readonly #free: Lane[] = [];
   readonly #busy = new Set<Lane>();
+  #listening = false;
   readonly #onRunAbort = (): void => {
     for (const lane of this.#busy) lane.controller.abort(this.#runSignal?.reason);
   };
 
   constructor(runSignal: AbortSignal | undefined) {
     this.#runSignal = runSignal;
-    runSignal?.addEventListener("abort", this.#onRunAbort, { once: true });
   }
 
   /**
@@ -27,6 +28,10 @@ export class AttemptSignals {
    * a listener to it removes it before `attempt` settles.
    */
   async run<T>(timeoutMs: number, attempt: (signal: AbortSignal) => Promise<T>, { reuse = true }: { reuse?: boolean } = {}): Promise<T> {
+    if (!this.#listening) {
+      this.#listening = true;
+      this.#runSignal?.addEventListener("abort", this.#onRunAbort, { once: true });
+    }
     const lane = this.#free.pop() ?? this.#newLane();
     this.#busy.add(lane);
     if (this.#runSignal?.aborted) lane.controller.abort(this.#runSignal.reason);

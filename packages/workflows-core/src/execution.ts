@@ -107,6 +107,7 @@ export class Execution {
     this.claimed.catch(() => undefined);
     this.#deps = deps;
     this.#opts = opts;
+    this.#attempts = new AttemptSignals(opts.signal);
     const start = opts.start;
     if (start?.kind === "resume") {
       this.#seq = start.lastSeq;
@@ -137,7 +138,6 @@ export class Execution {
       return result;
     }
     this.#startedAt = performance.now();
-    this.#attempts = new AttemptSignals(signal);
     const detach = this.#deps.tracing.attach(workflowRunId, (span) => this.#recordSpan(span));
     let result: WorkflowRunResult;
     let defect: unknown;
@@ -206,8 +206,8 @@ export class Execution {
     return this.#finish("succeeded", null, null);
   }
 
-  /** The signals of this execution's attempts (made once it holds a slot). */
-  #attempts = new AttemptSignals(undefined);
+  /** The signals of this execution's attempts. */
+  readonly #attempts: AttemptSignals;
   #hostCache: RunHost | undefined;
   #host(): RunHost {
     const { workflow, workflowRunId, signal, streamed, input, data } = this.#opts;
