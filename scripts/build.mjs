@@ -53,12 +53,30 @@ const prismaWasmFromFile = {
   },
 };
 
+/**
+ * esbuild gives one of two same-named top-level symbols of a bundle a numbered name (`UsageError2`). A class's
+ * `name` would follow, and with it the `name` of an error built from it: fail the build instead.
+ */
+function refuseRenamedClasses(absWorkingDir, metafile) {
+  const sources = Object.keys(metafile.inputs)
+    .filter((input) => !input.includes("node_modules") && !input.startsWith("<"))
+    .map((input) => readFileSync(path.join(absWorkingDir, input), "utf8"));
+  for (const output of Object.keys(metafile.outputs).filter((o) => o.endsWith(".js"))) {
+    const text = readFileSync(path.join(absWorkingDir, output), "utf8");
+    for (const [, renamed, name] of text.matchAll(/\b(?:(?:var|let|const) |class )(([A-Za-z_$][\w$]*?)\d+)(?= = class\b| (?:extends\b|\{))/g)) {
+      if (sources.some((source) => new RegExp(`\\bclass ${name.replace(/\$/g, "\\$")}\\b`).test(source))) {
+        throw new Error(`${output}: esbuild renamed class ${name} to ${renamed} (two classes named ${name} in one bundle), so its instances' name would be "${renamed}"; rename one of them`);
+      }
+    }
+  }
+}
+
 const started = Date.now();
 for (const target of targets) {
   const absWorkingDir = path.join(root, target.dir);
   // A workflow module deleted from src must not stay discoverable in dist.
   rmSync(path.join(absWorkingDir, "dist"), { recursive: true, force: true });
-  await build({
+  const { metafile } = await build({
     absWorkingDir,
     entryPoints: target.entryPoints,
     outdir: "dist",
@@ -68,11 +86,13 @@ for (const target of targets) {
     platform: "node",
     target: "node20",
     packages: "external",
-    // Errors name themselves with `new.target.name`: bundling must not rename classes.
-    keepNames: true,
+    // Not keepNames: its `__name` wrapper runs each time a closure is made, on the hot path. Errors name
+    // themselves with `new.target.name`, so a class that bundling renames is refused below instead.
+    metafile: true,
     sourcemap: "linked",
     logLevel: "warning",
     plugins: [prismaWasmFromFile],
   });
+  refuseRenamedClasses(absWorkingDir, metafile);
 }
 console.log(`built the server into dist/ of ${targets.map((t) => t.dir).join(", ")} in ${Date.now() - started} ms`);
