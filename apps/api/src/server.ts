@@ -1,12 +1,13 @@
 import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { AnyRouter } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
 import { RateLimitedError } from "./auth/gate";
 import { createContextFactory, type Services } from "./context";
-import { guardHttpRequest, guardUpgrade } from "./http/edge";
+import { answerClientError, guardHttpRequest, guardUpgrade } from "./http/edge";
 import { handleMetrics, type MetricsAuthorizer } from "./http/metrics";
 import { handleProbe } from "./http/probes";
 import { edgePolicy } from "./http/requestGuard";
@@ -75,11 +76,15 @@ export async function createServer(
     // Bodies much larger than any accepted input are cut before parsing; the precise check is per field.
     maxBodySize: services.info.maxInputBytes * 4 + 64 * 1024,
   });
-  const server = createHttpServer((req, res) => {
+  // Queries and SSE subscriptions carry their input in the URL: room for one input of the largest accepted size,
+  // every byte percent-encoded, instead of Node's 16 KiB (beyond it, `answerClientError` answers a typed 431).
+  const maxHeaderSize = services.info.maxInputBytes * 3 + 16 * 1024;
+  const server = createHttpServer({ maxHeaderSize }, (req, res) => {
     if (handleProbe(req, res, services, { readinessTimeoutMs })) return;
     if (metrics && handleMetrics(req, res, metrics)) return;
     if (guardHttpRequest(req, res, policy, services.logger)) trpcHandler(req, res);
   });
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, maxHeaderSize));
   // Any path: clients may connect to ws://host:port or ws://host:port/trpc.
   const wss = new WebSocketServer({ noServer: true, maxPayload: services.info.maxInputBytes * 4 + 64 * 1024 });
   server.on("upgrade", (req, socket, head) => {

@@ -2,7 +2,7 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "../src/router";
 import { testDatabaseKind } from "@workflows/db/testing";
-import { rejection, startTestServer, tempDir, type TestServer } from "./harness";
+import { collect, rejection, startTestServer, tempDir, type TestServer } from "./harness";
 
 let t: TestServer;
 const tmp = tempDir();
@@ -109,6 +109,24 @@ describe("errors", () => {
     const foreignId = await firstError((h) => t.sse.runs.events.subscribe({ workflowRunId: "run-a", lastEventId: "run-b:3" }, h));
     expect((foreignId as TRPCClientError<AppRouter>).data?.code).toBe("BAD_REQUEST");
     expect((foreignId as TRPCClientError<AppRouter>).message).toMatch(/is not an event id of run "run-a"/);
+  });
+
+  it("a lastEventId past the run's last event, or with a seq that is not plain digits, is BAD_REQUEST, not a stream that waits forever", async () => {
+    const { workflowRunId } = await t.sse.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2" });
+    const { run } = await t.sse.runs.get.query({ workflowRunId });
+    for (const client of [t.sse, t.ws]) {
+      const past = await firstError((h) => client.runs.events.subscribe({ workflowRunId, lastEventId: `${workflowRunId}:${run.lastSeq + 1}` }, h));
+      expect((past as TRPCClientError<AppRouter>).data?.code).toBe("BAD_REQUEST");
+      expect((past as TRPCClientError<AppRouter>).message).toContain(`is past run "${workflowRunId}"'s last event (seq ${run.lastSeq})`);
+      const reconnect = await firstError((h) => client.workflows.runStream.subscribe({ key: "analysis_code", input: "x", lastEventId: `${workflowRunId}:999999` }, h));
+      expect((reconnect as TRPCClientError<AppRouter>).data?.code).toBe("BAD_REQUEST");
+      for (const seq of ["", "0x10", "1e3", "-1", " 3"]) {
+        const malformed = await firstError((h) => client.runs.events.subscribe({ workflowRunId, lastEventId: `${workflowRunId}:${seq}` }, h));
+        expect((malformed as TRPCClientError<AppRouter>).data?.code).toBe("BAD_REQUEST");
+      }
+    }
+    // The last event's own id is a valid place to resume from: nothing comes after it, and the stream ends.
+    expect(await collect(t.sse.runs.events.subscribe({ workflowRunId, lastEventId: `${workflowRunId}:${run.lastSeq}` }))).toEqual([]);
   });
 
   it("never sends a stack trace", async () => {

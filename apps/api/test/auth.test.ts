@@ -151,13 +151,18 @@ describe("AUTH_MODE=keys", () => {
     }
   });
 
-  it("says what is missing: a key, or a role", async () => {
+  it("says what is missing: a key, the Bearer form, or a role", async () => {
     const anonymous = clientsWith(t.server.url, null);
     const viewer = clientsWith(t.server.url, `Bearer ${keys.viewer}`);
+    const bare = clientsWith(t.server.url, keys.viewer);
     try {
       const noKey = await anonymous.typedSse.agents.list.query().catch((e: unknown) => e);
       expect(noKey).toMatchObject({ data: { code: "UNAUTHORIZED", httpStatus: 401 } });
       expect(String(noKey)).toMatch(/Authorization: Bearer/);
+      // A valid key sent without "Bearer " is told the header's form, not that the key is unknown.
+      const noBearer = await bare.typedSse.agents.list.query().catch((e: unknown) => e);
+      expect(noBearer).toMatchObject({ data: { code: "UNAUTHORIZED", httpStatus: 401 } });
+      expect(String(noBearer)).toMatch(/must be `Bearer <key>`/);
       const tooLow = await viewer.typedSse.workflows.run.mutate({ input: "x" }).catch((e: unknown) => e);
       expect(tooLow).toMatchObject({ data: { code: "FORBIDDEN", httpStatus: 403 } });
       expect(String(tooLow)).toMatch(/operator role/);
@@ -165,6 +170,7 @@ describe("AUTH_MODE=keys", () => {
     } finally {
       await anonymous.wsClient.close();
       await viewer.wsClient.close();
+      await bare.wsClient.close();
     }
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { collect, isEnd, startTestServer, tempDir, type TestServer, type TestServerOptions } from "./harness";
+import { collect, isEnd, rejection, startTestServer, tempDir, type TestServer, type TestServerOptions } from "./harness";
 import { firstSubscriptionData, openSocket, rawRequest, type RawResponse } from "./raw";
 
 const tmp = tempDir();
@@ -127,5 +127,26 @@ describe("ALLOWED_ORIGINS and ALLOWED_HOSTS", () => {
     expect((await rawRequest(url, { headers: { host: `workflows.test:${t.server.port}` } })).status).toBe(200);
     expect((await rawRequest(url, { headers: { host: `other.test:${t.server.port}` } })).status).toBe(403);
     expect(await openSocket(`ws://127.0.0.1:${t.server.port}`, { headers: { host: "workflows.test" } })).toMatchObject({ opened: true });
+  });
+});
+
+describe("inputs in the URL (queries and SSE subscriptions)", () => {
+  it("takes an input of nearly MAX_INPUT_BYTES over SSE, and a batch of 300 queries, past Node's 16 KiB of headers", async () => {
+    const t = await start();
+    // 20,000 "é": 40,000 bytes of input, 120,000 characters once percent-encoded in the URL.
+    const input = `mean of 1, 2 ${"é".repeat(20_000)}`;
+    const events = await collect(t.sse.workflows.runStream.subscribe({ key: "analysis_code", input }), { until: isEnd });
+    expect(events.at(-1)?.data.type).toBe("run.completed");
+    const misses = await Promise.all(Array.from({ length: 300 }, (_, i) => rejection(t.sse.runs.get.query({ workflowRunId: `run-that-is-not-there-${i}` }))));
+    expect(new Set(misses.map((e) => e.data?.code))).toEqual(new Set(["NOT_FOUND"]));
+  });
+
+  it("answers a URL over the limit with a typed PAYLOAD_TOO_LARGE that says what to do, not a bare 431", async () => {
+    const t = await start();
+    const error = await rejection(t.sse.runs.get.query({ workflowRunId: "x".repeat(250_000) }));
+    expect(error.data?.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(error.data?.httpStatus).toBe(431);
+    expect(error.message).toMatch(/exceed \d+ bytes: send an input this large in a mutation's body \(POST\), or subscribe over WebSocket/);
+    expect((await t.sse.health.query()).ok).toBe(true);
   });
 });

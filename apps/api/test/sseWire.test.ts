@@ -3,7 +3,8 @@
 // The same file holds the client's SSE consumer, whose inactivity timer is patched too. This pins what the
 // patch must keep, over real HTTP on tRPC's own node adapter: pings while a subscription is quiet, tracked ids
 // and restore-id after an untracked value, the return and error events, a client that goes away ending the
-// subscription's generator, and the tRPC client reconnecting after inactivity from the last id it got.
+// subscription's generator, `sse.maxDurationMs` ending the response and the generator, and the tRPC client
+// reconnecting after inactivity from the last id it got.
 import { createTRPCClient, httpSubscriptionLink } from "@trpc/client";
 import { initTRPC, tracked } from "@trpc/server";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
@@ -60,12 +61,27 @@ const quietRouter = quietT.router({
 });
 const quietServer = createHTTPServer({ router: quietRouter });
 quietServer.listen(0, "127.0.0.1");
+// Responses cut after 100 ms, whatever the subscription does.
+const shortT = initTRPC.create({ sse: { ping: { enabled: false }, maxDurationMs: 100 }, isDev: false });
+let foreverEnded = 0;
+const shortRouter = shortT.router({
+  forever: shortT.procedure.subscription(async function* ({ signal }) {
+    try {
+      yield tracked("1", 1);
+      await new Promise<void>((resolve) => signal?.addEventListener("abort", () => resolve(), { once: true }));
+    } finally {
+      foreverEnded++;
+    }
+  }),
+});
+const shortServer = createHTTPServer({ router: shortRouter });
+shortServer.listen(0, "127.0.0.1");
 
 const server = createHTTPServer({ router });
 server.listen(0, "127.0.0.1");
 const base = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 afterAll(async () => {
-  for (const s of [server, quietServer]) {
+  for (const s of [server, quietServer, shortServer]) {
     s.closeAllConnections();
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
@@ -115,6 +131,12 @@ it("ends the subscription's generator when the client goes away", async () => {
   await reader.read();
   abort.abort();
   await expect.poll(() => ended, { timeout: 5_000 }).toBe(1);
+});
+
+it("ends the response and the subscription's generator after sse.maxDurationMs", async () => {
+  const body = await (await fetch(`http://127.0.0.1:${(shortServer.address() as AddressInfo).port}/forever`)).text();
+  expect(frames(body)).toEqual(["event: connected\ndata: {}", "data: 1\nid: 1"]);
+  await expect.poll(() => foreverEnded, { timeout: 5_000 }).toBe(1);
 });
 
 it("the tRPC client reconnects after inactivity from the last id it got, and gets each value once", async () => {

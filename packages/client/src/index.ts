@@ -78,8 +78,10 @@ export function createWorkflowsClient<TRouter extends AnyRouter = AppRouter>(opt
           EventSource,
           ...(authorization ? { eventSourceOptions: { fetch: withHeaders(headers) } satisfies EventSourceInit } : {}),
         });
+  // Batched queries travel in one URL: split batches before they outgrow what proxies commonly pass (8 KiB).
+  const batchLink = httpBatchLink({ url, headers, maxURLLength: 8 * 1024 });
   const client = createTRPCClient<TRouter>({
-    links: [splitLink({ condition: (op) => op.type === "subscription", true: subscriptionLink, false: httpBatchLink({ url, headers }) })],
+    links: [splitLink({ condition: (op) => op.type === "subscription", true: subscriptionLink, false: batchLink })],
   });
   if (wsClient) sockets.set(client, wsClient);
   return client;

@@ -137,6 +137,25 @@ describe("createWorkflowsClient with an apiKey", () => {
     }
   });
 
+  it("splits a large batch of queries into URLs of at most 8 KiB", async () => {
+    const urls: string[] = [];
+    const http = createHttpServer((req, res) => {
+      urls.push(req.url ?? "");
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    try {
+      const client = createWorkflowsClient({ url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/trpc` });
+      await Promise.allSettled(Array.from({ length: 300 }, (_, i) => client.runs.get.query({ workflowRunId: `run-${"x".repeat(40)}-${i}` })));
+      expect(urls.length).toBeGreaterThan(1);
+      for (const url of urls) expect(url.length).toBeLessThanOrEqual(8 * 1024);
+      expect(urls.reduce((n, url) => n + decodeURIComponent(url).split("workflowRunId").length - 1, 0)).toBe(300);
+    } finally {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+
   it("sends no Authorization header without one", async () => {
     const seen: IncomingHttpHeaders[] = [];
     const http = createHttpServer((req, res) => {

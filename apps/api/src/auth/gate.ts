@@ -109,7 +109,8 @@ export class Gate {
   async #authenticate(authorization: string | null): Promise<Caller> {
     if (authorization === null) throw new TRPCError({ code: "UNAUTHORIZED", message: "An API key is required: send `Authorization: Bearer <key>`." });
     const key = bearer.exec(authorization)?.[1];
-    const found = key ? await this.#keys.authenticate(key) : null;
+    if (!key) throw new TRPCError({ code: "UNAUTHORIZED", message: "The Authorization header must be `Bearer <key>`." });
+    const found = await this.#keys.authenticate(key);
     if (!found) throw new TRPCError({ code: "UNAUTHORIZED", message: "The API key is unknown or revoked." });
     return { name: found.name, role: found.role, keyId: found.id };
   }

@@ -1,4 +1,4 @@
-import { isTerminalEvent, NotFoundError, terminalRunStatuses, type WorkflowEvent } from "@workflows/core";
+import { InvalidInputError, isTerminalEvent, NotFoundError, terminalRunStatuses, type WorkflowEvent } from "@workflows/core";
 import type { RunStore } from "../context";
 
 const PAGE = 500;
@@ -26,6 +26,10 @@ export async function* followRun(
   try {
     const first = await store.getRun(workflowRunId);
     if (!first) throw new NotFoundError("run", workflowRunId);
+    // An event is sent only once committed, with the run's lastSeq: an id past it was never sent, and waiting for it would never end.
+    if (seq > first.run.lastSeq) {
+      throw new InvalidInputError(`lastEventId "${eventId({ workflowRunId, seq })}" is past run "${workflowRunId}"'s last event (seq ${first.run.lastSeq}); resume from an id the run sent.`);
+    }
     let behind = true;
     while (!signal?.aborted) {
       if (behind) {
@@ -73,8 +77,9 @@ export async function* followRun(
 export function parseEventId(eventId: string): { workflowRunId: string; seq: number } | null {
   const at = eventId.lastIndexOf(":");
   if (at <= 0) return null;
-  const seq = Number(eventId.slice(at + 1));
-  if (!Number.isInteger(seq) || seq < 0) return null;
+  const digits = eventId.slice(at + 1);
+  if (!/^\d{1,15}$/.test(digits)) return null;
+  const seq = Number(digits);
   return { workflowRunId: eventId.slice(0, at), seq };
 }
 
