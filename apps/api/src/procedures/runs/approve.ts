@@ -37,7 +37,7 @@ export const approveRun = operatorProcedure
       reason: input.reason ?? null,
       decidedBy: ctx.caller.name,
     });
-    if (decided.complete) await continueAfterApproval(services, input.workflowRunId);
+    if (decided.complete) await continueAfterApproval(services, input.workflowRunId, { untilClaimed: true });
     const now = await services.runs.getRun(input.workflowRunId);
     return {
       workflowRunId: input.workflowRunId,
