@@ -16,6 +16,7 @@ import { afterAll, expect, it } from "vitest";
 const t = initTRPC.create({ sse: { ping: { enabled: true, intervalMs: 40 } }, isDev: false });
 
 let ended = 0;
+const sharedValue = { n: 7, text: "same object" };
 let release: () => void = () => undefined;
 const released = new Promise<void>((resolve) => (release = resolve));
 const router = t.router({
@@ -30,6 +31,12 @@ const router = t.router({
     yield 1;
     await delay(1);
     throw new Error("kaput");
+  }),
+  // One value object sent by every subscription, under two ids: the patch shares the encoded frame of a value
+  // between subscriptions, so it must still follow the id it is sent with.
+  shared: t.procedure.subscription(async function* () {
+    yield tracked("a", sharedValue);
+    yield tracked("b", sharedValue);
   }),
   endless: t.procedure.subscription(async function* ({ signal }) {
     try {
@@ -121,6 +128,13 @@ it("sends a thrown error as a serialized-error event and ends the stream", async
   expect(all.slice(0, 2)).toEqual(["event: connected\ndata: {}", "data: 1"]);
   expect(all[2]).toMatch(/^event: serialized-error\ndata: \{"message":"kaput","code":-32603/);
   expect(all).toHaveLength(3);
+});
+
+it("sends a value shared by several subscriptions with each id it was sent under", async () => {
+  const bodies = await Promise.all([1, 2, 3].map(async () => (await fetch(`${base()}/shared`)).text()));
+  for (const body of bodies) {
+    expect(frames(body)).toEqual(["event: connected\ndata: {}", 'data: {"n":7,"text":"same object"}\nid: a', 'data: {"n":7,"text":"same object"}\nid: b', "event: return\ndata:"]);
+  }
 });
 
 it("ends the subscription's generator when the client goes away", async () => {
