@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { collect, isEnd, rejection, startTestServer, tempDir, type TestServer, type TestServerOptions } from "./harness";
 import { firstSubscriptionData, openSocket, rawRequest, type RawResponse } from "./raw";
@@ -147,6 +148,19 @@ describe("inputs in the URL (queries and SSE subscriptions)", () => {
     expect(error.data?.code).toBe("PAYLOAD_TOO_LARGE");
     expect(error.data?.httpStatus).toBe(431);
     expect(error.message).toMatch(/exceed \d+ bytes: send an input this large in a mutation's body \(POST\), or subscribe over WebSocket/);
+    expect((await t.sse.health.query()).ok).toBe(true);
+  });
+
+  it("answers a request Node cannot parse with a plain 400 and closes, as Node does", async () => {
+    const t = await start();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(t.server.port, "127.0.0.1", () => socket.write("NOT A REQUEST\r\n\r\n"));
+      let got = "";
+      socket.on("data", (chunk: Buffer) => (got += chunk.toString()));
+      socket.on("close", () => resolve(got));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect((await t.sse.health.query()).ok).toBe(true);
   });
 });

@@ -65,26 +65,31 @@ export function guardUpgrade(req: IncomingMessage, socket: Duplex, policy: EdgeP
   return false;
 }
 
+/** Node's own answers to requests its parser refused (node:_http_server), for the cases `answerClientError` leaves to it. */
+const nodeAnswers: Record<string, string> = {
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: "413 Payload Too Large",
+  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
+};
+
 /**
- * Answers a request Node's HTTP parser refused before any handler saw it, in place of Node's bare status line.
- * Headers and URL over `maxHeaderSize` (a query's or an SSE subscription's input too large for a URL) get a 431
- * whose body is a tRPC error, so that tRPC clients report PAYLOAD_TOO_LARGE with what to do instead.
+ * Answers a request Node's HTTP parser refused before any handler saw it, as Node does, except that headers and
+ * URL over `maxHeaderSize` (a query's or an SSE subscription's input too large for a URL) get a 431 whose body
+ * is a tRPC error, so that tRPC clients report PAYLOAD_TOO_LARGE with what to do instead. Nothing is written on
+ * a connection whose previous response is still being sent.
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, maxHeaderSize: number): void {
-  if (error.code === "ECONNRESET" || !socket.writable) {
-    socket.destroy();
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: unknown }, maxHeaderSize: number): void {
+  const idle = socket.writable && (socket._httpMessage === undefined || socket._httpMessage === null);
+  if (idle && error.code === "HPE_HEADER_OVERFLOW") {
+    const body = JSON.stringify({
+      error: {
+        message: `The request's URL and headers exceed ${maxHeaderSize} bytes: send an input this large in a mutation's body (POST), or subscribe over WebSocket.`,
+        code: -32413,
+        data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 431 },
+      },
+    });
+    socket.end(`HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n\r\n${body}`);
     return;
   }
-  if (error.code !== "HPE_HEADER_OVERFLOW") {
-    socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    return;
-  }
-  const body = JSON.stringify({
-    error: {
-      message: `The request's URL and headers exceed ${maxHeaderSize} bytes: send an input this large in a mutation's body (POST), or subscribe over WebSocket.`,
-      code: -32413,
-      data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 431 },
-    },
-  });
-  socket.end(`HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n\r\n${body}`);
+  if (idle && error.code !== "ECONNRESET") socket.write(`HTTP/1.1 ${nodeAnswers[error.code ?? ""] ?? "400 Bad Request"}\r\nConnection: close\r\n\r\n`);
+  socket.destroy(error);
 }
