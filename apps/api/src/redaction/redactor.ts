@@ -67,15 +67,18 @@ export class Redactor {
       }
       return out ?? value;
     }
-    const entries: [string, unknown][] = Object.entries(value);
+    // Keys, not entries: every event passes here, and entries made an array per key.
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
     let out: Record<string, unknown> | undefined;
-    for (let i = 0; i < entries.length; i++) {
-      const [key, item] = entries[i]!;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const item = record[key];
       const redacted = this.#deep(item, depth + 1);
       if (!out) {
         if (redacted === item) continue;
         out = {};
-        for (let j = 0; j < i; j++) define(out, entries[j]![0], entries[j]![1]);
+        for (let j = 0; j < i; j++) define(out, keys[j]!, record[keys[j]!]);
       }
       define(out, key, redacted);
     }
