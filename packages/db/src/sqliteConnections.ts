@@ -52,10 +52,22 @@ class Connection {
 
 /** A value as Prisma's SQLite adapter writes it: dates as ISO text with "+00:00", so ORM reads parse them. */
 function toSqlite(value: unknown): Value {
-  if (value instanceof Date) return value.toISOString().replace("Z", "+00:00");
+  if (value instanceof Date) return sqliteDate(value);
   if (value === undefined) return null;
   if (typeof value === "boolean") return value ? 1 : 0;
   return value as Value;
+}
+
+let lastMs = Number.NaN;
+let lastText = "";
+/** Formatted once per millisecond: a batch's events mostly share their `at` (the runner stamps them per ms). */
+function sqliteDate(date: Date): string {
+  const ms = date.getTime();
+  if (ms !== lastMs) {
+    lastText = date.toISOString().replace("Z", "+00:00");
+    lastMs = ms;
+  }
+  return lastText;
 }
 
 const date = (text: unknown): Date => new Date(text as string);
