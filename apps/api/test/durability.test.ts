@@ -58,6 +58,37 @@ describe("runs.resume", () => {
   });
 });
 
+describe("two runs.resume at once", () => {
+  it("one resumes and the other is CONFLICT; the one that resumed stays this server's to cancel", async () => {
+    let failCode = true;
+    let hold: Promise<void> | null = null;
+    let release: () => void = () => undefined;
+    const model = new FnModel(async (request) => {
+      const agent = /code|analy/i.exec(request.systemInstructions ?? "")?.[0] ?? "?";
+      if (failCode && agent.toLowerCase() === "code") return { error: httpError(400) };
+      if (hold) await hold;
+      return { text: `${agent}: ok` };
+    });
+    const s = await start({ modelProvider: fnProvider(model) });
+    const failed = await s.sse.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2, 3" });
+    expect(failed.status).toBe("failed");
+    failCode = false;
+    hold = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const both = await Promise.allSettled([0, 1].map(() => s.sse.runs.resume.mutate({ workflowRunId: failed.workflowRunId })));
+      expect(both.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      expect(both.flatMap((r): unknown[] => (r.status === "rejected" ? [r.reason] : []))).toMatchObject([{ data: { code: "CONFLICT" } }]);
+      // The resume that lost must not take the winner out of the server's executing runs with it.
+      await waitFor(() => model.requests.length === 3);
+      expect(await s.sse.runs.cancel.mutate({ workflowRunId: failed.workflowRunId })).toMatchObject({ status: "cancelled" });
+    } finally {
+      release();
+    }
+    const { run } = await s.sse.runs.get.query({ workflowRunId: failed.workflowRunId });
+    expect(run.status).toBe("cancelled");
+  });
+});
+
 describe("MAX_CONCURRENT_RUNS", () => {
   it("keeps runs past the limit pending (listed, streamable) and lets them be cancelled while they wait", async () => {
     let release: () => void = () => undefined;

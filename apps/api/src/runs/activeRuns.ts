@@ -3,11 +3,13 @@ import { RunInterruptedError } from "@workflows/core";
 type Active = { controller: AbortController; done: Promise<unknown> };
 
 /**
- * Runs executing in this process, by id: what `runs.cancel` aborts and what shutdown drains.
- * A run leaves the map when its `done` settles.
+ * Runs executing in this process, by id: what `runs.cancel` aborts and what shutdown drains. One id may have
+ * several executions at once for a while: two resumes of a run accepted side by side, of which the first to
+ * claim the run goes on and the other ends at its claim. Each leaves when its `done` settles, never taking
+ * another with it.
  */
 export class ActiveRuns {
-  readonly #runs = new Map<string, Active>();
+  readonly #runs = new Map<string, Active[]>();
   #accepting = true;
 
   get accepting(): boolean {
@@ -24,9 +26,14 @@ export class ActiveRuns {
       () => undefined,
       () => undefined,
     );
-    this.#runs.set(workflowRunId, { controller, done: settled });
+    const active: Active = { controller, done: settled };
+    const executions = this.#runs.get(workflowRunId);
+    if (executions) executions.push(active);
+    else this.#runs.set(workflowRunId, [active]);
     void settled.then(() => {
-      if (this.#runs.get(workflowRunId)?.controller === controller) this.#runs.delete(workflowRunId);
+      const left = this.#runs.get(workflowRunId)?.filter((a) => a !== active) ?? [];
+      if (left.length > 0) this.#runs.set(workflowRunId, left);
+      else this.#runs.delete(workflowRunId);
     });
   }
 
@@ -42,12 +49,12 @@ export class ActiveRuns {
     return this.#runs.size;
   }
 
-  /** Aborts the run; resolves when its runner has finished. False when the run is not executing here. */
+  /** Aborts the run (each of its executions); resolves when they have finished. False when the run is not executing here. */
   async abort(workflowRunId: string, reason: Error): Promise<boolean> {
-    const active = this.#runs.get(workflowRunId);
-    if (!active) return false;
-    active.controller.abort(reason);
-    await active.done;
+    const executions = this.#runs.get(workflowRunId);
+    if (!executions) return false;
+    for (const active of executions) active.controller.abort(reason);
+    await Promise.all(executions.map((active) => active.done));
     return true;
   }
 
@@ -58,7 +65,7 @@ export class ActiveRuns {
       const left = deadline - Date.now();
       if (left <= 0) return false;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all([...this.#runs.values()].map((r) => r.done)), new Promise((r) => (timer = setTimeout(r, left)))]);
+      await Promise.race([Promise.all([...this.#runs.values()].flat().map((r) => r.done)), new Promise((r) => (timer = setTimeout(r, left)))]);
       clearTimeout(timer);
     }
     return true;
@@ -67,7 +74,7 @@ export class ActiveRuns {
   /** Interrupts every executing run (recorded `interrupted`) and waits up to `ms` for them to stop. Returns their ids. */
   async abortAll(reason: string, ms: number): Promise<string[]> {
     const ids = this.ids();
-    for (const id of ids) this.#runs.get(id)?.controller.abort(new RunInterruptedError(reason));
+    for (const id of ids) for (const active of this.#runs.get(id) ?? []) active.controller.abort(new RunInterruptedError(reason));
     await this.drain(ms);
     return ids;
   }

@@ -16,7 +16,7 @@ export const approveRunOutput = z.object({
   approvalId: z.string(),
   approved: z.boolean(),
   decidedBy: z.string(),
-  /** Whether the run continues now: every approval it waited for is decided. */
+  /** Whether the run continues now: every approval it waited for is decided, and it was not cancelled meanwhile. */
   resumed: z.boolean(),
   status: runStatusSchema,
 });
@@ -37,14 +37,16 @@ export const approveRun = operatorProcedure
       reason: input.reason ?? null,
       decidedBy: ctx.caller.name,
     });
-    if (decided.complete) await continueAfterApproval(services, input.workflowRunId, { untilClaimed: true });
+    const continued = decided.complete && (await continueAfterApproval(services, input.workflowRunId, { untilClaimed: true }));
     const now = await services.runs.getRun(input.workflowRunId);
+    // A continuation that lost to another (the approval sweep's) still leaves the run going; one that lost to a cancel does not.
+    const resumed = continued || (decided.complete && (now?.run.status === "running" || now?.run.status === "pending"));
     return {
       workflowRunId: input.workflowRunId,
       approvalId: input.approvalId,
       approved: input.approved,
       decidedBy: ctx.caller.name,
-      resumed: decided.complete,
+      resumed,
       status: now?.run.status ?? "awaiting_approval",
     };
   });
