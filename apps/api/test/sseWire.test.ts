@@ -3,8 +3,9 @@
 // The same file holds the client's SSE consumer, whose inactivity timer is patched too. This pins what the
 // patch must keep, over real HTTP on tRPC's own node adapter: pings while a subscription is quiet, tracked ids
 // and restore-id after an untracked value, the return and error events, a client that goes away ending the
-// subscription's generator, `sse.maxDurationMs` ending the response and the generator, and the tRPC client
-// reconnecting after inactivity from the last id it got.
+// subscription's generator (and a value it brings after that dropped, not reported as a failure),
+// `sse.maxDurationMs` ending the response and the generator, one value object shared by several subscriptions
+// under different ids, and the tRPC client reconnecting after inactivity from the last id it got.
 import { createTRPCClient, httpSubscriptionLink } from "@trpc/client";
 import { initTRPC, tracked } from "@trpc/server";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
@@ -16,6 +17,8 @@ import { afterAll, expect, it } from "vitest";
 const t = initTRPC.create({ sse: { ping: { enabled: true, intervalMs: 40 } }, isDev: false });
 
 let ended = 0;
+let stubbornEnded = 0;
+const procedureErrors: string[] = [];
 const sharedValue = { n: 7, text: "same object" };
 let release: () => void = () => undefined;
 const released = new Promise<void>((resolve) => (release = resolve));
@@ -36,7 +39,19 @@ const router = t.router({
   // between subscriptions, so it must still follow the id it is sent with.
   shared: t.procedure.subscription(async function* () {
     yield tracked("a", sharedValue);
+    await delay(1);
     yield tracked("b", sharedValue);
+  }),
+  // Ignores its signal: a value it brings after the client left must not count as a failure of the procedure.
+  stubborn: t.procedure.subscription(async function* () {
+    try {
+      for (;;) {
+        yield 1;
+        await delay(5);
+      }
+    } finally {
+      stubbornEnded++;
+    }
   }),
   endless: t.procedure.subscription(async function* ({ signal }) {
     try {
@@ -84,7 +99,7 @@ const shortRouter = shortT.router({
 const shortServer = createHTTPServer({ router: shortRouter });
 shortServer.listen(0, "127.0.0.1");
 
-const server = createHTTPServer({ router });
+const server = createHTTPServer({ router, onError: ({ error, path }) => void procedureErrors.push(`${path}: ${error.message}`) });
 server.listen(0, "127.0.0.1");
 const base = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 afterAll(async () => {
@@ -151,6 +166,17 @@ it("ends the response and the subscription's generator after sse.maxDurationMs",
   const body = await (await fetch(`http://127.0.0.1:${(shortServer.address() as AddressInfo).port}/forever`)).text();
   expect(frames(body)).toEqual(["event: connected\ndata: {}", "data: 1\nid: 1"]);
   await expect.poll(() => foreverEnded, { timeout: 5_000 }).toBe(1);
+});
+
+it("a value that comes after the client left is dropped, not reported as the procedure failing", async () => {
+  const abort = new AbortController();
+  const response = await fetch(`${base()}/stubborn`, { signal: abort.signal });
+  const reader = response.body!.getReader();
+  await reader.read();
+  await reader.read();
+  abort.abort();
+  await expect.poll(() => stubbornEnded, { timeout: 5_000 }).toBe(1);
+  expect(procedureErrors.filter((e) => e.startsWith("stubborn:"))).toEqual([]);
 });
 
 it("the tRPC client reconnects after inactivity from the last id it got, and gets each value once", async () => {
