@@ -89,6 +89,42 @@ describe("two runs.resume at once", () => {
   });
 });
 
+describe("a resume waiting for a slot", () => {
+  it("cannot be deleted from under it; runs.cancel withdraws it and the run stays as recorded", async () => {
+    let failCode = true;
+    let hold: Promise<void> | null = null;
+    let release: () => void = () => undefined;
+    const model = new FnModel(async (request) => {
+      const agent = /code|analy/i.exec(request.systemInstructions ?? "")?.[0] ?? "?";
+      if (failCode && agent.toLowerCase() === "code") return { error: httpError(400) };
+      if (hold && lastUserText(request).startsWith("busy")) await hold;
+      return { text: `${agent}: ok` };
+    });
+    const s = await start({ modelProvider: fnProvider(model), durability: { maxConcurrentRuns: 1 } });
+    const failed = await s.sse.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2, 3" });
+    const workflowRunId = failed.workflowRunId;
+    failCode = false;
+    hold = new Promise<void>((resolve) => (release = resolve));
+    const busy = s.sse.workflows.run.mutate({ key: "analysis_code", input: "busy" });
+    try {
+      await waitFor(() => model.requests.length === 3);
+      const resume = s.sse.runs.resume.mutate({ workflowRunId }).catch((error: unknown) => error);
+      await waitFor(() => s.services.activeRuns.has(workflowRunId));
+      const refused = await s.sse.runs.delete.mutate({ workflowRunId }).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ data: { code: "CONFLICT" } });
+      expect(String(refused)).toContain("is being resumed on this server");
+      expect(await s.sse.runs.cancel.mutate({ workflowRunId })).toEqual({ workflowRunId, status: "failed" });
+      const withdrawn = await resume;
+      expect(withdrawn).toMatchObject({ data: { code: "CONFLICT" } });
+      expect(String(withdrawn)).toContain("was cancelled before it resumed");
+    } finally {
+      release();
+    }
+    expect((await busy).status).toBe("succeeded");
+    expect((await s.sse.runs.get.query({ workflowRunId })).run.status).toBe("failed");
+  });
+});
+
 describe("MAX_CONCURRENT_RUNS", () => {
   it("keeps runs past the limit pending (listed, streamable) and lets them be cancelled while they wait", async () => {
     let release: () => void = () => undefined;

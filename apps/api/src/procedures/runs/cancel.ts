@@ -14,7 +14,8 @@ const REMOTE_CANCEL_TIMEOUT_MS = 30_000;
  * Aborts a running run (its model call included) and answers once it is recorded as finished; a run waiting
  * for approvals is cancelled at once (its pending approvals end `cancelled`). With several
  * instances, a run executing elsewhere is cancelled by the instance executing it (asked through the database).
- * A sub-workflow run is cancelled through its parent (CONFLICT here).
+ * A sub-workflow run is cancelled through its parent (CONFLICT here). A finished run's resume still waiting
+ * here for a slot is withdrawn (the run stays as recorded).
  */
 export const cancelRun = operatorProcedure
   .input(cancelRunInput)
@@ -24,7 +25,13 @@ export const cancelRun = operatorProcedure
     const id = input.workflowRunId;
     const recorded = await runs.getRun(id);
     if (!recorded) throw new NotFoundError("run", id);
-    if (terminalRunStatuses.has(recorded.run.status)) throw new ConflictError(`Run "${id}" is already ${recorded.run.status}.`);
+    if (terminalRunStatuses.has(recorded.run.status)) {
+      // A resume of it waiting here for a slot is withdrawn: the run stays as it was recorded.
+      if (recorded.run.status !== "succeeded" && (await activeRuns.abort(id, new RunCancelledError(ctx.caller.name)))) {
+        return { workflowRunId: id, status: (await runs.getRun(id))?.run.status ?? recorded.run.status };
+      }
+      throw new ConflictError(`Run "${id}" is already ${recorded.run.status}.`);
+    }
     // Its parent executes it, in the parent's process: cancelling the parent cancels it.
     if (recorded.run.parentRunId !== null) throw new ConflictError(`Run "${id}" is a sub-workflow of run "${recorded.run.parentRunId}" (step ${recorded.run.parentStepIndex ?? "?"}); cancel the parent run, which cancels it.`);
     // Nothing executes a run waiting for approvals: it is cancelled where it is recorded.

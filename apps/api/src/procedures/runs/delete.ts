@@ -16,6 +16,8 @@ export const deleteRunProcedure = adminProcedure
   .output(deleteRunOutput)
   .mutation(async ({ ctx, input }) => {
     const id = input.workflowRunId;
+    // A resume of a cancelled or failed run waiting here for a slot: the run is finished as stored, but not for long.
+    if (ctx.services.activeRuns.has(id)) throw new ConflictError(`Run "${id}" is being resumed on this server: cancel it first.`);
     const result = await ctx.services.deleteRun(id);
     switch (result.status) {
       case "deleted":

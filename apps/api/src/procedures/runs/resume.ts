@@ -1,5 +1,6 @@
-import { runStatusSchema } from "@workflows/core";
+import { NotFoundError, runStatusSchema } from "@workflows/core";
 import { z } from "zod";
+import { ShuttingDownError } from "../../errors";
 import { idString } from "../../limits";
 import { resumeRun } from "../../runs/resumeRun";
 import { operatorProcedure } from "../../trpc";
@@ -27,7 +28,12 @@ export const resumeRunProcedure = operatorProcedure
   .mutation(async ({ ctx, input }) => {
     const resumed = await resumeRun(ctx.services, { workflowRunId: input.workflowRunId, resumedBy: "api", by: ctx.caller.name, ...(input.allowNewVersion ? { allowNewVersion: true } : {}) });
     // Answer once the run is ours: its run.resumed stored (a free slot may take a while under load).
-    await resumed.claimed;
+    await resumed.claimed.catch(async (error: unknown) => {
+      // Lost while waiting: say why when it is not another resume that won.
+      if (!ctx.services.activeRuns.accepting) throw new ShuttingDownError();
+      if (!(await ctx.services.runs.getRun(input.workflowRunId))) throw new NotFoundError("run", input.workflowRunId);
+      throw error;
+    });
     const now = await ctx.services.runs.getRun(input.workflowRunId);
     return { workflowRunId: resumed.workflowRunId, fromStepIndex: resumed.fromStepIndex, status: now?.run.status ?? "running" };
   });
