@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from "@workflows/core";
+import { ConflictError, NotFoundError, terminalRunStatuses } from "@workflows/core";
 import { z } from "zod";
 import { idString } from "../../limits";
 import { adminProcedure } from "../../trpc";
@@ -17,7 +17,10 @@ export const deleteRunProcedure = adminProcedure
   .mutation(async ({ ctx, input }) => {
     const id = input.workflowRunId;
     // A resume of a cancelled or failed run waiting here for a slot: the run is finished as stored, but not for long.
-    if (ctx.services.activeRuns.has(id)) throw new ConflictError(`Run "${id}" is being resumed on this server: cancel it first.`);
+    if (ctx.services.activeRuns.has(id)) {
+      const recorded = await ctx.services.runs.getRun(id);
+      if (recorded && terminalRunStatuses.has(recorded.run.status)) throw new ConflictError(`Run "${id}" is being resumed on this server: cancel it first.`);
+    }
     const result = await ctx.services.deleteRun(id);
     switch (result.status) {
       case "deleted":
