@@ -15,6 +15,30 @@ async function start(opts: Omit<Parameters<typeof startTestServer>[0], "dbUrl"> 
 }
 const httpError = (status: number) => Object.assign(new Error(`${status} status code (no body)`), { status, headers: new Headers() });
 
+/**
+ * A model whose code step fails (HTTP 400) until `holdFromNow()`; from then on the code step succeeds and the
+ * requests `held` picks wait for `release()`.
+ */
+function failingThenHeld(held: (request: Parameters<Responder>[0]) => boolean) {
+  let failCode = true;
+  let hold: Promise<void> | null = null;
+  let release: () => void = () => undefined;
+  const model = new FnModel(async (request) => {
+    const agent = /code|analy/i.exec(request.systemInstructions ?? "")?.[0] ?? "?";
+    if (failCode && agent.toLowerCase() === "code") return { error: httpError(400) };
+    if (hold && held(request)) await hold;
+    return { text: `${agent}: ok` };
+  });
+  return {
+    model,
+    holdFromNow() {
+      failCode = false;
+      hold = new Promise<void>((resolve) => (release = resolve));
+    },
+    release: () => release(),
+  };
+}
+
 describe("the default workflow", () => {
   it("runs when workflows.run and runStream leave the key out", async () => {
     const s = await start();
@@ -60,20 +84,12 @@ describe("runs.resume", () => {
 
 describe("two runs.resume at once", () => {
   it("one resumes and the other is CONFLICT; the one that resumed stays this server's to cancel", async () => {
-    let failCode = true;
-    let hold: Promise<void> | null = null;
-    let release: () => void = () => undefined;
-    const model = new FnModel(async (request) => {
-      const agent = /code|analy/i.exec(request.systemInstructions ?? "")?.[0] ?? "?";
-      if (failCode && agent.toLowerCase() === "code") return { error: httpError(400) };
-      if (hold) await hold;
-      return { text: `${agent}: ok` };
-    });
+    const failing = failingThenHeld(() => true);
+    const { model } = failing;
     const s = await start({ modelProvider: fnProvider(model) });
     const failed = await s.sse.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2, 3" });
     expect(failed.status).toBe("failed");
-    failCode = false;
-    hold = new Promise<void>((resolve) => (release = resolve));
+    failing.holdFromNow();
     try {
       const both = await Promise.allSettled([0, 1].map(() => s.sse.runs.resume.mutate({ workflowRunId: failed.workflowRunId })));
       expect(both.filter((r) => r.status === "fulfilled")).toHaveLength(1);
@@ -82,7 +98,7 @@ describe("two runs.resume at once", () => {
       await waitFor(() => model.requests.length === 3);
       expect(await s.sse.runs.cancel.mutate({ workflowRunId: failed.workflowRunId })).toMatchObject({ status: "cancelled" });
     } finally {
-      release();
+      failing.release();
     }
     const { run } = await s.sse.runs.get.query({ workflowRunId: failed.workflowRunId });
     expect(run.status).toBe("cancelled");
@@ -91,20 +107,12 @@ describe("two runs.resume at once", () => {
 
 describe("a resume waiting for a slot", () => {
   it("cannot be deleted from under it; runs.cancel withdraws it and the run stays as recorded", async () => {
-    let failCode = true;
-    let hold: Promise<void> | null = null;
-    let release: () => void = () => undefined;
-    const model = new FnModel(async (request) => {
-      const agent = /code|analy/i.exec(request.systemInstructions ?? "")?.[0] ?? "?";
-      if (failCode && agent.toLowerCase() === "code") return { error: httpError(400) };
-      if (hold && lastUserText(request).startsWith("busy")) await hold;
-      return { text: `${agent}: ok` };
-    });
+    const failing = failingThenHeld((request) => lastUserText(request).startsWith("busy"));
+    const { model } = failing;
     const s = await start({ modelProvider: fnProvider(model), durability: { maxConcurrentRuns: 1 } });
     const failed = await s.sse.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2, 3" });
     const workflowRunId = failed.workflowRunId;
-    failCode = false;
-    hold = new Promise<void>((resolve) => (release = resolve));
+    failing.holdFromNow();
     const busy = s.sse.workflows.run.mutate({ key: "analysis_code", input: "busy" });
     try {
       await waitFor(() => model.requests.length === 3);
@@ -118,7 +126,7 @@ describe("a resume waiting for a slot", () => {
       expect(withdrawn).toMatchObject({ data: { code: "CONFLICT" } });
       expect(String(withdrawn)).toContain("was cancelled before it resumed");
     } finally {
-      release();
+      failing.release();
     }
     expect((await busy).status).toBe("succeeded");
     expect((await s.sse.runs.get.query({ workflowRunId })).run.status).toBe("failed");

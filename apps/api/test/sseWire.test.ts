@@ -152,13 +152,18 @@ it("sends a value shared by several subscriptions with each id it was sent under
   }
 });
 
-it("ends the subscription's generator when the client goes away", async () => {
+/** Opens a subscription's stream, reads its first two chunks, then leaves (aborts the request). */
+async function readTwiceAndLeave(path: string): Promise<void> {
   const abort = new AbortController();
-  const response = await fetch(`${base()}/endless`, { signal: abort.signal });
+  const response = await fetch(`${base()}/${path}`, { signal: abort.signal });
   const reader = response.body!.getReader();
   await reader.read();
   await reader.read();
   abort.abort();
+}
+
+it("ends the subscription's generator when the client goes away", async () => {
+  await readTwiceAndLeave("endless");
   await expect.poll(() => ended, { timeout: 5_000 }).toBe(1);
 });
 
@@ -169,12 +174,7 @@ it("ends the response and the subscription's generator after sse.maxDurationMs",
 });
 
 it("a value that comes after the client left is dropped, not reported as the procedure failing", async () => {
-  const abort = new AbortController();
-  const response = await fetch(`${base()}/stubborn`, { signal: abort.signal });
-  const reader = response.body!.getReader();
-  await reader.read();
-  await reader.read();
-  abort.abort();
+  await readTwiceAndLeave("stubborn");
   await expect.poll(() => stubbornEnded, { timeout: 5_000 }).toBe(1);
   expect(procedureErrors.filter((e) => e.startsWith("stubborn:"))).toEqual([]);
 });
