@@ -15,14 +15,12 @@ await prisma.workflowRun.create({ data: { id: "r", workflowKey: "k", versionHash
 let seq = 0;
 let spanN = 0;
 
-const eventRows = (n: number) =>
-  Prisma.join(
-    Array.from({ length: n }, () => {
-      const s = ++seq;
-      return Prisma.sql`(${"r"}, ${s}, ${"step.delta"}, ${0}, ${JSON.stringify({ seq: s, text: "x".repeat(80) })}, ${now})`;
-    }),
-  );
-const insertEvents = (n: number) => Prisma.sql`INSERT INTO "WorkflowRunEvent" ("runId", "seq", "type", "stepIndex", "payload", "at") VALUES ${eventRows(n)}`;
+/** `n` events in one chunk row, as the recorder writes a run's events of one batch. */
+const insertEvents = (n: number) => {
+  const first = seq + 1;
+  const events = Array.from({ length: n }, () => JSON.stringify({ seq: ++seq, text: "x".repeat(80) }));
+  return Prisma.sql`INSERT INTO "WorkflowRunEventChunk" ("runId", "lastSeq", "firstSeq", "events") VALUES (${"r"}, ${seq}, ${first}, ${`[${events.join(",")}]`})`;
+};
 const insertSpans = (n: number) =>
   Prisma.sql`INSERT INTO "TraceSpan" ("runId", "stepIndex", "traceId", "spanId", "parentId", "kind", "name", "startedAt", "endedAt", "error", "data") VALUES ${Prisma.join(
     Array.from({ length: n }, () => Prisma.sql`(${"r"}, ${0}, ${"t"}, ${`s${++spanN}`}, ${null}, ${"agent"}, ${"a"}, ${"2025"}, ${"2025"}, ${null}, ${"{}"})`),
@@ -46,8 +44,8 @@ await time("$executeRaw UPDATE run (autocommit)", () => prisma.$executeRaw(updat
 await time("$executeRaw INSERT 1 event (autocommit)", () => prisma.$executeRaw(insertEvents(1)));
 await time("$executeRaw INSERT 8 events (autocommit)", () => prisma.$executeRaw(insertEvents(8)));
 await time("$executeRaw INSERT 8 spans (autocommit)", () => prisma.$executeRaw(insertSpans(8)));
-await time("ORM workflowRunEvent.create (autocommit)", () =>
-  prisma.workflowRunEvent.create({ data: { runId: "r", seq: ++seq, type: "x", stepIndex: 0, payload: "{}", at: now }, select: { seq: true } }),
+await time("ORM workflowRunEventChunk.create (autocommit)", () =>
+  prisma.workflowRunEventChunk.create({ data: { runId: "r", lastSeq: ++seq, firstSeq: seq, events: "[{}]" }, select: { lastSeq: true } }),
 );
 await time("interactive tx, empty", () => prisma.$transaction(async () => {}));
 await time("interactive tx: UPDATE + INSERT 8 events + INSERT 8 spans", () =>

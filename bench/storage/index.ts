@@ -38,7 +38,7 @@ async function measure(): Promise<{ fileBytes: number; tables: TableBytes; rows:
     );
     const tables = Object.fromEntries(pages.map((p) => [p.tbl, Number(p.bytes)]));
     const rows: Record<string, number> = {};
-    for (const t of ["WorkflowRun", "WorkflowRunStep", "WorkflowRunEvent", "TraceSpan"]) {
+    for (const t of ["WorkflowRun", "WorkflowRunStep", "WorkflowRunEventChunk", "TraceSpan"]) {
       const [r] = await db.prisma.$queryRawUnsafe<{ n: number | bigint }[]>(`SELECT COUNT(*) AS n FROM "${t}"`);
       rows[t] = Number(r?.n ?? 0);
     }

@@ -55,7 +55,7 @@ describe("pnpm db:prune", { timeout: 180_000 }, () => {
     expect(runsIn(a.stdout) + runsIn(b.stdout)).toBe(3);
     const db = await openDatabase({ url: dbUrl });
     try {
-      const counts = await Promise.all([db.prisma.workflowRun.count(), db.prisma.workflowRunStep.count(), db.prisma.workflowRunEvent.count(), db.prisma.workflowRunPack.count(), db.prisma.traceSpan.count()]);
+      const counts = await Promise.all([db.prisma.workflowRun.count(), db.prisma.workflowRunStep.count(), db.prisma.workflowRunEventChunk.count(), db.prisma.workflowRunPack.count(), db.prisma.traceSpan.count()]);
       expect(counts).toEqual([0, 0, 0, 0, 0]);
     } finally {
       await db.close();

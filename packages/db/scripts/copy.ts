@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   console.log(`Copying ${describeLocation(resolveDatabaseUrl(from))} to ${describeLocation(resolveDatabaseUrl(to))}`);
   const result = await copyDatabase({ from, to, log: (line) => console.log(line) });
   const c = result.copied;
-  console.log(`Done: ${c.runs} runs, ${c.steps} steps, ${c.events} events, ${c.spans} spans, ${c.conversationItems} conversation items; counts match.`);
+  console.log(`Done: ${c.runs} runs, ${c.steps} steps, ${c.chunks} event chunks, ${c.packs} event packs, ${c.spans} spans, ${c.conversationItems} conversation items; counts match.`);
 }
 
 main().then(

@@ -1,13 +1,13 @@
 // Turns a batch of validated events and spans into the few statements of one transaction. Pure.
 import { applyToSteps, projectEvent, type SpanRecord, type StepRecord, type WorkflowEvent } from "@workflows/core";
 import type { Prisma } from "./client";
-import { eventCreateData, runPatchData, spanCreateData, stepCreateData, stepPatchData, type RunColumns, type StepColumns, type StepRow } from "./mapping";
-import { insertEvents, insertSpans, insertSteps, updateRun, updateStep, updateStepsWithStatus, upsertSteps } from "./sql";
+import { chunkRows, runPatchData, spanCreateData, stepCreateData, stepPatchData, type RunColumns, type StepColumns, type StepRow } from "./mapping";
+import { insertChunks, insertSpans, insertSteps, updateRun, updateStep, updateStepsWithStatus, upsertSteps } from "./sql";
 
 export type BatchPlan = {
   /** One guarded UPDATE per touched run: each must affect exactly one row, else the run moved under us. */
   runUpdates: { runId: string; sql: Prisma.Sql }[];
-  /** The rest, in order: step inserts and updates, then the event and span inserts. */
+  /** The rest, in order: step inserts and updates, then the event chunk (one per run) and span inserts. */
   statements: Prisma.Sql[];
   /** Each touched run's lastSeq after the batch. */
   lastSeq: Map<string, number>;
@@ -119,6 +119,6 @@ export function planBatch(
     const sql = entry.kind === "index" ? updateStep(entry.runId, entry.index, entry.columns) : updateStepsWithStatus(entry.runId, entry.whereStatus, entry.columns, entry.fromIndex);
     if (sql) statements.push(sql);
   }
-  statements.push(...insertEvents(events.map(eventCreateData)), ...insertSpans(spans.map(spanCreateData)));
+  statements.push(...insertChunks(chunkRows(events)), ...insertSpans(spans.map(spanCreateData)));
   return { runUpdates, statements, lastSeq, steps };
 }

@@ -6,4 +6,4 @@
 // JSON text and its bigint ids as numbers, so every read returns what the type says. Writes of JSON values
 // go through raw SQL (sql.ts, session.ts), where PostgreSQL parses JSON text into jsonb itself.
 export { Prisma, PrismaClient } from "./generated/sqlite/client";
-export type { ConversationItem, ServerInstance, TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./generated/sqlite/client";
+export type { ConversationItem, ServerInstance, TraceSpan, WorkflowRun, WorkflowRunEventChunk, WorkflowRunStep } from "./generated/sqlite/client";

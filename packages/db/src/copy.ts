@@ -2,27 +2,30 @@
 // history into another database, typically from the embedded SQLite file to PostgreSQL.
 import type { PrismaClient } from "./client";
 import { openDatabase } from "./database";
-import { insertConversationItems, insertEvents, insertRuns, insertSpans, insertSteps } from "./sql";
+import { insertChunks, insertConversationItems, insertRuns, insertSpans, insertSteps } from "./sql";
 import { describeLocation, resolveDatabaseUrl } from "./url";
 
-/** `events` and `spans`: rows; `packs`: a finished run's events and spans in one row each (runPacks.ts), copied as they are. */
-export type CopyCounts = { runs: number; steps: number; events: number; packs: number; spans: number; approvals: number; conversationItems: number };
+/**
+ * `chunks`: a live run's event chunks (one row per recorder batch); `spans`: span rows; `packs`: a finished run's
+ * events and spans in one row each (runPacks.ts). Chunks and packs are copied as they are.
+ */
+export type CopyCounts = { runs: number; steps: number; chunks: number; packs: number; spans: number; approvals: number; conversationItems: number };
 export type CopyResult = { copied: CopyCounts; source: CopyCounts; target: CopyCounts };
 
 /** Runs per transaction: each page is copied whole (its runs with all their rows) or not at all. */
 const PAGE = 200;
 
 async function counts(prisma: PrismaClient): Promise<CopyCounts> {
-  const [runs, steps, events, packs, spans, approvals, conversationItems] = await Promise.all([
+  const [runs, steps, chunks, packs, spans, approvals, conversationItems] = await Promise.all([
     prisma.workflowRun.count(),
     prisma.workflowRunStep.count(),
-    prisma.workflowRunEvent.count(),
+    prisma.workflowRunEventChunk.count(),
     prisma.workflowRunPack.count(),
     prisma.traceSpan.count(),
     prisma.workflowRunApproval.count(),
     prisma.conversationItem.count(),
   ]);
-  return { runs, steps, events, packs, spans, approvals, conversationItems };
+  return { runs, steps, chunks, packs, spans, approvals, conversationItems };
 }
 
 /**
@@ -42,16 +45,16 @@ export async function copyDatabase(opts: { from: string; to: string; log?: (line
       if (before.runs > 0 || before.conversationItems > 0) {
         throw new Error(`${describeLocation(toLocation)} already holds ${before.runs} run(s) and ${before.conversationItems} conversation item(s); copy into an empty database.`);
       }
-      const copied: CopyCounts = { runs: 0, steps: 0, events: 0, packs: 0, spans: 0, approvals: 0, conversationItems: 0 };
+      const copied: CopyCounts = { runs: 0, steps: 0, chunks: 0, packs: 0, spans: 0, approvals: 0, conversationItems: 0 };
       let cursor: string | undefined;
       for (;;) {
         const runs = await source.prisma.workflowRun.findMany({ orderBy: { id: "asc" }, take: PAGE, ...(cursor === undefined ? {} : { cursor: { id: cursor }, skip: 1 }) });
         if (runs.length === 0) break;
         cursor = runs.at(-1)!.id;
         const ids = runs.map((r) => r.id);
-        const [steps, events, runPacks, spans, approvals] = await Promise.all([
+        const [steps, chunks, runPacks, spans, approvals] = await Promise.all([
           source.prisma.workflowRunStep.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: "asc" }, { index: "asc" }] }),
-          source.prisma.workflowRunEvent.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: "asc" }, { seq: "asc" }] }),
+          source.prisma.workflowRunEventChunk.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: "asc" }, { lastSeq: "asc" }] }),
           source.prisma.workflowRunPack.findMany({ where: { runId: { in: ids } } }),
           source.prisma.traceSpan.findMany({ where: { runId: { in: ids } }, orderBy: { id: "asc" } }),
           source.prisma.workflowRunApproval.findMany({ where: { runId: { in: ids } } }),
@@ -59,7 +62,7 @@ export async function copyDatabase(opts: { from: string; to: string; log?: (line
         const statements = [
           ...insertRuns(runs),
           ...(steps.length > 0 ? insertSteps(steps) : []),
-          ...(events.length > 0 ? insertEvents(events) : []),
+          ...(chunks.length > 0 ? insertChunks(chunks) : []),
           ...(spans.length > 0 ? insertSpans(spans.map(({ id: _id, ...span }) => span)) : []),
         ];
         await target.prisma.$transaction([
@@ -69,11 +72,11 @@ export async function copyDatabase(opts: { from: string; to: string; log?: (line
         ]);
         copied.runs += runs.length;
         copied.steps += steps.length;
-        copied.events += events.length;
+        copied.chunks += chunks.length;
         copied.packs += runPacks.length;
         copied.spans += spans.length;
         copied.approvals += approvals.length;
-        log(`  ${copied.runs} runs, ${copied.events} events…`);
+        log(`  ${copied.runs} runs, ${copied.chunks} event chunks, ${copied.packs} packs…`);
       }
       let lastItem: number | undefined;
       for (;;) {

@@ -15,13 +15,13 @@ import {
   type WorkflowEvent,
 } from "@workflows/core";
 import { z } from "zod";
-import type { ConversationItem, TraceSpan, WorkflowRun, WorkflowRunEvent, WorkflowRunStep } from "./client";
+import type { ConversationItem, TraceSpan, WorkflowRun, WorkflowRunEventChunk, WorkflowRunStep } from "./client";
 
 /** Column values of a run update; absent keys stay untouched. Plain values, written by the SQL in sql.ts. */
 export type RunColumns = Partial<Omit<WorkflowRun, "id" | "workflowKey" | "input" | "conversationId" | "idempotencyKey" | "idempotencyFingerprint" | "traceId" | "createdBy" | "createdAt" | "parentRunId" | "parentStepIndex">>;
 export type StepColumns = Partial<Omit<WorkflowRunStep, "runId" | "index">>;
 export type StepRow = WorkflowRunStep;
-export type EventRow = WorkflowRunEvent;
+export type ChunkRow = WorkflowRunEventChunk;
 export type SpanRow = Omit<TraceSpan, "id">;
 export type RunRow = WorkflowRun;
 export type ConversationItemRow = Omit<ConversationItem, "id">;
@@ -102,15 +102,20 @@ export function stepCreateData(runId: string, step: StepRecord): StepRow {
   };
 }
 
-export function eventCreateData(event: WorkflowEvent): EventRow {
-  return {
-    runId: event.workflowRunId,
-    seq: event.seq,
-    type: event.type,
-    stepIndex: "stepIndex" in event ? event.stepIndex : null,
-    payload: JSON.stringify(event),
-    at: toDate(event.at),
-  };
+/**
+ * A batch's events as chunk rows: one per run, holding that run's events of the batch (gap-free and in
+ * order, as the recorder validated them) as one JSON array text.
+ */
+export function chunkRows(events: readonly WorkflowEvent[]): ChunkRow[] {
+  const byRun = new Map<string, { first: WorkflowEvent; last: WorkflowEvent; texts: string[] }>();
+  for (const event of events) {
+    const chunk = byRun.get(event.workflowRunId);
+    if (chunk) {
+      chunk.last = event;
+      chunk.texts.push(JSON.stringify(event));
+    } else byRun.set(event.workflowRunId, { first: event, last: event, texts: [JSON.stringify(event)] });
+  }
+  return [...byRun].map(([runId, { first, last, texts }]) => ({ runId, lastSeq: last.seq, firstSeq: first.seq, events: `[${texts.join(",")}]` }));
 }
 
 export function spanCreateData(span: SpanRecord): SpanRow {

@@ -49,7 +49,6 @@ function withSqliteShapedRows(client: PostgresPrismaClient): PrismaClient {
     result: {
       workflowRun: { structuredOutput: { needs: { structuredOutput: true }, compute: (row) => jsonText(row.structuredOutput) } },
       workflowRunStep: { structuredOutput: { needs: { structuredOutput: true }, compute: (row) => jsonText(row.structuredOutput) } },
-      workflowRunEvent: { payload: { needs: { payload: true }, compute: (row) => jsonText(row.payload) } },
       traceSpan: {
         data: { needs: { data: true }, compute: (row) => jsonText(row.data) },
         id: { needs: { id: true }, compute: (row) => Number(row.id) },

@@ -107,7 +107,7 @@ export type ListEventsOptions = {
   limit?: number;
 };
 
-/** A run's events in seq order, exactly as they were appended (whether still rows or packed: runPacks.ts). */
+/** A run's events in seq order, exactly as they were appended (whether still chunks or packed: runPacks.ts). */
 export function listEvents(prisma: PrismaClient, runId: string, options: ListEventsOptions = {}): Promise<WorkflowEvent[]> {
   const limit = Math.min(1000, Math.max(1, Math.trunc(options.limit ?? 1000)));
   const afterSeq = options.afterSeq ?? 0;
@@ -115,14 +115,14 @@ export function listEvents(prisma: PrismaClient, runId: string, options: ListEve
   if (reader) return attempt(() => reader.events(runId, afterSeq, limit).map(eventFrom));
   return exclusive(prisma, async () => {
     // One snapshot: a pack made between two separate reads would hide its events from both.
-    const [rows, packs] = await prisma.$transaction(
+    const [chunks, packs] = await prisma.$transaction(
       [
-        prisma.workflowRunEvent.findMany({ where: { runId, seq: { gt: afterSeq } }, orderBy: { seq: "asc" }, take: limit, select: { seq: true, payload: true } }),
+        prisma.workflowRunEventChunk.findMany({ where: { runId, lastSeq: { gt: afterSeq } }, orderBy: { lastSeq: "asc" }, take: limit, select: { firstSeq: true, lastSeq: true, events: true } }),
         prisma.workflowRunPack.findMany({ where: { runId, lastSeq: { gt: afterSeq } }, orderBy: { lastSeq: "asc" }, select: { firstSeq: true, events: true } }),
       ],
       oneSnapshot(prisma),
     );
-    return mergeEvents(rows, packs, afterSeq, limit).map(eventFrom);
+    return mergeEvents(chunks, packs, afterSeq, limit).map(eventFrom);
   });
 }
 

@@ -2,7 +2,7 @@ import { ConflictError, InMemoryRunRecorder, NotFoundError, SystemFaultError, ty
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cancelledRun, countStored, failedRun, newRun, skippedStepRun, succeededRun } from "../test/fixtures";
+import { cancelledRun, chunkedEvents, countStored, failedRun, newRun, skippedStepRun, succeededRun } from "../test/fixtures";
 import { createTestDatabase, type TestDatabase } from "../test/databases";
 import { openDatabase, type Database } from "./database";
 import { getRun, listEvents, listSpans } from "./queries";
@@ -136,7 +136,7 @@ describe("append", () => {
   it("rejects with SystemFaultError STORAGE_ERROR when the database fails", async () => {
     const input = newRun("run-s");
     await recorder.createRun(input);
-    await db.prisma.$executeRawUnsafe('DROP TABLE "WorkflowRunEvent"');
+    await db.prisma.$executeRawUnsafe('DROP TABLE "WorkflowRunEventChunk"');
     const [first] = succeededRun(input);
     const error: unknown = await recorder.append(first!).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SystemFaultError);
@@ -382,12 +382,13 @@ describe("batches", () => {
     // 400 run.started events of 10 steps each: 4,000 step rows of 19 columns in one batch.
     await Promise.all(runs.map((r) => recorder.append(succeededRun(r, 10)[0]!)));
     expect(await db.prisma.workflowRunStep.count()).toBe(4_000);
-    expect(await db.prisma.workflowRunEvent.count()).toBe(400);
+    expect(await db.prisma.workflowRunEventChunk.count()).toBe(400);
+    expect(await chunkedEvents(db.prisma)).toBe(400);
   }, 180_000);
 
   it("writes DateTime and JSON columns exactly as the ORM does, and the queries read them back identically", async () => {
     const input = newRun("run-t");
-    // Unpacked: the event rows' columns are checked below.
+    // Unpacked: the event chunks are checked below.
     const rows = new PrismaRunRecorder(db.prisma, { packRuns: false });
     await rows.createRun(input); // through the ORM
     const events = succeededRun(input);
@@ -400,7 +401,7 @@ describe("batches", () => {
       const [createdAt] = await text("createdAt", "WorkflowRun");
       const ormFormat = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/;
       expect(createdAt!.v).toMatch(ormFormat);
-      for (const [column, table] of [["startedAt", "WorkflowRun"], ["endedAt", "WorkflowRun"], ["at", "WorkflowRunEvent"], ["startedAt", "WorkflowRunStep"], ["endedAt", "WorkflowRunStep"]] as const) {
+      for (const [column, table] of [["startedAt", "WorkflowRun"], ["endedAt", "WorkflowRun"], ["startedAt", "WorkflowRunStep"], ["endedAt", "WorkflowRunStep"]] as const) {
         const values = await text(column, table);
         expect(values.length).toBeGreaterThan(0);
         for (const { v } of values) expect(v, `${table}.${column}`).toMatch(ormFormat);
@@ -408,15 +409,14 @@ describe("batches", () => {
     } else {
       // PostgreSQL stores instants and JSON natively; the raw SQL's text parameters were parsed into them.
       const types = await db.prisma.$queryRawUnsafe<{ t: string; c: string; d: string }[]>(
-        `SELECT table_name AS t, column_name AS c, data_type AS d FROM information_schema.columns WHERE column_name IN ('at', 'startedAt', 'payload', 'structuredOutput', 'data') AND table_name IN ('WorkflowRun', 'WorkflowRunEvent', 'WorkflowRunStep', 'TraceSpan') ORDER BY 1, 2`,
+        `SELECT table_name AS t, column_name AS c, data_type AS d FROM information_schema.columns WHERE column_name IN ('startedAt', 'events', 'structuredOutput', 'data') AND table_name IN ('WorkflowRun', 'WorkflowRunEventChunk', 'WorkflowRunStep', 'TraceSpan') ORDER BY 1, 2`,
       );
       expect(types.map((r) => `${r.t}.${r.c}: ${r.d}`)).toEqual([
         "TraceSpan.data: jsonb",
         "TraceSpan.startedAt: text",
         "WorkflowRun.startedAt: timestamp with time zone",
         "WorkflowRun.structuredOutput: jsonb",
-        "WorkflowRunEvent.at: timestamp with time zone",
-        "WorkflowRunEvent.payload: jsonb",
+        "WorkflowRunEventChunk.events: text",
         "WorkflowRunStep.startedAt: timestamp with time zone",
         "WorkflowRunStep.structuredOutput: jsonb",
       ]);
@@ -431,8 +431,14 @@ describe("batches", () => {
     expect(await listEvents(db.prisma, "run-t")).toEqual(events);
     expect(await listSpans(db.prisma, "run-t")).toEqual([span("run-t", 0)]);
     // DateTime comparisons in ORM queries see the raw-written values in the same order as ORM-written ones.
-    const later = await db.prisma.workflowRunEvent.count({ where: { runId: "run-t", at: { gte: new Date(events[3]!.at) } } });
-    expect(later).toBe(events.length - 3);
+    const started = events.flatMap((e) => (e.type === "step.started" ? [e.at] : []));
+    expect(new Set(started).size).toBe(started.length);
+    const later = await db.prisma.workflowRunStep.count({ where: { runId: "run-t", startedAt: { gte: new Date(started[1]!) } } });
+    expect(later).toBe(started.length - 1);
+    // One chunk per batch, together every event once, in order.
+    const chunks = await db.prisma.workflowRunEventChunk.findMany({ where: { runId: "run-t" }, orderBy: { lastSeq: "asc" } });
+    expect(chunks.flatMap((c) => JSON.parse(c.events) as unknown[])).toEqual(events);
+    chunks.forEach((c, i) => expect(c.firstSeq).toBe(i === 0 ? 1 : chunks[i - 1]!.lastSeq + 1));
   });
 
   it("detects another writer that moved a run: that event is rejected with ConflictError, the rest of the batch is stored", async () => {

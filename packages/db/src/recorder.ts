@@ -98,7 +98,7 @@ export class PrismaRunRecorder implements RunRecorder {
   #events: Pending<WorkflowEvent>[] = [];
   #spans: Pending<SpanRecord>[] = [];
   #draining: Promise<void> | null = null;
-  /** Runs that ended, whose event rows are packed once no batch waits. */
+  /** Runs that ended, whose event chunks and span rows are packed once no batch waits. */
   readonly #toPack = new Set<string>();
   /** Where the next `packLeftovers` goes on from (a run id; "" for the start). */
   #leftoversAfter = "";
@@ -180,19 +180,19 @@ export class PrismaRunRecorder implements RunRecorder {
   }
 
   /**
-   * Packs finished runs whose events are still rows: what a crash between a run's last commit and its pack
+   * Packs finished runs whose events are still chunks: what a crash between a run's last commit and its pack
    * leaves, or a pack that failed (they read the same, in several times the space). Only live runs hold
-   * event rows otherwise, so the search starts from the rows, not from every finished run. At most `limit`
+   * event chunks otherwise, so the search starts from the chunks, not from every finished run. At most `limit`
    * runs per call, in run id order from where the previous call stopped (from the start again once a call
    * finds fewer), so runs whose pack keeps failing never hide those after them; resolves to how many were packed.
    */
   async packLeftovers(limit = 100): Promise<number> {
     if (!this.#packRuns) return 0;
-    // From the event rows (few: live runs'), each run looked up by its key; never a scan of the finished runs.
+    // From the event chunks (few: live runs'), each run looked up by its key; never a scan of the finished runs.
     const statuses = Prisma.join([...terminalRunStatuses]);
     const after = this.#leftoversAfter;
     const leftovers = await exclusive(this.#prisma, () =>
-      this.#prisma.$queryRaw<{ runId: string }[]>`SELECT "e"."runId" FROM (SELECT DISTINCT "runId" FROM "WorkflowRunEvent" WHERE "runId" > ${after}) "e" JOIN "WorkflowRun" "r" ON "r"."id" = "e"."runId" WHERE "r"."status" IN (${statuses}) ORDER BY "e"."runId" LIMIT ${limit}`,
+      this.#prisma.$queryRaw<{ runId: string }[]>`SELECT "e"."runId" FROM (SELECT DISTINCT "runId" FROM "WorkflowRunEventChunk" WHERE "runId" > ${after}) "e" JOIN "WorkflowRun" "r" ON "r"."id" = "e"."runId" WHERE "r"."status" IN (${statuses}) ORDER BY "e"."runId" LIMIT ${limit}`,
     );
     this.#leftoversAfter = leftovers.length < limit ? "" : (leftovers.at(-1)?.runId ?? "");
     let made = 0;

@@ -50,10 +50,10 @@ const finishedBefore = (before: Date) => Prisma.sql`"status" IN (${finished}) AN
 const withDescendants = (runs: Prisma.Sql) =>
   Prisma.sql`WITH RECURSIVE "tree"("id") AS (${runs} UNION SELECT "r"."id" FROM "WorkflowRun" "r" JOIN "tree" "t" ON "r"."parentRunId" = "t"."id") SELECT "id" FROM "tree"`;
 
-/** How many events and spans the packs of `runs` hold (runPacks.ts): counts are of events and spans, rows or packed. */
+/** Counts are of events and spans, however stored: here, the events in the packs and chunks of `runs` and the spans in their packs (runPacks.ts). */
 type PackedRow = { events: bigint | number | null; spans: bigint | number | null };
 const packedCounts = (runs: Prisma.Sql) =>
-  Prisma.sql`SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) AS "events", COALESCE(SUM("spanCount"), 0) AS "spans" FROM "WorkflowRunPack" WHERE "runId" IN (${runs})`;
+  Prisma.sql`SELECT (SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) FROM "WorkflowRunPack" WHERE "runId" IN (${runs})) + (SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) FROM "WorkflowRunEventChunk" WHERE "runId" IN (${runs})) AS "events", (SELECT COALESCE(SUM("spanCount"), 0) FROM "WorkflowRunPack" WHERE "runId" IN (${runs})) AS "spans"`;
 const packed = (rows: PackedRow[]) => ({ events: Number(rows[0]?.events ?? 0), spans: Number(rows[0]?.spans ?? 0) });
 
 /** The rows of `runs` (their ids) and of every table keyed by run. */
@@ -64,10 +64,10 @@ async function deleteRows(tx: Pick<PrismaClient, "$executeRaw" | "$queryRaw">, r
   const inPacks = packed(await tx.$queryRaw<PackedRow[]>(packedCounts(runs)));
   await tx.$executeRaw`DELETE FROM "WorkflowRunPack" WHERE "runId" IN (${runs})`;
   const spans = inPacks.spans + (await tx.$executeRaw`DELETE FROM "TraceSpan" WHERE "runId" IN (${runs})`);
-  const events = inPacks.events + (await tx.$executeRaw`DELETE FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})`);
+  await tx.$executeRaw`DELETE FROM "WorkflowRunEventChunk" WHERE "runId" IN (${runs})`;
   const steps = await tx.$executeRaw`DELETE FROM "WorkflowRunStep" WHERE "runId" IN (${runs})`;
   const deleted = await tx.$executeRaw`DELETE FROM "WorkflowRun" WHERE "id" IN (${runs})`;
-  return { runs: deleted, steps, events, spans };
+  return { runs: deleted, steps, events: inPacks.events, spans };
 }
 
 /**
@@ -77,16 +77,16 @@ async function deleteRows(tx: Pick<PrismaClient, "$executeRaw" | "$queryRaw">, r
  */
 async function deleteSqlite(prisma: PrismaClient, ids: string[], guard: Prisma.Sql): Promise<DeletedCounts> {
   const runs = withDescendants(Prisma.sql`SELECT "id" FROM "WorkflowRun" WHERE "id" IN (${Prisma.join(ids)}) AND ${guard}`);
-  const [, inPacks, , spans, events, steps, deleted] = await prisma.$transaction([
+  const [, inPacks, , spans, , steps, deleted] = await prisma.$transaction([
     prisma.$executeRaw`DELETE FROM "WorkflowRunApproval" WHERE "runId" IN (${runs})`,
     prisma.$queryRaw<PackedRow[]>(packedCounts(runs)),
     prisma.$executeRaw`DELETE FROM "WorkflowRunPack" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "TraceSpan" WHERE "runId" IN (${runs})`,
-    prisma.$executeRaw`DELETE FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})`,
+    prisma.$executeRaw`DELETE FROM "WorkflowRunEventChunk" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRunStep" WHERE "runId" IN (${runs})`,
     prisma.$executeRaw`DELETE FROM "WorkflowRun" WHERE "id" IN (${runs})`,
   ]);
-  return { runs: deleted, steps, events: events + packed(inPacks).events, spans: spans + packed(inPacks).spans };
+  return { runs: deleted, steps, events: packed(inPacks).events, spans: spans + packed(inPacks).spans };
 }
 
 /**
@@ -127,7 +127,7 @@ async function countFinishedBefore(db: Db, before: Date): Promise<DeletedCounts>
     db.prisma.$queryRaw<{ runs: bigint | number; steps: bigint | number; events: bigint | number; spans: bigint | number }[]>`SELECT
       (SELECT COUNT(*) FROM "WorkflowRun" WHERE "id" IN (${runs})) AS "runs",
       (SELECT COUNT(*) FROM "WorkflowRunStep" WHERE "runId" IN (${runs})) AS "steps",
-      (SELECT COUNT(*) FROM "WorkflowRunEvent" WHERE "runId" IN (${runs})) + (SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) FROM "WorkflowRunPack" WHERE "runId" IN (${runs})) AS "events",
+      (SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) FROM "WorkflowRunEventChunk" WHERE "runId" IN (${runs})) + (SELECT COALESCE(SUM("lastSeq" - "firstSeq" + 1), 0) FROM "WorkflowRunPack" WHERE "runId" IN (${runs})) AS "events",
       (SELECT COUNT(*) FROM "TraceSpan" WHERE "runId" IN (${runs})) + (SELECT COALESCE(SUM("spanCount"), 0) FROM "WorkflowRunPack" WHERE "runId" IN (${runs})) AS "spans"`,
   );
   const row = rows[0];

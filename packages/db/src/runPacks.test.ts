@@ -1,7 +1,7 @@
 import type { NewRun, SpanRecord, WorkflowEvent } from "@workflows/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../test/databases";
-import { failedRun, newRun, stamper, succeededRun, usage } from "../test/fixtures";
+import { chunkedEvents, failedRun, newRun, stamper, succeededRun, usage } from "../test/fixtures";
 import { openDatabase, type Database } from "./database";
 import { deflateJson, inflateJson, mergeEvents, planPack } from "./runPacks";
 import { listEvents, listSpans } from "./queries";
@@ -16,7 +16,7 @@ async function record(recorder: PrismaRunRecorder, events: WorkflowEvent[]): Pro
   await recorder.flush();
 }
 
-const rowsOf = async (runId: string) => db.prisma.workflowRunEvent.count({ where: { runId } });
+const rowsOf = (runId: string) => chunkedEvents(db.prisma, runId);
 const packsOf = (runId: string) => db.prisma.workflowRunPack.findMany({ where: { runId }, orderBy: { lastSeq: "asc" }, select: { firstSeq: true, lastSeq: true, spanCount: true } });
 const spanRowsOf = (runId: string) => db.prisma.traceSpan.count({ where: { runId } });
 const span = (runId: string, i: number): SpanRecord => ({
@@ -273,17 +273,29 @@ describe("event packs", { timeout: 120_000 }, () => {
 });
 
 describe("pack format", () => {
-  it("round-trips JSON values and merges packs with rows by seq", () => {
+  it("round-trips JSON values and merges packs with chunks by seq", () => {
     const a = [{ n: 1 }, { n: 2, text: "é ✓" }];
     expect(inflateJson(deflateJson(a.map((e) => JSON.stringify(e))))).toEqual(a);
-    const pack = { firstSeq: 1, events: deflateJson(['"e1"', '"e2"', '"e3"']) };
-    expect(mergeEvents([{ seq: 4, payload: '"e4"' }], [pack], 1, 10)).toEqual(["e2", "e3", "e4"]);
-    expect(mergeEvents([{ seq: 4, payload: '"e4"' }], [pack], 0, 2)).toEqual(["e1", "e2"]);
+    const pack = { firstSeq: 3, events: deflateJson(['"e3"', '"e4"', '"e5"']) };
+    const chunks = [
+      { firstSeq: 1, lastSeq: 2, events: '["e1","e2"]' },
+      { firstSeq: 6, lastSeq: 8, events: '["e6","e7","e8"]' },
+    ];
+    expect(mergeEvents(chunks, [pack], 0, 100)).toEqual(["e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8"]);
+    expect(mergeEvents(chunks, [pack], 1, 10)).toEqual(["e2", "e3", "e4", "e5", "e6", "e7", "e8"]);
+    expect(mergeEvents(chunks, [pack], 0, 2)).toEqual(["e1", "e2"]);
+    expect(mergeEvents(chunks.slice(1), [pack], 4, 2)).toEqual(["e5", "e6"]);
+    expect(mergeEvents(chunks.slice(1), [], 6, 10)).toEqual(["e7", "e8"]);
   });
 
-  it("packs only the contiguous prefix of a run's event rows, and nothing without one", () => {
+  it("packs only the contiguous prefix of a run's chunks, joined without parsing, and nothing without one", () => {
     expect(planPack("r", [], [])).toBeNull();
-    const planned = planPack("r", [{ seq: 3, payload: '"a"' }, { seq: 4, payload: '"b"' }, { seq: 6, payload: '"c"' }], []);
-    expect(planned && { ...planned.pack, events: inflateJson(planned.pack.events) }).toEqual({ runId: "r", firstSeq: 3, lastSeq: 4, events: ["a", "b"], spanCount: 0, spans: null });
+    const chunks = [
+      { firstSeq: 3, lastSeq: 3, events: '["a"]' },
+      { firstSeq: 4, lastSeq: 5, events: '[{"b":[1,2]},"c"]' },
+      { firstSeq: 7, lastSeq: 7, events: '["d"]' },
+    ];
+    const planned = planPack("r", chunks, []);
+    expect(planned && { ...planned.pack, events: inflateJson(planned.pack.events) }).toEqual({ runId: "r", firstSeq: 3, lastSeq: 5, events: ["a", { b: [1, 2] }, "c"], spanCount: 0, spans: null });
   });
 });

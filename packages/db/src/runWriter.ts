@@ -33,7 +33,7 @@ export interface RunWriter {
   /** Runs the statements in ONE transaction; rejects with `GuardFailure` when a guard or foreign key fails. */
   commit(statements: readonly Prisma.Sql[]): Promise<void>;
   /**
-   * Folds each finished run's event and span rows into one pack (runPacks.ts); resolves to how many events
+   * Folds each finished run's event chunks and span rows into one pack (runPacks.ts); resolves to how many events
    * it packed per run, null for a run whose pack failed (its rows stay, and read the same).
    */
   packRuns(runIds: readonly string[]): Promise<(number | null)[]>;
@@ -85,15 +85,15 @@ export class PrismaRunWriter implements RunWriter {
     try {
       return await exclusive(this.#prisma, () =>
         this.#prisma.$transaction(async (tx) => {
-          const [events, spans] = [
-            await tx.workflowRunEvent.findMany({ where: { runId }, orderBy: { seq: "asc" }, select: { seq: true, payload: true } }),
+          const [chunks, spans] = [
+            await tx.workflowRunEventChunk.findMany({ where: { runId }, orderBy: { lastSeq: "asc" }, select: { firstSeq: true, lastSeq: true, events: true } }),
             await tx.traceSpan.findMany({ where: { runId }, orderBy: { id: "asc" } }),
           ];
-          const planned = planPack(runId, events, spans);
+          const planned = planPack(runId, chunks, spans);
           if (!planned) return 0;
           const { pack, lastSpanId } = planned;
           await tx.workflowRunPack.create({ data: { ...pack, events: new Uint8Array(pack.events), spans: pack.spans && new Uint8Array(pack.spans) } });
-          await tx.workflowRunEvent.deleteMany({ where: { runId, seq: { lte: pack.lastSeq } } });
+          await tx.workflowRunEventChunk.deleteMany({ where: { runId, lastSeq: { lte: pack.lastSeq } } });
           if (lastSpanId !== null) await tx.traceSpan.deleteMany({ where: { runId, id: { lte: lastSpanId } } });
           return pack.lastSeq - pack.firstSeq + 1;
         }),

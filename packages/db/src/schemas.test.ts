@@ -75,7 +75,6 @@ describe("the SQLite and PostgreSQL schemas", () => {
       "TraceSpan.data",
       "TraceSpan.id",
       "WorkflowRun.structuredOutput",
-      "WorkflowRunEvent.payload",
       "WorkflowRunStep.structuredOutput",
     ]);
   });

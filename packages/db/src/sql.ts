@@ -3,7 +3,7 @@
 // Values are plain (string, number, Date, null): Prisma hands a Date to the driver adapter as a DateTime,
 // which stores it exactly as the ORM does (SQLite: ISO text "…+00:00"), so ORM reads parse it.
 import { Prisma } from "./client";
-import type { ConversationItemRow, EventRow, RunColumns, RunRow, SpanRow, StepColumns, StepRow } from "./mapping";
+import type { ChunkRow, ConversationItemRow, RunColumns, RunRow, SpanRow, StepColumns, StepRow } from "./mapping";
 
 type Value = string | number | Date | null;
 type Row<T> = { [K in keyof T]: Value };
@@ -41,7 +41,7 @@ function setList(allowed: ReadonlyMap<string, Prisma.Sql>, data: Record<string, 
 }
 const columnMap = (names: readonly string[]): ReadonlyMap<string, Prisma.Sql> => new Map(names.map((n) => [n, Prisma.raw(quote(n))]));
 
-const eventColumns = ["runId", "seq", "type", "stepIndex", "payload", "at"] as const satisfies readonly (keyof EventRow)[];
+const chunkColumns = ["runId", "lastSeq", "firstSeq", "events"] as const satisfies readonly (keyof ChunkRow)[];
 const spanColumns = ["runId", "stepIndex", "traceId", "spanId", "parentId", "kind", "name", "startedAt", "endedAt", "error", "data"] as const satisfies readonly (keyof SpanRow)[];
 const stepPatchColumns = [
   "name",
@@ -85,7 +85,7 @@ const runPatchColumns = [
 // Compile-time check that the lists name every column of their row type.
 type Missing<T, L extends readonly unknown[]> = Exclude<keyof T, L[number]>;
 const complete: [
-  Missing<EventRow, typeof eventColumns>,
+  Missing<ChunkRow, typeof chunkColumns>,
   Missing<SpanRow, typeof spanColumns>,
   Missing<StepRow, typeof stepColumns>,
   Missing<StepColumns, typeof stepPatchColumns>,
@@ -128,7 +128,7 @@ const conversationItemColumns = ["conversationId", "position", "item", "createdA
 
 export const insertRuns = inserter<RunRow>("WorkflowRun", runColumns);
 export const insertConversationItems = inserter<ConversationItemRow>("ConversationItem", conversationItemColumns);
-export const insertEvents = inserter<EventRow>("WorkflowRunEvent", eventColumns);
+export const insertChunks = inserter<ChunkRow>("WorkflowRunEventChunk", chunkColumns);
 export const insertSpans = inserter<SpanRow>("TraceSpan", spanColumns);
 export const insertSteps = inserter<StepRow>("WorkflowRunStep", stepColumns);
 /**

@@ -5,7 +5,7 @@
 import Database from "better-sqlite3";
 import type { Prisma, PrismaClient, TraceSpan, WorkflowRun, WorkflowRunStep } from "./client";
 import type { RunRow } from "./mapping";
-import { mergeEvents, mergeSpans, planPack } from "./runPacks";
+import { mergeEvents, mergeSpans, planPack, type EventChunk } from "./runPacks";
 import { insertRuns } from "./sql";
 import { GuardFailure, UniqueViolation, type RunSeq, type RunWriter } from "./runWriter";
 
@@ -114,15 +114,15 @@ export class SqliteRunWriter implements RunWriter {
     });
     this.#transaction = (statements) => transaction.immediate(statements);
     const packOne = (runId: string): number => {
-      const events = this.#conn.prepare(`SELECT "seq", "payload" FROM "WorkflowRunEvent" WHERE "runId" = ? ORDER BY "seq" ASC`).all(runId) as { seq: number; payload: string }[];
+      const chunks = this.#conn.prepare(`SELECT "firstSeq", "lastSeq", "events" FROM "WorkflowRunEventChunk" WHERE "runId" = ? ORDER BY "lastSeq" ASC`).all(runId) as EventChunk[];
       const spans = this.#conn.prepare(`SELECT * FROM "TraceSpan" WHERE "runId" = ? ORDER BY "id" ASC`).all(runId) as TraceSpan[];
-      const planned = planPack(runId, events, spans);
+      const planned = planPack(runId, chunks, spans);
       if (!planned) return 0;
       const { pack, lastSpanId } = planned;
       this.#conn
         .prepare(`INSERT INTO "WorkflowRunPack" ("runId", "lastSeq", "firstSeq", "events", "spanCount", "spans") VALUES (?, ?, ?, ?, ?, ?)`)
         .run(runId, pack.lastSeq, pack.firstSeq, pack.events, pack.spanCount, pack.spans);
-      this.#conn.prepare(`DELETE FROM "WorkflowRunEvent" WHERE "runId" = ? AND "seq" <= ?`).run(runId, pack.lastSeq);
+      this.#conn.prepare(`DELETE FROM "WorkflowRunEventChunk" WHERE "runId" = ? AND "lastSeq" <= ?`).run(runId, pack.lastSeq);
       if (lastSpanId !== null) this.#conn.prepare(`DELETE FROM "TraceSpan" WHERE "runId" = ? AND "id" <= ?`).run(runId, lastSpanId);
       return pack.lastSeq - pack.firstSeq + 1;
     };
@@ -175,7 +175,7 @@ export class SqliteRunWriter implements RunWriter {
   }
 
   /**
-   * All the runs in one transaction: runs that ran side by side share their event rows' pages, so packed
+   * All the runs in one transaction: runs that ran side by side share their chunk and span rows' pages, so packed
    * together they rewrite each page once (measured: pack transactions went from about 28 % of the server's
    * CPU under 50 concurrent runs to 8 %). When that fails for another reason than a busy database, each run
    * is packed alone, so that a run at fault loses only its own pack.
@@ -238,12 +238,12 @@ export class SqliteRunReader {
     return raw ? runRow(raw) : null;
   }
 
-  /** A run's events after `afterSeq` (JSON values), from its rows and its packs in one snapshot. */
+  /** A run's events after `afterSeq` (JSON values), from its chunks and its packs in one snapshot. */
   events(runId: string, afterSeq: number, limit: number): unknown[] {
     return this.#conn.db.transaction(() => {
-      const rows = this.#conn.prepare(`SELECT "seq", "payload" FROM "WorkflowRunEvent" WHERE "runId" = ? AND "seq" > ? ORDER BY "seq" ASC LIMIT ?`).all(runId, afterSeq, limit) as { seq: number; payload: string }[];
+      const chunks = this.#conn.prepare(`SELECT "firstSeq", "lastSeq", "events" FROM "WorkflowRunEventChunk" WHERE "runId" = ? AND "lastSeq" > ? ORDER BY "lastSeq" ASC LIMIT ?`).all(runId, afterSeq, limit) as EventChunk[];
       const packs = this.#conn.prepare(`SELECT "firstSeq", "events" FROM "WorkflowRunPack" WHERE "runId" = ? AND "lastSeq" > ? ORDER BY "lastSeq" ASC`).all(runId, afterSeq) as { firstSeq: number; events: Buffer }[];
-      return mergeEvents(rows, packs, afterSeq, limit);
+      return mergeEvents(chunks, packs, afterSeq, limit);
     })();
   }
 

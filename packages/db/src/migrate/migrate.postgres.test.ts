@@ -48,7 +48,7 @@ describe("migrations on PostgreSQL", () => {
     expect(await migrateDatabase(testDb.url)).toEqual({ applied: shipped, alreadyApplied: [] });
     expect(await migrateDatabase(testDb.url)).toEqual({ applied: [], alreadyApplied: shipped });
     const tables = await query<{ table_name: string }>(testDb.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
-    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(["WorkflowRun", "WorkflowRunStep", "WorkflowRunEvent", "TraceSpan", "ServerInstance", "ConversationItem", "_prisma_migrations"]));
+    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(["WorkflowRun", "WorkflowRunStep", "WorkflowRunEventChunk", "TraceSpan", "ServerInstance", "ConversationItem", "_prisma_migrations"]));
   });
 
   it("lets servers that start together migrate once: the others wait, then find nothing to do", async () => {

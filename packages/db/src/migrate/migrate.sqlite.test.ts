@@ -41,7 +41,7 @@ describe("migrateDatabase", () => {
   it("applies every shipped migration to an empty database, then is a no-op", async () => {
     const url = tmp.url("fresh/nested/app.db");
     expect(await migrateDatabase(url)).toEqual({ applied: shipped, alreadyApplied: [] });
-    expect(tables(url.slice(5))).toEqual(expect.arrayContaining(["WorkflowRun", "WorkflowRunStep", "WorkflowRunEvent", "TraceSpan", "ConversationItem", "_prisma_migrations"]));
+    expect(tables(url.slice(5))).toEqual(expect.arrayContaining(["WorkflowRun", "WorkflowRunStep", "WorkflowRunEventChunk", "TraceSpan", "ConversationItem", "_prisma_migrations"]));
     expect(await migrateDatabase(url)).toEqual({ applied: [], alreadyApplied: shipped });
   });
 
