@@ -10,6 +10,8 @@ export type PgBossRunQueueOptions = {
   poolSize?: number;
   /** A job whose worker stopped heart-beating this long is handed to another server. */
   heartbeatSeconds?: number;
+  /** How often an idle slot looks for a job NOTIFY did not announce to it. Default 1 s. */
+  pollSeconds?: number;
   onError?: (error: unknown) => void;
 };
 
@@ -66,17 +68,30 @@ export class PgBossRunQueue implements RunQueue {
     await boss.send(runQueueName, { workflowRunId, parentSpanId });
   }
 
+  /**
+   * `concurrency` slots, each a pg-boss worker of its own. NOTIFY wakes the idle slots when a job is created;
+   * a slot that frees up while jobs wait looks at once (it asks pg-boss to skip its poll delay), not at its
+   * next poll: with every slot busy and a backlog, a freed slot otherwise sat idle up to `pollSeconds`.
+   */
   async work(concurrency: number, execute: (workflowRunId: string, parentSpanId: string | null) => Promise<void>): Promise<void> {
     const boss = await this.#ready();
-    await boss.work<{ workflowRunId: string; parentSpanId?: string | null }>(
-      runQueueName,
-      // NOTIFY wakes an idle worker when a job is created; a worker that frees up later (all were busy when
-      // the job came) finds it by polling, which pg-boss slows to 30 s on notify queues unless told otherwise.
-      { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 },
-      async ([job]) => {
-        if (job) await execute(job.data.workflowRunId, job.data.parentSpanId ?? null);
-      },
-    );
+    const poll = this.#opts.pollSeconds ?? 1;
+    for (let i = 0; i < concurrency; i++) {
+      const slot: { id?: string } = {};
+      slot.id = await boss.work<{ workflowRunId: string; parentSpanId?: string | null }>(
+        runQueueName,
+        // pg-boss slows idle polling to 30 s on notify queues unless told otherwise.
+        { localConcurrency: 1, batchSize: 1, pollingIntervalSeconds: poll, notifyPollingIntervalSeconds: poll },
+        async ([job]) => {
+          try {
+            if (job) await execute(job.data.workflowRunId, job.data.parentSpanId ?? null);
+          } finally {
+            // The next fetch comes right after this handler returns; an empty one falls back to polling.
+            if (slot.id !== undefined) boss.notifyWorker(slot.id);
+          }
+        },
+      );
+    }
   }
 
   async stop(timeoutMs: number): Promise<void> {
