@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Runner, type ModelProvider } from "@openai/agents-core";
 import { createDefaultCatalog, createModelProvider, defaultModelName, describeModelConfig, disableDefaultTraceExport, type AgentCatalog, type ModelConfig } from "@workflows/agents";
 import { discoverWorkflows, InProcessAdmission, RunCancelledError, terminalRunStatuses, WorkflowRegistry, WorkflowRunner, type WorkflowSpec } from "@workflows/core";
-import { ApiKeyStore, deleteRun, getRun, listChildRuns, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, runLastSeqs, ServerInstances } from "@workflows/db";
+import { ApiKeyStore, deleteRun, getRun, getRunRecord, listChildRuns, listEvents, listRuns, listSpans, openDatabase, PgBossRunQueue, PgNotifications, PrismaRunRecorder, PrismaSession, runLastSeqs, ServerInstances } from "@workflows/db";
 import { ApiKeys } from "./auth/apiKeys";
 import { Gate, type AuthConfig } from "./auth/gate";
 import type { RunStore, Services } from "./context";
@@ -128,6 +128,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
 
   const runs: RunStore = {
     getRun: (id) => getRun(db.prisma, id),
+    getRunRecord: (id) => getRunRecord(db.prisma, id),
     listRuns: (query) => listRuns(db.prisma, query),
     listChildren: (id) => listChildRuns(db.prisma, id),
     listEvents: (id, o) => listEvents(db.prisma, id, o),
@@ -167,8 +168,8 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       await recorder.flush();
       const unfinished: string[] = [];
       for (const id of aborted) {
-        const recorded = await runs.getRun(id);
-        if (recorded && !terminalRunStatuses.has(recorded.run.status)) unfinished.push(id);
+        const recorded = await runs.getRunRecord(id);
+        if (recorded && !terminalRunStatuses.has(recorded.status)) unfinished.push(id);
       }
       if (unfinished.length > 0) await recorder.markInterrupted(unfinished, "The server stopped before the run finished.");
       logger.warn({ aborted, interrupted: unfinished }, "in-flight runs aborted at shutdown");

@@ -44,6 +44,8 @@ export type RunListQuery = { workflowKey?: string; status?: RunStatus; createdBy
 export interface RunStore {
   /** The run and its steps, in step order. */
   getRun(workflowRunId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | null>;
+  /** The run without its steps: one read, for status and lastSeq checks. */
+  getRunRecord(workflowRunId: string): Promise<RunRecord | null>;
   listRuns(query: RunListQuery): Promise<{ items: RunRecord[]; nextCursor: string | null }>;
   /** The runs a run's sub-workflow steps started, by step index. */
   listChildren(workflowRunId: string): Promise<RunRecord[]>;

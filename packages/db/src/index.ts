@@ -4,7 +4,7 @@ export { DatabaseMigrationError, UnsupportedDatabaseUrlError, type DatabaseMigra
 export { exclusive } from "./exclusive";
 export { createMigration, migrateDatabase, shippedSchemaOf, type CreateMigrationResult, type MigrateOptions, type MigrateResult } from "./migrate/migrate";
 export { defaultDatabasePath, migrationsDir, postgresMigrationsDir } from "./paths";
-export { findRunByIdempotencyKey, getRun, listChildRuns, listEvents, listRuns, listSpans, runLastSeqs, type ListEventsOptions, type ListRunsOptions, type RunPage } from "./queries";
+export { findRunByIdempotencyKey, getRun, getRunRecord, listChildRuns, listEvents, listRuns, listSpans, runLastSeqs, type ListEventsOptions, type ListRunsOptions, type RunPage } from "./queries";
 export type { PausedRun } from "./approvals";
 export { PrismaRunRecorder, type PrismaRunRecorderOptions, type RecorderStats, type StoredListener } from "./recorder";
 export { PrismaSession } from "./session";

@@ -79,6 +79,21 @@ export function getRun(prisma: PrismaClient, id: string): Promise<{ run: RunReco
   });
 }
 
+/** The run alone (status, lastSeq, …): one read, for callers that need no steps. */
+export function getRunRecord(prisma: PrismaClient, id: string): Promise<RunRecord | null> {
+  const reader = sqliteConnectionsOf(prisma)?.reader;
+  if (reader) {
+    return attempt(() => {
+      const row = reader.run(id);
+      return row ? runRecordOf(row) : null;
+    });
+  }
+  return exclusive(prisma, async () => {
+    const row = await prisma.workflowRun.findUnique({ where: { id } });
+    return row ? runRecordOf(row) : null;
+  });
+}
+
 /** The runs a run's sub-workflow steps started, by step index (loop passes in order). */
 export function listChildRuns(prisma: PrismaClient, parentRunId: string): Promise<RunRecord[]> {
   return exclusive(prisma, async () => {

@@ -14,7 +14,7 @@ const RUN = "run-1";
 class Fixture {
   readonly events: WorkflowEvent[] = [];
   status: RunStatus = "running";
-  readonly reads = { listEvents: 0, getRun: 0, lastSeqs: 0 };
+  readonly reads = { listEvents: 0, getRunRecord: 0, lastSeqs: 0 };
   hold = false;
   readonly held: (() => void)[] = [];
   readonly broadcaster: RunBroadcaster;
@@ -24,10 +24,10 @@ class Fixture {
     // No poll unless asked: every read below is one the test caused.
     this.broadcaster = new RunBroadcaster({ read: (id, o) => this.store.listEvents(id, o), lastSeqs: (ids) => this.store.lastSeqs(ids), pollMs: 3_600_000, ...opts });
     this.store = {
-      getRun: (id) => {
-        this.reads.getRun++;
-        const run = { id, status: this.status, lastSeq: this.events.length } as RunRecord;
-        return this.answer(id === RUN ? { run, steps: [] } : null);
+      getRun: () => Promise.reject(new Error("not used")),
+      getRunRecord: (id) => {
+        this.reads.getRunRecord++;
+        return this.answer(id === RUN ? ({ id, status: this.status, lastSeq: this.events.length } as RunRecord) : null);
       },
       listEvents: (id, { afterSeq, limit }) => {
         this.reads.listEvents++;
@@ -202,7 +202,7 @@ describe("followRun on the broadcaster", () => {
       await settle();
     }
     expect(f.reads.listEvents - before.listEvents).toBe(10);
-    expect(f.reads.getRun).toBe(before.getRun);
+    expect(f.reads.getRunRecord).toBe(before.getRunRecord);
     expect(f.broadcaster.stats.reads).toBe(10);
     f.commit(1, { end: true });
     for (const follower of followers) expect(await follower.done).toEqual(oneTo(36));

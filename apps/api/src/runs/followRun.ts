@@ -24,11 +24,11 @@ export async function* followRun(
   const leave = () => live.close();
   signal?.addEventListener("abort", leave, { once: true });
   try {
-    const first = await store.getRun(workflowRunId);
+    const first = await store.getRunRecord(workflowRunId);
     if (!first) throw new NotFoundError("run", workflowRunId);
     // An event is sent only once committed, with the run's lastSeq: an id past it was never sent, and waiting for it would never end.
-    if (seq > first.run.lastSeq) {
-      throw new InvalidInputError(`lastEventId "${eventId({ workflowRunId, seq })}" is past run "${workflowRunId}"'s last event (seq ${first.run.lastSeq}); resume from an id the run sent.`);
+    if (seq > first.lastSeq) {
+      throw new InvalidInputError(`lastEventId "${eventId({ workflowRunId, seq })}" is past run "${workflowRunId}"'s last event (seq ${first.lastSeq}); resume from an id the run sent.`);
     }
     let behind = true;
     while (!signal?.aborted) {
@@ -40,11 +40,11 @@ export async function* followRun(
           yield event;
         }
         if (events.length === PAGE) continue;
-        const current = await store.getRun(workflowRunId);
-        if (!current || (terminalRunStatuses.has(current.run.status) && current.run.lastSeq <= seq)) return;
-        if (current.run.lastSeq > seq) continue;
+        const current = await store.getRunRecord(workflowRunId);
+        if (!current || (terminalRunStatuses.has(current.status) && current.lastSeq <= seq)) return;
+        if (current.lastSeq > seq) continue;
         behind = false;
-        live.caughtUp(current.run.lastSeq);
+        live.caughtUp(current.lastSeq);
       }
       const next = live.take(seq);
       switch (next.type) {

@@ -14,11 +14,11 @@ export type OrphanCheck = (workflowRunId: string) => Promise<boolean>;
  */
 export async function executeQueuedRun(services: Services, isOrphaned: OrphanCheck, workflowRunId: string, parentSpanId: string | null = null): Promise<void> {
   if (services.activeRuns.has(workflowRunId)) return;
-  const recorded = await services.runs.getRun(workflowRunId);
-  if (!recorded || terminalRunStatuses.has(recorded.run.status)) return;
+  const recorded = await services.runs.getRunRecord(workflowRunId);
+  if (!recorded || terminalRunStatuses.has(recorded.status)) return;
   // A paused run is queued again once its approvals are decided: nobody owns it, it simply continues.
-  const afterApproval = pausedRunStatuses.has(recorded.run.status);
-  if (!afterApproval && recorded.run.lastSeq > 0 && !(await isOrphaned(workflowRunId))) return;
+  const afterApproval = pausedRunStatuses.has(recorded.status);
+  if (!afterApproval && recorded.lastSeq > 0 && !(await isOrphaned(workflowRunId))) return;
   let done: Promise<unknown>;
   try {
     const request = afterApproval ? { workflowRunId, resumedBy: "approval" as const } : { workflowRunId, resumedBy: "start-up" as const, orphaned: true, parentSpanId };

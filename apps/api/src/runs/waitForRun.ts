@@ -7,10 +7,10 @@ import { followRun } from "./followRun";
  * `orPaused`, also once it waits for approvals (`workflows.run` answers then: a person decides later).
  */
 export async function waitForRunEnd(store: RunStore, workflowRunId: string, signal?: AbortSignal, opts: { orPaused?: boolean } = {}): Promise<void> {
-  const current = await store.getRun(workflowRunId);
+  const current = await store.getRunRecord(workflowRunId);
   if (!current) throw new NotFoundError("run", workflowRunId);
-  if (terminalRunStatuses.has(current.run.status) || (opts.orPaused === true && pausedRunStatuses.has(current.run.status))) return;
-  for await (const event of followRun(store, workflowRunId, { afterSeq: current.run.lastSeq, ...(signal ? { signal } : {}) })) {
+  if (terminalRunStatuses.has(current.status) || (opts.orPaused === true && pausedRunStatuses.has(current.status))) return;
+  for await (const event of followRun(store, workflowRunId, { afterSeq: current.lastSeq, ...(signal ? { signal } : {}) })) {
     if (opts.orPaused === true && event.type === "run.awaiting_approval") return;
   }
 }
