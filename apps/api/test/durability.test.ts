@@ -131,6 +131,28 @@ describe("a resume waiting for a slot", () => {
     expect((await busy).status).toBe("succeeded");
     expect((await s.sse.runs.get.query({ workflowRunId })).run.status).toBe("failed");
   });
+
+  it("is told SERVICE_UNAVAILABLE when the server shuts down before a slot frees; the run stays as recorded", async () => {
+    const failing = failingThenHeld((request) => lastUserText(request).startsWith("busy"));
+    const { model } = failing;
+    const s = await start({ modelProvider: fnProvider(model), durability: { maxConcurrentRuns: 1 }, shutdownGraceMs: 100 });
+    const failed = await s.sse.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2, 3" });
+    const workflowRunId = failed.workflowRunId;
+    failing.holdFromNow();
+    const busy = s.sse.workflows.run.mutate({ key: "analysis_code", input: "busy" }).catch((error: unknown) => error);
+    try {
+      await waitFor(() => model.requests.length === 3);
+      const resume = s.sse.runs.resume.mutate({ workflowRunId }).catch((error: unknown) => error);
+      await waitFor(() => s.services.activeRuns.has(workflowRunId));
+      await s.services.drain();
+      const refused = await resume;
+      expect(refused).toMatchObject({ data: { code: "SERVICE_UNAVAILABLE" } });
+    } finally {
+      failing.release();
+    }
+    await busy;
+    expect((await s.sse.runs.get.query({ workflowRunId })).run.status).toBe("failed");
+  });
 });
 
 describe("MAX_CONCURRENT_RUNS", () => {
