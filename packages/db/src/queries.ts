@@ -3,9 +3,9 @@ import { z } from "zod";
 import { poolOf } from "./database";
 import { mergeEvents, mergeSpans } from "./runPacks";
 import { exclusive } from "./exclusive";
-import type { Prisma, PrismaClient } from "./client";
+import type { Prisma, PrismaClient, WorkflowRun } from "./client";
 import { eventFrom, runRecordOf, spanRecordOf, stepRecordOf } from "./mapping";
-import { sqliteConnectionsOf } from "./sqliteConnections";
+import { sqliteConnectionsOf, type SqliteRunReader } from "./sqliteConnections";
 
 // On a SQLite database opened by `openDatabase` the run reads below go to a connection of their own
 // (sqliteConnections.ts): no Prisma pipeline, and no wait behind the mutex of Prisma's one connection.
@@ -81,15 +81,20 @@ export function getRun(prisma: PrismaClient, id: string): Promise<{ run: RunReco
 
 /** The run alone (status, lastSeq, …): one read, for callers that need no steps. */
 export function getRunRecord(prisma: PrismaClient, id: string): Promise<RunRecord | null> {
+  return oneRun(prisma, (reader) => reader.run(id), { id });
+}
+
+/** One run row by a unique key: on SQLite's reader connection when there is one, else through Prisma. */
+function oneRun(prisma: PrismaClient, fromReader: (reader: SqliteRunReader) => WorkflowRun | null, where: Prisma.WorkflowRunWhereUniqueInput): Promise<RunRecord | null> {
   const reader = sqliteConnectionsOf(prisma)?.reader;
   if (reader) {
     return attempt(() => {
-      const row = reader.run(id);
+      const row = fromReader(reader);
       return row ? runRecordOf(row) : null;
     });
   }
   return exclusive(prisma, async () => {
-    const row = await prisma.workflowRun.findUnique({ where: { id } });
+    const row = await prisma.workflowRun.findUnique({ where });
     return row ? runRecordOf(row) : null;
   });
 }
@@ -167,17 +172,7 @@ export function listSpans(prisma: PrismaClient, runId: string): Promise<SpanReco
 }
 
 export function findRunByIdempotencyKey(prisma: PrismaClient, idempotencyKey: string): Promise<RunRecord | null> {
-  const reader = sqliteConnectionsOf(prisma)?.reader;
-  if (reader) {
-    return attempt(() => {
-      const row = reader.runByIdempotencyKey(idempotencyKey);
-      return row ? runRecordOf(row) : null;
-    });
-  }
-  return exclusive(prisma, async () => {
-    const row = await prisma.workflowRun.findUnique({ where: { idempotencyKey } });
-    return row ? runRecordOf(row) : null;
-  });
+  return oneRun(prisma, (reader) => reader.runByIdempotencyKey(idempotencyKey), { idempotencyKey });
 }
 
 /**
