@@ -82,6 +82,20 @@ describe("errors", () => {
     expect(paths).toEqual(expect.arrayContaining(["key", "input"]));
   });
 
+  it("text with nothing but whitespace is BAD_REQUEST, for a run's input and a chat message, and starts nothing", async () => {
+    const before = (await t.sse.runs.list.query({ limit: 100 })).items.length;
+    for (const input of ["", " \n\t "]) {
+      for (const call of [t.sse.workflows.run.mutate({ key: "analysis_code", input }), t.sse.chat.send.mutate({ message: input })]) {
+        const error = await rejection(call);
+        expect(error.data?.code).toBe("BAD_REQUEST");
+        expect(error.message).toMatch(/^(input: input|message: message) must not be empty or only whitespace$/);
+      }
+    }
+    const stream = await firstError((h) => t.sse.workflows.runStream.subscribe({ key: "analysis_code", input: "  " }, h));
+    expect((stream as TRPCClientError<AppRouter>).data?.code).toBe("BAD_REQUEST");
+    expect((await t.sse.runs.list.query({ limit: 100 })).items.length).toBe(before);
+  });
+
   it("input over MAX_INPUT_BYTES is PAYLOAD_TOO_LARGE", async () => {
     const error = await rejection(t.sse.workflows.run.mutate({ key: "analysis_code", input: "x".repeat(2048) }));
     expect(error.data?.code).toBe("PAYLOAD_TOO_LARGE");

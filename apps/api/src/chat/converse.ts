@@ -4,12 +4,12 @@ import { NotFoundError, toStepItem, usageOf, usageSchema } from "@workflows/core
 import { z } from "zod";
 import type { Services } from "../context";
 import { assertInputSize } from "../errors";
-import { idString } from "../limits";
+import { agentText, idString } from "../limits";
 
 export const DEFAULT_CHAT_AGENT = "triage";
 
 export const chatInput = z.object({
-  message: z.string().min(1, "message must not be empty"),
+  message: agentText("message"),
   agentKey: idString("agentKey").nullish(),
   conversationId: idString("conversationId").nullish(),
 });
