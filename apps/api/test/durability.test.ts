@@ -153,6 +153,30 @@ describe("a resume waiting for a slot", () => {
     await busy;
     expect((await s.sse.runs.get.query({ workflowRunId })).run.status).toBe("failed");
   });
+
+  it("is told NOT_FOUND when the run is deleted meanwhile by what the server does not refuse (a prune, another instance)", async () => {
+    const failing = failingThenHeld((request) => lastUserText(request).startsWith("busy"));
+    const { model } = failing;
+    const s = await start({ modelProvider: fnProvider(model), durability: { maxConcurrentRuns: 1 } });
+    const failed = await s.sse.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2, 3" });
+    const workflowRunId = failed.workflowRunId;
+    failing.holdFromNow();
+    const busy = s.sse.workflows.run.mutate({ key: "analysis_code", input: "busy" });
+    let resume: Promise<unknown> | undefined;
+    try {
+      await waitFor(() => model.requests.length === 3);
+      resume = s.sse.runs.resume.mutate({ workflowRunId }).catch((error: unknown) => error);
+      await waitFor(() => s.services.activeRuns.has(workflowRunId));
+      // The store's delete, as a prune or another instance runs it: no check of this server's waiting resumes.
+      expect(await s.services.deleteRun(workflowRunId)).toMatchObject({ status: "deleted" });
+    } finally {
+      failing.release();
+    }
+    expect(await resume).toMatchObject({ data: { code: "NOT_FOUND" } });
+    expect(String(await resume)).toContain(workflowRunId);
+    expect((await busy).status).toBe("succeeded");
+    await expect(s.sse.runs.get.query({ workflowRunId })).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
+  });
 });
 
 describe("MAX_CONCURRENT_RUNS", () => {

@@ -18,8 +18,8 @@ export const deleteRunProcedure = adminProcedure
     const id = input.workflowRunId;
     // A resume of a cancelled or failed run waiting here for a slot: the run is finished as stored, but not for long.
     if (ctx.services.activeRuns.has(id)) {
-      const recorded = await ctx.services.runs.getRun(id);
-      if (recorded && terminalRunStatuses.has(recorded.run.status)) throw new ConflictError(`Run "${id}" is being resumed on this server: cancel it first.`);
+      const recorded = await ctx.services.runs.getRunRecord(id);
+      if (recorded && terminalRunStatuses.has(recorded.status)) throw new ConflictError(`Run "${id}" is being resumed on this server: cancel it first.`);
     }
     const result = await ctx.services.deleteRun(id);
     switch (result.status) {

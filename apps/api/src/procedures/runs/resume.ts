@@ -31,9 +31,9 @@ export const resumeRunProcedure = operatorProcedure
     await resumed.claimed.catch(async (error: unknown) => {
       // Lost while waiting: say why when it is not another resume that won.
       if (!ctx.services.activeRuns.accepting) throw new ShuttingDownError();
-      if (!(await ctx.services.runs.getRun(input.workflowRunId))) throw new NotFoundError("run", input.workflowRunId);
+      if (!(await ctx.services.runs.getRunRecord(input.workflowRunId))) throw new NotFoundError("run", input.workflowRunId);
       throw error;
     });
-    const now = await ctx.services.runs.getRun(input.workflowRunId);
-    return { workflowRunId: resumed.workflowRunId, fromStepIndex: resumed.fromStepIndex, status: now?.run.status ?? "running" };
+    const now = await ctx.services.runs.getRunRecord(input.workflowRunId);
+    return { workflowRunId: resumed.workflowRunId, fromStepIndex: resumed.fromStepIndex, status: now?.status ?? "running" };
   });
