@@ -38,15 +38,15 @@ export const approveRun = operatorProcedure
       decidedBy: ctx.caller.name,
     });
     const continued = decided.complete && (await continueAfterApproval(services, input.workflowRunId, { untilClaimed: true }));
-    const now = await services.runs.getRun(input.workflowRunId);
+    const now = await services.runs.getRunRecord(input.workflowRunId);
     // A continuation that lost to another (the approval sweep's) still leaves the run going; one that lost to a cancel does not.
-    const resumed = continued || (decided.complete && (now?.run.status === "running" || now?.run.status === "pending"));
+    const resumed = continued || (decided.complete && (now?.status === "running" || now?.status === "pending"));
     return {
       workflowRunId: input.workflowRunId,
       approvalId: input.approvalId,
       approved: input.approved,
       decidedBy: ctx.caller.name,
       resumed,
-      status: now?.run.status ?? "awaiting_approval",
+      status: now?.status ?? "awaiting_approval",
     };
   });

@@ -23,23 +23,23 @@ export const cancelRun = operatorProcedure
   .mutation(async ({ ctx, input }) => {
     const { runs, activeRuns } = ctx.services;
     const id = input.workflowRunId;
-    const recorded = await runs.getRun(id);
+    const recorded = await runs.getRunRecord(id);
     if (!recorded) throw new NotFoundError("run", id);
-    if (terminalRunStatuses.has(recorded.run.status)) {
+    if (terminalRunStatuses.has(recorded.status)) {
       // A resume of it waiting here for a slot is withdrawn: the run stays as it was recorded.
-      if (recorded.run.status !== "succeeded" && (await activeRuns.abort(id, new RunCancelledError(ctx.caller.name)))) {
-        return { workflowRunId: id, status: (await runs.getRun(id))?.run.status ?? recorded.run.status };
+      if (recorded.status !== "succeeded" && (await activeRuns.abort(id, new RunCancelledError(ctx.caller.name)))) {
+        return { workflowRunId: id, status: (await runs.getRunRecord(id))?.status ?? recorded.status };
       }
-      throw new ConflictError(`Run "${id}" is already ${recorded.run.status}.`);
+      throw new ConflictError(`Run "${id}" is already ${recorded.status}.`);
     }
     // Its parent executes it, in the parent's process: cancelling the parent cancels it.
-    if (recorded.run.parentRunId !== null) throw new ConflictError(`Run "${id}" is a sub-workflow of run "${recorded.run.parentRunId}" (step ${recorded.run.parentStepIndex ?? "?"}); cancel the parent run, which cancels it.`);
+    if (recorded.parentRunId !== null) throw new ConflictError(`Run "${id}" is a sub-workflow of run "${recorded.parentRunId}" (step ${recorded.parentStepIndex ?? "?"}); cancel the parent run, which cancels it.`);
     // Nothing executes a run waiting for approvals: it is cancelled where it is recorded.
-    if (pausedRunStatuses.has(recorded.run.status) && (await ctx.services.runner.cancelPaused(id, new RunCancelledError(ctx.caller.name).message, ctx.caller.name))) {
+    if (pausedRunStatuses.has(recorded.status) && (await ctx.services.runner.cancelPaused(id, new RunCancelledError(ctx.caller.name).message, ctx.caller.name))) {
       return { workflowRunId: id, status: "cancelled" as const };
     }
     if (!(await activeRuns.abort(id, new RunCancelledError(ctx.caller.name)))) {
-      const now = (await runs.getRun(id))?.run.status ?? recorded.run.status;
+      const now = (await runs.getRunRecord(id))?.status ?? recorded.status;
       if (terminalRunStatuses.has(now)) throw new ConflictError(`Run "${id}" is already ${now}.`);
       if (!ctx.services.requestCancel) throw new ConflictError(`Run "${id}" is ${now} but not executing in this server.`);
       // Still waiting in the queue: nobody executes it, so it is cancelled here.
@@ -47,13 +47,13 @@ export const cancelRun = operatorProcedure
       await ctx.services.requestCancel(id, ctx.caller.name);
       // Ends at the run's end, or quietly at the time limit.
       await waitForRunEnd(runs, id, AbortSignal.timeout(REMOTE_CANCEL_TIMEOUT_MS));
-      const after = await runs.getRun(id);
-      if (!after || !terminalRunStatuses.has(after.run.status)) {
-        throw new ConflictError(`Run "${id}" is ${after?.run.status ?? now}: no instance confirmed the cancel within ${REMOTE_CANCEL_TIMEOUT_MS / 1000} s (is the instance executing it alive?).`);
+      const after = await runs.getRunRecord(id);
+      if (!after || !terminalRunStatuses.has(after.status)) {
+        throw new ConflictError(`Run "${id}" is ${after?.status ?? now}: no instance confirmed the cancel within ${REMOTE_CANCEL_TIMEOUT_MS / 1000} s (is the instance executing it alive?).`);
       }
-      return { workflowRunId: id, status: after.run.status };
+      return { workflowRunId: id, status: after.status };
     }
     await waitForRunEnd(runs, id);
-    const after = await runs.getRun(id);
-    return { workflowRunId: id, status: after?.run.status ?? "cancelled" };
+    const after = await runs.getRunRecord(id);
+    return { workflowRunId: id, status: after?.status ?? "cancelled" };
   });
