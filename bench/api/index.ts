@@ -4,7 +4,9 @@
  *   cheapest call of the same server (the floor: HTTP + tRPC alone);
  * - event latency over SSE: from the runner stamping an event (`at`) to the client receiving it.
  * SQLite: the compiled server (`pnpm start`'s process) on a temp file, in a process of its own, the client
- * load in this one; its floor is `health` (no database). `--cpu-prof` writes the server's CPU profile to
+ * load in this one; its floor is `health` (no database). Beside runs/s it prints the CPU time of the server's
+ * main thread per run (from /proc; what bounds its throughput): on a shared machine, steadier than runs/s,
+ * which moves with what the neighbours take. `--cpu-prof` writes the server's CPU profile to
  * bench/results/profiles/ (open it in Chrome DevTools or speedscope).
  * With `BENCH_PG_URL` set to a PostgreSQL server URL (one that may create databases, e.g. what
  * `scripts/postgres.sh start DIR` prints), the same figures on PostgreSQL with one instance and with two
@@ -69,6 +71,7 @@ function printTable(columns: Column[]): void {
   for (const concurrency of [1, 50]) {
     const at = (c: Column) => c.throughput.find((t) => t.concurrency === concurrency);
     rows.push([`analysis_code runs/s, ${concurrency} concurrent`, (c) => at(c)?.runsPerSecond ?? NaN]);
+    rows.push([`server main-thread CPU ms per run, ${concurrency} concurrent`, (c) => at(c)?.serverCpuMsPerRun ?? NaN]);
     rows.push([`floor calls/s (SQLite: health; PostgreSQL: no-op), ${concurrency} concurrent`, (c) => at(c)?.floorPerSecond ?? NaN]);
   }
   const sorted = (c: Column) => [...c.latencies].sort((a, b) => a - b);

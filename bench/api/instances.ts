@@ -8,9 +8,10 @@ export type BenchClient = ReturnType<typeof createWorkflowsClient<typeof appRout
 /**
  * One API instance and a typed client over HTTP. `floor` is the cheapest call the server answers (the scale
  * against which runs/s reads): a no-op mutation in this process, `health` (no database) for a server process.
- * `services` is there when the instance runs in this process (to see which runs execute where).
+ * `services` is there when the instance runs in this process (to see which runs execute where); `serverCpuMs`
+ * when it is a process of its own (its main thread's CPU time so far).
  */
-export type Instance = { client: BenchClient; url: string; floor(): Promise<unknown>; services?: Services };
+export type Instance = { client: BenchClient; url: string; floor(): Promise<unknown>; services?: Services; serverCpuMs?: () => number };
 
 /**
  * Starts `count` instances (createServices + createServer, each on its own port) in this process, on one
@@ -50,7 +51,7 @@ export async function withServerProcess<T>(opts: { databaseUrl: string; delayMs?
   const server = await startServer("compiled", { DATABASE_URL: opts.databaseUrl, MODEL_PROVIDER: "offline", OFFLINE_DELAY_MS: String(opts.delayMs ?? 0) }, opts.nodeArgs);
   try {
     const client = createWorkflowsClient<typeof appRouter>({ url: server.url, transport: "sse" });
-    return await body([{ url: server.url, client, floor: () => client.health.query() }]);
+    return await body([{ url: server.url, client, floor: () => client.health.query(), serverCpuMs: () => server.mainThreadCpuMs() }]);
   } finally {
     await server.stop();
   }

@@ -29,19 +29,25 @@ async function runOnce(client: BenchClient): Promise<void> {
   if (r.status !== "succeeded") throw new Error(`run ${r.workflowRunId} ${r.status}`);
 }
 
-export type Throughput = { concurrency: number; runsPerSecond: number; floorPerSecond: number };
+/** `serverCpuMsPerRun`: the server's main-thread CPU time per run; null when the server shares this process. */
+export type Throughput = { concurrency: number; runsPerSecond: number; floorPerSecond: number; serverCpuMsPerRun: number | null };
 
 /** runs/s of analysis_code through `workflows.run`, and the instances' floor call for scale, at 1 and 50 concurrent. */
 export async function measureThroughput(instances: Instance[]): Promise<Throughput[]> {
   const next = roundRobin(instances);
-  // Warm up: first-run costs (module loading, prepared statements) are not the steady state.
-  await throughput(5 * instances.length, 1, () => runOnce(next().client));
+  // Warm up: first-run costs (module loading, prepared statements, the JIT's optimising compiles, which take
+  // a few hundred runs to settle) are not the steady state.
+  await throughput(300 * instances.length, 10, () => runOnce(next().client));
   await throughput(200, 1, () => next().floor());
   const results: Throughput[] = [];
   for (const concurrency of [1, 50]) {
     const floorPerSecond = await throughput(concurrency === 1 ? 500 : 2_000, concurrency, () => next().floor());
-    const runsPerSecond = await throughput(concurrency === 1 ? 30 : 200, concurrency, () => runOnce(next().client));
-    results.push({ concurrency, runsPerSecond, floorPerSecond });
+    const runs = concurrency === 1 ? 30 : 200;
+    const cpu = instances.length === 1 ? instances[0]!.serverCpuMs : undefined;
+    const cpuBefore = cpu?.();
+    const runsPerSecond = await throughput(runs, concurrency, () => runOnce(next().client));
+    const serverCpuMsPerRun = cpu && cpuBefore !== undefined ? (cpu() - cpuBefore) / runs : null;
+    results.push({ concurrency, runsPerSecond, floorPerSecond, serverCpuMsPerRun });
   }
   return results;
 }
