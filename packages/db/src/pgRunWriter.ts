@@ -97,12 +97,14 @@ export class PgRunWriter implements RunWriter {
           text: `SELECT s."id"::text AS "id", "runId", "stepIndex", "traceId", "spanId", "parentId", "kind", "name", "startedAt", "endedAt", "error", s."data"::text AS "data" FROM "TraceSpan" s WHERE "runId" = ANY($1) ORDER BY s."runId", s."id" FOR UPDATE`,
           values: [runIds],
         });
+        const chunksOf = byRun(chunks.rows);
+        const spansOf = byRun(spans.rows);
         const made: number[] = [];
         const packs: PackRow[] = [];
         const spansUpTo: { runId: string; id: number }[] = [];
         for (const runId of runIds) {
-          const runSpans = spans.rows.filter((span) => span.runId === runId).map((span): TraceSpan => ({ ...span, id: Number(span.id) }));
-          const planned = planPack(runId, chunks.rows.filter((chunk) => chunk.runId === runId), runSpans);
+          const runSpans = (spansOf.get(runId) ?? []).map((span): TraceSpan => ({ ...span, id: Number(span.id) }));
+          const planned = planPack(runId, chunksOf.get(runId) ?? [], runSpans);
           made.push(planned ? planned.pack.lastSeq - planned.pack.firstSeq + 1 : 0);
           if (!planned) continue;
           packs.push(planned.pack);
@@ -152,3 +154,14 @@ export class PgRunWriter implements RunWriter {
 }
 
 const isUniqueViolation = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === "23505";
+
+/** Rows by their run, each run's in the order read. */
+function byRun<T extends { runId: string }>(rows: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const group = groups.get(row.runId);
+    if (group) group.push(row);
+    else groups.set(row.runId, [row]);
+  }
+  return groups;
+}
