@@ -20,8 +20,9 @@ export const limits = {
 /** A non-empty identifier of at most `limits.idChars` characters; the messages name the field. */
 export const idString = (field: string) => z.string().min(1, `${field} must not be empty`).max(limits.idChars, `${field} must be at most ${limits.idChars} characters`);
 
-/** Text for an agent (a run's text input, a chat message): at least one character that is not whitespace. */
+/** What a blank `agentText` is told. */
 export const blankMessage = (field: string) => `${field} must not be empty or only whitespace`;
+/** Text for an agent (a run's text input, a chat message): at least one character that is not whitespace. */
 export const agentText = (field: string) => z.string().regex(/\S/, blankMessage(field));
 
 /** An event id as `tracked()` writes them, when a client reconnects. */
