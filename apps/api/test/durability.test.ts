@@ -106,18 +106,31 @@ describe("two runs.resume at once", () => {
 });
 
 describe("a resume waiting for a slot", () => {
-  it("cannot be deleted from under it; runs.cancel withdraws it and the run stays as recorded", async () => {
+  /**
+   * A server with one slot, a failed run, and a second run holding the slot (its model call held until
+   * `release`); then a resume of the failed run, waiting for the slot. `busy` and `resume` settle with the
+   * calls' answers or errors.
+   */
+  async function resumeWaitingForSlot(opts: { shutdownGraceMs?: number } = {}) {
     const failing = failingThenHeld((request) => lastUserText(request).startsWith("busy"));
-    const { model } = failing;
-    const s = await start({ modelProvider: fnProvider(model), durability: { maxConcurrentRuns: 1 } });
-    const failed = await s.sse.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2, 3" });
-    const workflowRunId = failed.workflowRunId;
+    const s = await start({ modelProvider: fnProvider(failing.model), durability: { maxConcurrentRuns: 1 }, ...opts });
+    const { workflowRunId } = await s.sse.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2, 3" });
     failing.holdFromNow();
-    const busy = s.sse.workflows.run.mutate({ key: "analysis_code", input: "busy" });
+    const busy = s.sse.workflows.run.mutate({ key: "analysis_code", input: "busy" }).catch((error: unknown) => error);
     try {
-      await waitFor(() => model.requests.length === 3);
+      await waitFor(() => failing.model.requests.length === 3);
       const resume = s.sse.runs.resume.mutate({ workflowRunId }).catch((error: unknown) => error);
       await waitFor(() => s.services.activeRuns.has(workflowRunId));
+      return { s, workflowRunId, busy, resume, release: failing.release };
+    } catch (error) {
+      failing.release();
+      throw error;
+    }
+  }
+
+  it("cannot be deleted from under it; runs.cancel withdraws it and the run stays as recorded", async () => {
+    const { s, workflowRunId, busy, resume, release } = await resumeWaitingForSlot();
+    try {
       const refused = await s.sse.runs.delete.mutate({ workflowRunId }).catch((error: unknown) => error);
       expect(refused).toMatchObject({ data: { code: "CONFLICT" } });
       expect(String(refused)).toContain("is being resumed on this server");
@@ -126,55 +139,35 @@ describe("a resume waiting for a slot", () => {
       expect(withdrawn).toMatchObject({ data: { code: "CONFLICT" } });
       expect(String(withdrawn)).toContain("was cancelled before it resumed");
     } finally {
-      failing.release();
+      release();
     }
-    expect((await busy).status).toBe("succeeded");
+    expect(await busy).toMatchObject({ status: "succeeded" });
     expect((await s.sse.runs.get.query({ workflowRunId })).run.status).toBe("failed");
   });
 
   it("is told SERVICE_UNAVAILABLE when the server shuts down before a slot frees; the run stays as recorded", async () => {
-    const failing = failingThenHeld((request) => lastUserText(request).startsWith("busy"));
-    const { model } = failing;
-    const s = await start({ modelProvider: fnProvider(model), durability: { maxConcurrentRuns: 1 }, shutdownGraceMs: 100 });
-    const failed = await s.sse.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2, 3" });
-    const workflowRunId = failed.workflowRunId;
-    failing.holdFromNow();
-    const busy = s.sse.workflows.run.mutate({ key: "analysis_code", input: "busy" }).catch((error: unknown) => error);
+    const { s, workflowRunId, busy, resume, release } = await resumeWaitingForSlot({ shutdownGraceMs: 100 });
     try {
-      await waitFor(() => model.requests.length === 3);
-      const resume = s.sse.runs.resume.mutate({ workflowRunId }).catch((error: unknown) => error);
-      await waitFor(() => s.services.activeRuns.has(workflowRunId));
       await s.services.drain();
-      const refused = await resume;
-      expect(refused).toMatchObject({ data: { code: "SERVICE_UNAVAILABLE" } });
+      expect(await resume).toMatchObject({ data: { code: "SERVICE_UNAVAILABLE" } });
     } finally {
-      failing.release();
+      release();
     }
     await busy;
     expect((await s.sse.runs.get.query({ workflowRunId })).run.status).toBe("failed");
   });
 
   it("is told NOT_FOUND when the run is deleted meanwhile by what the server does not refuse (a prune, another instance)", async () => {
-    const failing = failingThenHeld((request) => lastUserText(request).startsWith("busy"));
-    const { model } = failing;
-    const s = await start({ modelProvider: fnProvider(model), durability: { maxConcurrentRuns: 1 } });
-    const failed = await s.sse.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2, 3" });
-    const workflowRunId = failed.workflowRunId;
-    failing.holdFromNow();
-    const busy = s.sse.workflows.run.mutate({ key: "analysis_code", input: "busy" });
-    let resume: Promise<unknown> | undefined;
+    const { s, workflowRunId, busy, resume, release } = await resumeWaitingForSlot();
     try {
-      await waitFor(() => model.requests.length === 3);
-      resume = s.sse.runs.resume.mutate({ workflowRunId }).catch((error: unknown) => error);
-      await waitFor(() => s.services.activeRuns.has(workflowRunId));
       // The store's delete, as a prune or another instance runs it: no check of this server's waiting resumes.
       expect(await s.services.deleteRun(workflowRunId)).toMatchObject({ status: "deleted" });
     } finally {
-      failing.release();
+      release();
     }
     expect(await resume).toMatchObject({ data: { code: "NOT_FOUND" } });
     expect(String(await resume)).toContain(workflowRunId);
-    expect((await busy).status).toBe("succeeded");
+    expect(await busy).toMatchObject({ status: "succeeded" });
     await expect(s.sse.runs.get.query({ workflowRunId })).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
   });
 });
