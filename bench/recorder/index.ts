@@ -1,7 +1,7 @@
 // Prisma recorder vs in-memory recorder under the real WorkflowRunner: a 10-step chain, zero-latency
 // scripted model, one process. Runs alternate in blocks (database, memory, database, ...) so machine noise
 // hits both sides alike. Prints the time the database adds per step (median, p95), events written per
-// second, transactions and statements per run, spans stored, and counts rows to check every event was stored.
+// second, transactions and statements per run, and counts what was stored to check every event and span.
 // Usage: npx tsx recorder/index.ts [runs per side, default 300]
 import fs from "node:fs";
 import os from "node:os";
@@ -9,6 +9,7 @@ import path from "node:path";
 import { WorkflowRunner, type RunRecorder } from "@workflows/core";
 import { InMemoryRunRecorder } from "@workflows/core/testing";
 import { openDatabase, PrismaRunRecorder } from "@workflows/db";
+import { countStored } from "@workflows/db/testing";
 import { catalog, modelProvider, registry, STEPS } from "../lib/chain";
 import { fmt, summarize } from "../lib/stats";
 
@@ -61,12 +62,10 @@ await prismaRecorder.flush();
 const after = prismaRecorder.stats;
 
 const runs = await db.prisma.workflowRun.findMany({ select: { lastSeq: true, status: true } });
-// Events live in chunks while a run runs, then in its pack (packages/db/src/runPacks.ts).
-const ranges = [...(await db.prisma.workflowRunEventChunk.findMany({ select: { firstSeq: true, lastSeq: true } })), ...(await db.prisma.workflowRunPack.findMany({ select: { firstSeq: true, lastSeq: true } }))];
-const storedEvents = ranges.reduce((n, r) => n + r.lastSeq - r.firstSeq + 1, 0);
-const storedSpans = await db.prisma.traceSpan.count();
+// Events and spans live in chunks and rows while a run runs, then in its pack (packages/db/src/runPacks.ts).
+const inDatabase = await countStored(db.prisma);
 const expectedEvents = runs.reduce((n, r) => n + r.lastSeq, 0);
-const allStored = runs.every((r) => r.status === "succeeded" && r.lastSeq === memoryEvents) && storedEvents === expectedEvents;
+const allStored = runs.every((r) => r.status === "succeeded" && r.lastSeq === memoryEvents) && inDatabase.events === expectedEvents && inDatabase.spans === runs.length * memorySpans;
 
 const d = summarize(dbSamples);
 const m = summarize(memSamples);
@@ -82,8 +81,8 @@ console.log(`  events written: ${fmt((memoryEvents * measuredRuns) / dbTotalSeco
 console.log(
   `  per run: ${per(after.transactions - before.transactions)} transactions, ${per(after.statements - before.statements)} statements, ${per(after.events - before.events)} events, ${per(after.spans - before.spans)} spans`,
 );
-console.log(`  stored: ${runs.length} runs, ${storedEvents} events in chunks and packs (expected ${expectedEvents}), ${storedSpans} span rows (expected ${runs.length * memorySpans})`);
-console.log(`  every event stored: ${allStored ? "yes" : "NO"}`);
+console.log(`  stored: ${runs.length} runs, ${inDatabase.events} events and ${inDatabase.spans} spans in chunks, rows and packs (expected ${expectedEvents} and ${runs.length * memorySpans})`);
+console.log(`  every event and span stored: ${allStored ? "yes" : "NO"}`);
 
 await prismaRecorder.close();
 await db.close();

@@ -2,8 +2,8 @@ import { ConflictError, InMemoryRunRecorder, NotFoundError, SystemFaultError, ty
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cancelledRun, chunkedEvents, countStored, failedRun, newRun, skippedStepRun, succeededRun } from "../test/fixtures";
-import { createTestDatabase, type TestDatabase } from "../test/databases";
+import { chunkedEvents, countStored, createTestDatabase, type TestDatabase } from "../test/databases";
+import { cancelledRun, failedRun, newRun, skippedStepRun, succeededRun } from "../test/fixtures";
 import { openDatabase, type Database } from "./database";
 import { getRun, listEvents, listSpans } from "./queries";
 import { PrismaRunRecorder } from "./recorder";

@@ -1,7 +1,7 @@
 import type { WorkflowEvent } from "@workflows/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cancelledRun, countStored, failedRun, newRun, succeededRun } from "../test/fixtures";
-import { createTestDatabase, testDatabaseKind, type TestDatabase } from "../test/databases";
+import { countStored, createTestDatabase, testDatabaseKind, type TestDatabase } from "../test/databases";
+import { cancelledRun, failedRun, newRun, succeededRun } from "../test/fixtures";
 import { openDatabase, type Database } from "./database";
 import { getRun, listEvents, listSpans } from "./queries";
 import { PrismaRunRecorder } from "./recorder";

@@ -1,7 +1,7 @@
 import type { NewRun, SpanRecord, WorkflowEvent } from "@workflows/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../test/databases";
-import { chunkedEvents, failedRun, newRun, stamper, succeededRun, usage } from "../test/fixtures";
+import { chunkedEvents, createTestDatabase, type TestDatabase } from "../test/databases";
+import { failedRun, newRun, stamper, succeededRun, usage } from "../test/fixtures";
 import { openDatabase, type Database } from "./database";
 import { deflateJson, inflateJson, mergeEvents, planPack } from "./runPacks";
 import { listEvents, listSpans } from "./queries";

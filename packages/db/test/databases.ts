@@ -1,11 +1,13 @@
 // Databases for tests: a SQLite file in a temp folder, or a fresh database on the PostgreSQL server named by
 // TEST_PG_URL. Suites run once per kind (vitest projects set TEST_DATABASE); each test that needs a database
-// makes its own, so tests never share state.
+// makes its own, so tests never share state. Also: how many events and spans a database holds, for tests
+// and benchmarks.
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import type { PrismaClient } from "../src/client";
 
 export type TestDatabaseKind = "sqlite" | "postgres";
 export type TestDatabase = { kind: TestDatabaseKind; url: string; drop(): Promise<void> };
@@ -104,4 +106,17 @@ export function testDatabaseFamily(kind: TestDatabaseKind = testDatabaseKind()):
       }
     },
   };
+}
+
+const eventsIn = (ranges: { firstSeq: number; lastSeq: number }[]) => ranges.reduce((n, r) => n + r.lastSeq - r.firstSeq + 1, 0);
+
+/** How many events the chunk rows of a run (of every run without `runId`) hold: events not packed yet (src/runPacks.ts). */
+export async function chunkedEvents(prisma: PrismaClient, runId?: string): Promise<number> {
+  return eventsIn(await prisma.workflowRunEventChunk.findMany({ where: runId === undefined ? {} : { runId }, select: { firstSeq: true, lastSeq: true } }));
+}
+
+/** How many events and spans are stored, as chunks and rows or in packs (src/runPacks.ts). Flush the recorders first: a pack made between the reads counts twice. */
+export async function countStored(prisma: PrismaClient): Promise<{ events: number; spans: number }> {
+  const [events, spans, packs] = await Promise.all([chunkedEvents(prisma), prisma.traceSpan.count(), prisma.workflowRunPack.findMany({ select: { firstSeq: true, lastSeq: true, spanCount: true } })]);
+  return { events: events + eventsIn(packs), spans: spans + packs.reduce((n, p) => n + p.spanCount, 0) };
 }

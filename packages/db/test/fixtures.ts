@@ -3,7 +3,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { EventBody, NewRun, Usage, WorkflowEvent } from "@workflows/core";
-import type { PrismaClient } from "../src/client";
 
 export const usage = (n: number): Usage => ({ requests: n, inputTokens: 10 * n, outputTokens: 5 * n, totalTokens: 15 * n });
 
@@ -98,17 +97,4 @@ export function cancelledRun(run: NewRun): WorkflowEvent[] {
 export function tempDir(prefix = "wf-db-"): { dir: string; url: (name?: string) => string; remove: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   return { dir, url: (name = "test.db") => `file:${path.join(dir, name)}`, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
-
-const eventsIn = (ranges: { firstSeq: number; lastSeq: number }[]) => ranges.reduce((n, r) => n + r.lastSeq - r.firstSeq + 1, 0);
-
-/** How many events the chunk rows of a run (of every run without `runId`) hold: events not packed yet (src/runPacks.ts). */
-export async function chunkedEvents(prisma: PrismaClient, runId?: string): Promise<number> {
-  return eventsIn(await prisma.workflowRunEventChunk.findMany({ where: runId === undefined ? {} : { runId }, select: { firstSeq: true, lastSeq: true } }));
-}
-
-/** How many events and spans are stored, as chunks and rows or in packs (src/runPacks.ts). Flush the recorders first: a pack made between the reads counts twice. */
-export async function countStored(prisma: PrismaClient): Promise<{ events: number; spans: number }> {
-  const [events, spans, packs] = await Promise.all([chunkedEvents(prisma), prisma.traceSpan.count(), prisma.workflowRunPack.findMany({ select: { firstSeq: true, lastSeq: true, spanCount: true } })]);
-  return { events: events + eventsIn(packs), spans: spans + packs.reduce((n, p) => n + p.spanCount, 0) };
 }
