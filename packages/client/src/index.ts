@@ -81,7 +81,7 @@ export function createWorkflowsClient<TRouter extends AnyRouter = AppRouter>(opt
         });
   // Calls made in the same tick travel as one request. A mutation may last as long as a run: mutations are
   // streamed back, each answered as it ends, never held back by a run batched with it. Queries are quick
-  // reads, answered together (half the cost per call of a streamed batch). Batched queries travel in one
+  // reads, answered together (at twice the rate a streamed batch allows). Batched queries travel in one
   // URL: split batches before they outgrow what proxies commonly pass (8 KiB).
   const queryLink = httpBatchLink({ url, headers, maxURLLength: 8 * 1024 });
   const mutationLink = httpBatchStreamLink({ url, headers });
