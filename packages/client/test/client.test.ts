@@ -227,15 +227,20 @@ describe("wf CLI on a slow run", () => {
 
   it("answers each call of a batch as it ends: a quick mutation is not held back by a run batched with it", async () => {
     const client = createWorkflowsClient({ url: slow.url });
+    const input = "mean of 1, 2 (batched with a quick mutation)";
     // Called in the same tick, the two mutations travel in one request. The run lasts minutes.
     let runSettled = false;
-    const run = client.workflows.run.mutate({ key: "analysis_code", input: "mean of 1, 2" }).finally(() => (runSettled = true));
+    const run = client.workflows.run.mutate({ key: "analysis_code", input }).finally(() => (runSettled = true));
     const quick = client.workflows.run.mutate({ key: "no_such_workflow", input: "x" });
     await expect(quick).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
     expect(runSettled).toBe(false);
-    const [running] = (await client.runs.list.query({ workflowKey: "analysis_code", status: "running" })).items;
-    await client.runs.cancel.mutate({ workflowRunId: running?.workflowRunId ?? "" });
-    expect(await run).toMatchObject({ workflowRunId: running?.workflowRunId, status: "cancelled" });
+    // The run may not be recorded yet when the quick answer comes.
+    let runId: string | undefined;
+    while (!(runId = (await client.runs.list.query({ workflowKey: "analysis_code", limit: 100 })).items.find((r) => r.input === input)?.workflowRunId)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await client.runs.cancel.mutate({ workflowRunId: runId });
+    expect(await run).toMatchObject({ workflowRunId: runId, status: "cancelled" });
   }, 120_000);
 
   it("wf get and wf cancel explain an unknown run and a missing id", async () => {
