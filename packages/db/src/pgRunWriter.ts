@@ -2,6 +2,7 @@
 // prepared) statements: parsed and planned once per connection instead of once per batch.
 import type pg from "pg";
 import type { Prisma, TraceSpan } from "./client";
+import { groupBy } from "./groupBy";
 import type { RunRow } from "./mapping";
 import { GuardFailure, UniqueViolation, type PrismaRunWriter, type RunSeq, type RunWriter } from "./runWriter";
 import { planPack, type EventChunk, type PackRow } from "./runPacks";
@@ -97,8 +98,8 @@ export class PgRunWriter implements RunWriter {
           text: `SELECT s."id"::text AS "id", "runId", "stepIndex", "traceId", "spanId", "parentId", "kind", "name", "startedAt", "endedAt", "error", s."data"::text AS "data" FROM "TraceSpan" s WHERE "runId" = ANY($1) ORDER BY s."runId", s."id" FOR UPDATE`,
           values: [runIds],
         });
-        const chunksOf = byRun(chunks.rows);
-        const spansOf = byRun(spans.rows);
+        const chunksOf = groupBy(chunks.rows, (chunk) => chunk.runId);
+        const spansOf = groupBy(spans.rows, (span) => span.runId);
         const made: number[] = [];
         const packs: PackRow[] = [];
         const spansUpTo: { runId: string; id: number }[] = [];
@@ -154,14 +155,3 @@ export class PgRunWriter implements RunWriter {
 }
 
 const isUniqueViolation = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === "23505";
-
-/** Rows by their run, each run's in the order read. */
-function byRun<T extends { runId: string }>(rows: readonly T[]): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const row of rows) {
-    const group = groups.get(row.runId);
-    if (group) group.push(row);
-    else groups.set(row.runId, [row]);
-  }
-  return groups;
-}

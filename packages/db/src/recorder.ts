@@ -25,6 +25,7 @@ import { Prisma, type PrismaClient } from "./client";
 import { runRecordOf, type RunRow } from "./mapping";
 import { storedNotifications } from "./notifications";
 import { exclusive } from "./exclusive";
+import { groupBy } from "./groupBy";
 import { getRun, unfinishedDescendants } from "./queries";
 import { GuardFailure, PrismaRunWriter, UniqueViolation, type RunWriter } from "./runWriter";
 import { sqliteConnectionsOf } from "./sqliteConnections";
@@ -485,12 +486,7 @@ export class PrismaRunRecorder implements RunRecorder {
 
   #notify(lastSeqs: ReadonlyMap<string, number>, stored: readonly Pending<WorkflowEvent>[]): void {
     if (this.#listeners.size === 0) return;
-    const byRun = new Map<string, WorkflowEvent[]>();
-    for (const { item } of stored) {
-      const events = byRun.get(item.workflowRunId);
-      if (events) events.push(item);
-      else byRun.set(item.workflowRunId, [item]);
-    }
+    const byRun = groupBy(stored.map((p) => p.item), (event) => event.workflowRunId);
     for (const [runId, lastSeq] of lastSeqs) {
       const events = byRun.get(runId) ?? [];
       for (const listener of this.#listeners) {
