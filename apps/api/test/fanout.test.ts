@@ -25,7 +25,10 @@ const twoSteps = defineWorkflow({
   ],
 });
 
-/** A model held at its first call until `release()`; then it streams a long answer in small deltas (many batches). */
+/**
+ * A model held at its first call until `release()`; then it streams a long answer in small deltas, each in a
+ * later turn of the event loop (so they are not stored as one event): many events, many batches.
+ */
 function heldModel() {
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (release = resolve));
@@ -34,7 +37,7 @@ function heldModel() {
       await held;
       return { text: "The quick brown fox jumps over the lazy dog. ".repeat(6) };
     },
-    { chunkSize: 6 },
+    { chunkSize: 6, beforeDelta: () => new Promise((resolve) => setImmediate(resolve)) },
   );
   return { provider: fnProvider(model), release };
 }

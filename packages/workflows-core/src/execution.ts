@@ -93,6 +93,18 @@ export class Execution {
   #seq = 0;
   #usage = zeroUsage();
   readonly #writes = new WriteTracker();
+  /**
+   * Streamed text not stored yet, by step index. The deltas of a step that arrive in one turn of the event
+   * loop (a burst a fast model sends, or one network read) are stored as one `step.delta`: the same text,
+   * in the same order, for far fewer events. Any other event stores them first, or the loop's next check phase.
+   */
+  readonly #pendingDeltas = new Map<number, DeltaBody>();
+  readonly #flushDeltas = (): void => {
+    if (this.#pendingDeltas.size === 0) return;
+    const deltas = [...this.#pendingDeltas.values()];
+    this.#pendingDeltas.clear();
+    for (const delta of deltas) void this.#store(delta);
+  };
   /** Resolves once every event emitted so far has been handed to onEvent, in order, each after it was stored. */
   #delivered: Promise<void> = Promise.resolve();
   #settleClaim: { resolve: () => void; reject: (error: unknown) => void } = { resolve: () => undefined, reject: () => undefined };
@@ -338,6 +350,7 @@ export class Execution {
 
   /** Waits until every write has settled and every stored event has been delivered. */
   async #settle(): Promise<void> {
+    this.#flushDeltas();
     await this.#writes.idle();
     await this.#delivered;
   }
@@ -364,11 +377,23 @@ export class Execution {
 
   /** Stamps and stores an event. Storage runs behind the loop; onEvent sees each event only once stored, in order. */
   #emit(body: EventBody): void {
-    void this.#store(body);
+    if (body.type !== "step.delta") {
+      void this.#store(body);
+      return;
+    }
+    const pending = this.#pendingDeltas.get(body.stepIndex);
+    if (pending) {
+      pending.delta += body.delta;
+      return;
+    }
+    if (this.#pendingDeltas.size === 0) setImmediate(this.#flushDeltas);
+    this.#pendingDeltas.set(body.stepIndex, { ...body });
   }
 
   /** As `#emit`, and the returned promise settles once the event is stored (rejections are tracked, not lost). */
   #store(body: EventBody): Promise<void> {
+    // Text streamed before this event is stored before it.
+    if (this.#pendingDeltas.size > 0) this.#flushDeltas();
     // Spread last: V8 clones `{ ...body }` fast only when the spread comes first in the literal (measured: 0.1 vs 1.3 µs).
     const event: WorkflowEvent = { workflowRunId: this.#opts.workflowRunId, workflowKey: this.#opts.workflow.spec.key, seq: ++this.#seq, at: isoNow(), ...body };
     applyToSteps(this.#steps, projectEvent(event));
@@ -394,6 +419,8 @@ export class Execution {
     return stored;
   }
 }
+
+type DeltaBody = Extract<EventBody, { type: "step.delta" }>;
 
 /** A resume whose `run.resumed` another writer beat to the run's next seq. */
 class LostClaim extends Error {

@@ -114,11 +114,27 @@ describe("WorkflowRunner", () => {
     expect(events[0]?.type).toBe("run.started");
     expect(events.at(-1)?.type).toBe("run.completed");
     const types = events.map((e) => e.type);
-    expect(types.filter((t) => t === "step.delta").length).toBeGreaterThan(2);
     expect(types.indexOf("step.started")).toBeLessThan(types.indexOf("step.delta"));
+    expect(types.indexOf("step.delta")).toBeLessThan(types.indexOf("step.completed"));
     expect(recorder.get(events[0]!.workflowRunId).events).toEqual(events);
-    const deltas = events.flatMap((e) => (e.type === "step.delta" && e.stepIndex === 0 ? [e.delta] : []));
-    expect(deltas.join("")).toBe("echo: a fairly long input so that several deltas are streamed");
+  });
+
+  it("stores the deltas a step streams in one turn of the event loop as one step.delta, and those apart as several", async () => {
+    const text = "echo: a fairly long input so that several deltas are streamed";
+    const deltasOf = (events: WorkflowEvent[]) => events.flatMap((e) => (e.type === "step.delta" ? [e.delta] : []));
+    const burst = setup([chain([{ name: "a", agentKey: "echo" }])], defaultResponder, { chunkSize: 8 });
+    expect(deltasOf(await collect(burst.runner.stream("chain", text.slice("echo: ".length))))).toEqual([text]);
+    // Apart: the model sends each delta only once the one before it was delivered.
+    const seen: string[] = [];
+    let waiter: { count: number; resolve: () => void } | undefined;
+    const beforeDelta = (count: number) => (seen.length >= count ? Promise.resolve() : new Promise<void>((resolve) => (waiter = { count, resolve })));
+    const apart = setup([chain([{ name: "a", agentKey: "echo" }])], defaultResponder, { chunkSize: 8, beforeDelta });
+    for await (const event of apart.runner.stream("chain", text.slice("echo: ".length))) {
+      if (event.type !== "step.delta") continue;
+      seen.push(event.delta);
+      if (waiter && seen.length >= waiter.count) waiter.resolve();
+    }
+    expect(seen).toEqual(Array.from({ length: Math.ceil(text.length / 8) }, (_, i) => text.slice(i * 8, i * 8 + 8)));
   });
 
   it("sums token usage per step and per run", async () => {

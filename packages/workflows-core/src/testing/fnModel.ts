@@ -18,6 +18,8 @@ export type FnModelOptions = {
   delayMs?: number;
   /** Split streamed text into deltas of this many characters. */
   chunkSize?: number;
+  /** Awaited before each streamed delta after the first (its index): lets a test space the deltas out. */
+  beforeDelta?: (index: number) => Promise<void>;
   /**
    * Keep every request in `requests` (default true, for tests that look at them). Benchmarks pass false:
    * a request holds its trace spans, so a long run of calls would grow the heap and tax garbage collection.
@@ -47,7 +49,10 @@ export class FnModel implements Model {
     yield { type: "response_started" };
     if ("text" in reply) {
       const size = this.#opts.chunkSize ?? 8;
-      for (let i = 0; i < reply.text.length; i += size) yield { type: "output_text_delta", delta: reply.text.slice(i, i + size) };
+      for (let i = 0; i < reply.text.length; i += size) {
+        if (this.#opts.beforeDelta && i > 0) await this.#opts.beforeDelta(i / size);
+        yield { type: "output_text_delta", delta: reply.text.slice(i, i + size) };
+      }
     }
     yield {
       type: "response_done",
