@@ -170,6 +170,23 @@ describe("parallel stages", () => {
     expect(result.finalOutput).toMatch(/^backup: ## clarity/);
   });
 
+  it("stream each branch's text as its own step.delta events, whole, though the branches stream in the same turns", async () => {
+    const arrived = barrier(3);
+    const responder: Responder = async (request, i) => {
+      if (agentOf(request) === "echo") await arrived();
+      return defaultResponder(request, i);
+    };
+    const { runner } = setup([spec([review])], responder, { chunkSize: 3 });
+    const events = await collect(runner.stream("flow", "the text"));
+    const textOf = (stepIndex: number) => ofType(events, "step.delta").filter((e) => e.stepIndex === stepIndex).map((e) => e.delta).join("");
+    expect([0, 1, 2].map(textOf)).toEqual(["echo: clarity of the text", "echo: accuracy of the text", "echo: tone of the text"]);
+    for (const step of [0, 1, 2]) {
+      const types = events.filter((e) => "stepIndex" in e && e.stepIndex === step).map((e) => e.type);
+      expect(types.indexOf("step.delta")).toBeGreaterThan(types.indexOf("step.started"));
+      expect(types.lastIndexOf("step.delta")).toBeLessThan(types.indexOf("step.completed"));
+    }
+  });
+
   it("count each branch running beyond the first against the admission: one slot runs them one at a time, without deadlock", async () => {
     let inFlight = 0;
     let peak = 0;
