@@ -375,7 +375,10 @@ export class Execution {
       );
   }
 
-  /** Stamps and stores an event. Storage runs behind the loop; onEvent sees each event only once stored, in order. */
+  /**
+   * Stamps and stores an event (a step's streamed text at the end of the turn: `#pendingDeltas`). Storage
+   * runs behind the loop; onEvent sees each event only once stored, in order.
+   */
   #emit(body: EventBody): void {
     if (body.type !== "step.delta") {
       void this.#store(body);
