@@ -11,12 +11,11 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
-import { Runner } from "@openai/agents";
 import { WorkflowRunner, type RunRecorder } from "@workflows/core";
 import { InMemoryRunRecorder } from "@workflows/core/testing";
 import { openDatabase, PrismaRunRecorder } from "@workflows/db";
 import { createTestDatabase } from "@workflows/db/testing";
-import { catalog, chainKey, modelProvider, registry } from "../lib/chain";
+import { catalog, chainKey, modelProvider, registry, sdkChain } from "../lib/chain";
 import { runCompiled } from "../lib/compiled";
 import { fmt, summarize } from "../lib/stats";
 
@@ -33,16 +32,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-bench-durable-"));
 const db = await openDatabase({ url: `file:${path.join(dir, "bench.db")}` });
 const sqliteRecorder = new PrismaRunRecorder(db.prisma);
 
-const sdkRunner = new Runner({ modelProvider, tracingDisabled: false, workflowName: "workflows" });
-async function sdkStreamed(steps: number): Promise<void> {
-  let text = "input";
-  for (let i = 0; i < steps; i++) {
-    const result = await sdkRunner.run(catalog.agent(`agent_${i}`), text, { stream: true });
-    for await (const event of result) void event;
-    await result.completed;
-    text = String(result.finalOutput);
-  }
-}
+const sdkStreamed = (steps: number): Promise<void> => sdkChain(steps, { stream: true });
 
 function streamedOn(recorder: () => RunRecorder): (steps: number) => Promise<void> {
   const shared = recorder();

@@ -1,28 +1,18 @@
 // The two sides runner-overhead compares, as a service would hold them: one workflow runner (in-memory
-// recorder) and one SDK runner, each running the 10-step chain non-streamed and streamed. Import this module
-// before ../lib/chain: importing @openai/agents installs the SDK's OpenAI trace exporter, which chain.ts
-// replaces with ours (as the server does).
-import { Runner } from "@openai/agents";
+// recorder) and the SDK's run() chained by hand, each running the 10-step chain non-streamed and streamed.
 import { WorkflowRunner } from "@workflows/core";
 import { InMemoryRunRecorder } from "@workflows/core/testing";
-import { catalog, modelProvider, registry, STEPS } from "../lib/chain";
+import { catalog, modelProvider, registry, sdkChain, STEPS } from "../lib/chain";
 
 // The recorder forgets each run once it ended, as a database-backed service keeps nothing of it in memory.
 const recorder = new InMemoryRunRecorder();
 const runner = new WorkflowRunner({ registry, catalog, modelProvider, recorder });
-const sdkRunner = new Runner({ modelProvider, tracingDisabled: false, workflowName: "workflows" });
 
 async function ours(): Promise<void> {
   recorder.forget((await runner.run("chain10", "input")).workflowRunId);
 }
 
-async function byHand(): Promise<void> {
-  let text = "input";
-  for (let i = 0; i < STEPS; i++) {
-    const result = await sdkRunner.run(catalog.agent(`agent_${i}`), text);
-    text = String(result.finalOutput);
-  }
-}
+const byHand = (): Promise<void> => sdkChain(STEPS, { stream: false });
 
 // Streamed: our events consumed as they are stored, against the SDK's stream events consumed by hand.
 async function oursStreamed(): Promise<void> {
@@ -31,15 +21,7 @@ async function oursStreamed(): Promise<void> {
   recorder.forget(runId);
 }
 
-async function byHandStreamed(): Promise<void> {
-  let text = "input";
-  for (let i = 0; i < STEPS; i++) {
-    const result = await sdkRunner.run(catalog.agent(`agent_${i}`), text, { stream: true });
-    for await (const event of result) void event;
-    await result.completed;
-    text = String(result.finalOutput);
-  }
-}
+const byHandStreamed = (): Promise<void> => sdkChain(STEPS, { stream: true });
 
 export { STEPS };
 
